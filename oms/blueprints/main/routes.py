@@ -1,0 +1,48 @@
+from flask import abort, jsonify, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+
+from oms.access import Access, access
+from oms.blueprints.main import bp
+from oms.extensions import db
+from oms.queue import get_redis
+from oms.services import health
+
+# Areas whose issues are still open: an honest page instead of a dead link.
+UPCOMING = {
+    "shipments": _l("Shipments"),
+    "subscriptions": _l("Subscriptions"),
+    "customers": _l("Customers"),
+    "bulk": _l("Bulk update history"),
+}
+
+
+@bp.route("/")
+@access(Access.operator)
+def index():
+    """The landing page is the order list."""
+    return redirect(url_for("orders.index"))
+
+
+@bp.route("/healthz")
+@access(Access.public)
+def healthz():
+    """Database and Redis reachability for load balancers."""
+    result = health.check(db.session, get_redis)
+    ok = all(result.values())
+    return jsonify(status="ok" if ok else "unavailable", **result), 200 if ok else 503
+
+
+@bp.route("/area/<name>")
+@access(Access.operator)
+def upcoming(name: str):
+    """An area that is not built yet."""
+    if name not in UPCOMING:
+        abort(404)
+    return render_template("main/upcoming.html", title=UPCOMING[name])
+
+
+@bp.route("/settings")
+@access(Access.admin)
+def settings():
+    """Settings (admins only); its pages come with the issues that need them."""
+    return render_template("main/upcoming.html", title=_l("Settings"))

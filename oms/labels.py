@@ -1,0 +1,112 @@
+"""Display names for coded values, translated at render time."""
+
+from flask_babel import lazy_gettext as _l
+
+from oms.models import (
+    FraudCheck,
+    JobState,
+    LineStatus,
+    LinkResult,
+    MallKind,
+    OrderStatus,
+    PaymentKind,
+    PaymentStatus,
+    Role,
+)
+
+ORDER_STATUS = {
+    OrderStatus.pending_review: _l("Awaiting review"),
+    OrderStatus.awaiting_payment: _l("Awaiting payment"),
+    OrderStatus.new: _l("New"),
+    OrderStatus.awaiting_allocation: _l("Awaiting allocation"),
+    OrderStatus.ready_to_ship: _l("Ready to ship"),
+    OrderStatus.shipping: _l("Shipping"),
+    OrderStatus.shipped: _l("Shipped"),
+    OrderStatus.awaiting_deferred_payment: _l("Awaiting deferred payment"),
+    OrderStatus.completed: _l("Completed"),
+    OrderStatus.on_hold: _l("On hold"),
+    OrderStatus.cancelled: _l("Cancelled"),
+    OrderStatus.closed: _l("Closed"),
+}
+
+TAB = {
+    "all": _l("All"),
+    "waiting": _l("Waiting"),
+    "new": _l("New"),
+    "processing": _l("Processing"),
+    "done": _l("Done"),
+    "on_hold": _l("On hold"),
+    "cancelled": _l("Cancelled"),
+    "closed": _l("Closed"),
+}
+
+PAYMENT_STATUS = {
+    PaymentStatus.unpaid: _l("Unpaid"),
+    PaymentStatus.authorized: _l("Authorized"),
+    PaymentStatus.auth_failed: _l("Authorization failed"),
+    PaymentStatus.captured: _l("Captured"),
+    PaymentStatus.paid: _l("Paid"),
+    PaymentStatus.deferred_approved: _l("Deferred payment approved"),
+    PaymentStatus.voided: _l("Voided"),
+    PaymentStatus.refunded: _l("Refunded"),
+    PaymentStatus.not_required: _l("Not required"),
+}
+
+PAYMENT_KIND = {
+    PaymentKind.card: _l("Credit card"),
+    PaymentKind.cod: _l("Cash on delivery"),
+    PaymentKind.prepaid_bank: _l("Bank transfer (prepaid)"),
+    PaymentKind.prepaid_konbini: _l("Convenience store (prepaid)"),
+    PaymentKind.deferred_np: _l("NP deferred payment"),
+    PaymentKind.deferred_gmo: _l("GMO deferred payment"),
+    PaymentKind.zero_yen: _l("Zero-yen"),
+    PaymentKind.points: _l("Points"),
+}
+
+MALL = {
+    MallKind.amazon: _l("Amazon"),
+    MallKind.rakuten: _l("Rakuten"),
+    MallKind.qoo10: _l("Qoo10"),
+    MallKind.yahoo: _l("Yahoo! Shopping"),
+    MallKind.own: _l("Own shop"),
+}
+
+LINE_STATUS = {
+    LineStatus.awaiting_payment: _l("Awaiting payment"),
+    LineStatus.preparing: _l("Preparing"),
+    LineStatus.ready_to_ship: _l("Ready to ship"),
+    LineStatus.shipping_held: _l("Shipping held"),
+    LineStatus.awaiting_pickup: _l("Awaiting pickup"),
+    LineStatus.in_transit: _l("In transit"),
+    LineStatus.delivered: _l("Delivered"),
+    LineStatus.cancelled: _l("Cancelled"),
+}
+
+LINK_RESULT = {LinkResult.ok: "OK", LinkResult.fail: "FAIL"}
+FRAUD_CHECK = {value: value.value for value in FraudCheck}
+
+JOB_STATE = {
+    JobState.queued: _l("Queued"),
+    JobState.running: _l("Running"),
+    JobState.succeeded: _l("Succeeded"),
+    JobState.failed: _l("Failed"),
+    JobState.cancelled: _l("Cancelled"),
+}
+
+JOB_KIND = {"order_export": _l("Order information download")}
+
+ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
+
+ALL = {
+    "order_status": ORDER_STATUS,
+    "tab": TAB,
+    "payment_status": PAYMENT_STATUS,
+    "payment_kind": PAYMENT_KIND,
+    "mall": MALL,
+    "line_status": LINE_STATUS,
+    "link_result": LINK_RESULT,
+    "fraud_check": FRAUD_CHECK,
+    "job_state": JOB_STATE,
+    "job_kind": JOB_KIND,
+    "role": ROLE,
+}

@@ -1,0 +1,55 @@
+"""All models, imported here so Alembic and the app see one complete metadata."""
+
+from oms.models.base import Base
+from oms.models.catalog import Sku, Stock
+from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
+from oms.models.notifications import JobState, Notification
+from oms.models.orders import (
+    TABS,
+    FraudCheck,
+    LineStatus,
+    LinkResult,
+    Order,
+    OrderLine,
+    OrderStatus,
+    StatusHistory,
+    order_tags,
+)
+from oms.models.payments import PaymentKind, PaymentMethod, PaymentStatus
+from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
+from oms.models.shipping import Shipment
+from oms.models.users import AuditEvent, Role, User
+
+__all__ = [
+    "TABS",
+    "AddressKind",
+    "AttentionReason",
+    "AuditEvent",
+    "Base",
+    "BlacklistStatus",
+    "Customer",
+    "CustomerAddress",
+    "DateStamp",
+    "FraudCheck",
+    "HandlingStatus",
+    "JobState",
+    "LineStatus",
+    "LinkResult",
+    "MallKind",
+    "Notification",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "PaymentKind",
+    "PaymentMethod",
+    "PaymentStatus",
+    "Role",
+    "Shipment",
+    "Shop",
+    "Sku",
+    "StatusHistory",
+    "Stock",
+    "Tag",
+    "User",
+    "order_tags",
+]

@@ -1,0 +1,279 @@
+"""Orders, their lines, tags and status history."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from oms.models.base import Base, enum_column, utcnow
+from oms.models.catalog import Sku
+from oms.models.customers import Customer
+from oms.models.payments import PaymentMethod, PaymentStatus
+from oms.models.settings import AttentionReason, HandlingStatus, Shop, Tag
+from oms.models.shipping import Shipment
+
+BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+
+class OrderStatus(StrEnum):
+    """受注進捗区分 (seed 001), grouped into the list tabs of seed 000 by TABS."""
+
+    pending_review = "pending_review"
+    awaiting_payment = "awaiting_payment"
+    new = "new"
+    awaiting_allocation = "awaiting_allocation"
+    ready_to_ship = "ready_to_ship"
+    shipping = "shipping"
+    shipped = "shipped"
+    awaiting_deferred_payment = "awaiting_deferred_payment"
+    completed = "completed"
+    on_hold = "on_hold"
+    cancelled = "cancelled"
+    closed = "closed"
+
+
+S = OrderStatus
+TABS: dict[str, tuple[OrderStatus, ...]] = {
+    "all": tuple(OrderStatus),
+    "waiting": (S.pending_review, S.awaiting_payment),
+    "new": (S.new,),
+    "processing": (S.awaiting_allocation, S.ready_to_ship, S.shipping),
+    "done": (S.shipped, S.awaiting_deferred_payment, S.completed),
+    "on_hold": (S.on_hold,),
+    "cancelled": (S.cancelled,),
+    "closed": (S.closed,),
+}
+
+
+class FraudCheck(StrEnum):
+    ok = "OK"
+    ng = "NG"
+    hold = "HOLD"
+    review = "REVIEW"
+
+
+class LinkResult(StrEnum):
+    ok = "OK"
+    fail = "FAIL"
+
+
+class LineStatus(StrEnum):
+    awaiting_payment = "awaiting_payment"
+    preparing = "preparing"
+    ready_to_ship = "ready_to_ship"
+    shipping_held = "shipping_held"
+    awaiting_pickup = "awaiting_pickup"
+    in_transit = "in_transit"
+    delivered = "delivered"
+    cancelled = "cancelled"
+
+
+order_tags = sa.Table(
+    "order_tags",
+    Base.metadata,
+    sa.Column("order_id", BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_order_tags_tag_id_order_id", "tag_id", "order_id"),
+)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "mall_order_id"),
+        # The list's default sort and its per-tab variant.
+        sa.Index("ix_orders_ordered_at_id", "ordered_at", "id"),
+        sa.Index("ix_orders_status_ordered_at_id", "status", "ordered_at", "id"),
+        sa.Index("ix_orders_updated_at_id", "updated_at", "id"),
+    )
+
+    # --- identifiers
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_number: Mapped[str] = mapped_column(sa.String(10), unique=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id"))
+    mall_order_id: Mapped[str] = mapped_column(sa.String(64))
+    payment_number: Mapped[str | None] = mapped_column(sa.String(64))
+    invite_code: Mapped[str | None] = mapped_column(sa.String(32))
+
+    # --- state
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
+    auto_advance: Mapped[bool] = mapped_column(default=True)
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        enum_column(PaymentStatus), default=PaymentStatus.unpaid
+    )
+    handling_status_id: Mapped[int | None] = mapped_column(sa.ForeignKey("handling_statuses.id"))
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    attention_reason_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attention_reasons.id")
+    )
+    shipping_hold: Mapped[bool] = mapped_column(default=False)
+    fraud_check: Mapped[FraudCheck | None] = mapped_column(enum_column(FraudCheck, 8))
+    fraud_check_reasons: Mapped[str | None] = mapped_column(sa.String(500))
+
+    # --- inflow (流入元情報)
+    media: Mapped[str | None] = mapped_column(sa.String(64))
+    order_route: Mapped[str | None] = mapped_column(sa.String(32))
+    apps_route: Mapped[str | None] = mapped_column(sa.String(32))
+    client_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    device: Mapped[str | None] = mapped_column(sa.String(16))
+    advertiser: Mapped[str | None] = mapped_column(sa.String(64))
+    ad_url_group: Mapped[str | None] = mapped_column(sa.String(64))
+    offer: Mapped[str | None] = mapped_column(sa.String(64))
+    purchase_url: Mapped[str | None] = mapped_column(sa.String(500))
+
+    # --- buyer (購入者情報, the billing party)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    buyer_name: Mapped[str] = mapped_column(sa.String(100))
+    buyer_kana: Mapped[str | None] = mapped_column(sa.String(100))
+    buyer_postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    buyer_prefecture: Mapped[str | None] = mapped_column(sa.String(8))
+    buyer_address1: Mapped[str | None] = mapped_column(sa.String(200))
+    buyer_address2: Mapped[str | None] = mapped_column(sa.String(200))
+    buyer_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    buyer_fax: Mapped[str | None] = mapped_column(sa.String(20))
+    buyer_email: Mapped[str | None] = mapped_column(sa.String(254))
+
+    # --- recipient
+    ship_name: Mapped[str] = mapped_column(sa.String(100))
+    ship_kana: Mapped[str | None] = mapped_column(sa.String(100))
+    ship_postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    ship_prefecture: Mapped[str | None] = mapped_column(sa.String(8))
+    ship_address1: Mapped[str | None] = mapped_column(sa.String(200))
+    ship_address2: Mapped[str | None] = mapped_column(sa.String(200))
+    ship_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    destination_country: Mapped[str] = mapped_column(sa.String(2), default="JP")
+
+    # --- amounts, integer yen (seed 002 受注商品情報)
+    subtotal: Mapped[int] = mapped_column(default=0)
+    discount: Mapped[int] = mapped_column(default=0)
+    points_used: Mapped[int] = mapped_column(default=0)
+    wrapping: Mapped[str | None] = mapped_column(sa.String(64))
+    wrapping_fee: Mapped[int] = mapped_column(default=0)
+    shipping_fee: Mapped[int] = mapped_column(default=0)
+    payment_fee: Mapped[int] = mapped_column(default=0)
+    # Tax is rounded once per order per rate, so it is stored per rate.
+    tax_10: Mapped[int] = mapped_column(default=0)
+    tax_8: Mapped[int] = mapped_column(default=0)
+    adjustment: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    paid_total: Mapped[int] = mapped_column(default=0)
+    points_to_grant: Mapped[int] = mapped_column(default=0)
+    points_granted: Mapped[int] = mapped_column(default=0)
+
+    # --- gift
+    gift_product: Mapped[str | None] = mapped_column(sa.String(100))
+    gift_noshi: Mapped[str | None] = mapped_column(sa.String(64))
+    gift_name_print: Mapped[str | None] = mapped_column(sa.String(64))
+
+    # --- payment
+    payment_method_id: Mapped[int] = mapped_column(sa.ForeignKey("payment_methods.id"))
+    installments: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    transaction_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    # --- shipping
+    carrier: Mapped[str | None] = mapped_column(sa.String(32))
+    delivery_method: Mapped[str | None] = mapped_column(sa.String(32))
+    delivery_time_slot: Mapped[str | None] = mapped_column(sa.String(16))
+    stock_location: Mapped[str | None] = mapped_column(sa.String(32))
+    shipping_list_exported_at: Mapped[datetime | None]
+    expected_delivery_period: Mapped[str | None] = mapped_column(sa.String(64))
+    ship_mail_sent: Mapped[bool] = mapped_column(default=False)
+
+    # --- timeline
+    ordered_at: Mapped[datetime]
+    reserved_at: Mapped[datetime | None]
+    authorized_at: Mapped[datetime | None]
+    captured_at: Mapped[datetime | None]
+    receipt_issued_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    scheduled_ship_date: Mapped[date | None]
+    shipped_at: Mapped[datetime | None]
+    ship_confirmed_at: Mapped[datetime | None]
+    scheduled_delivery_date: Mapped[date | None]
+    delivered_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    # --- remarks and texts
+    remarks1: Mapped[str | None] = mapped_column(sa.Text)
+    remarks2: Mapped[str | None] = mapped_column(sa.Text)
+    linkage_number: Mapped[str | None] = mapped_column(sa.String(64))
+    customer_comment: Mapped[str | None] = mapped_column(sa.Text)
+    reply_to_customer: Mapped[str | None] = mapped_column(sa.Text)
+
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    shop: Mapped[Shop] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    payment_method: Mapped[PaymentMethod] = relationship()
+    handling_status: Mapped[HandlingStatus | None] = relationship()
+    attention_reason: Mapped[AttentionReason | None] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=order_tags, order_by=Tag.id)
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(
+        back_populates="order", order_by=Shipment.id
+    )
+
+    @property
+    def tax_total(self) -> int:
+        return self.tax_10 + self.tax_8
+
+    @property
+    def link_result(self) -> LinkResult | None:
+        results = {line.link_result for line in self.lines}
+        if LinkResult.fail in results:
+            return LinkResult.fail
+        return LinkResult.ok if results == {LinkResult.ok} else None
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        sa.Index("ix_order_lines_order_id_line_no", "order_id", "line_no"),
+        sa.Index("ix_order_lines_link_result_order_id", "link_result", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(sa.SmallInteger)
+    mall_product_code: Mapped[str] = mapped_column(sa.String(64))
+    mall_option: Mapped[str | None] = mapped_column(sa.String(100))
+    product_name: Mapped[str] = mapped_column(sa.String(200))
+    sku_id: Mapped[int | None] = mapped_column(sa.ForeignKey("skus.id"))
+    link_result: Mapped[LinkResult | None] = mapped_column(enum_column(LinkResult, 8))
+    link_error: Mapped[str | None] = mapped_column(sa.String(200))
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    unit_price: Mapped[int] = mapped_column(sa.Integer)
+    tax_rate: Mapped[int] = mapped_column(sa.SmallInteger, default=10)
+    status: Mapped[LineStatus] = mapped_column(enum_column(LineStatus))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    sku: Mapped[Sku | None] = relationship()
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+
+class StatusHistory(Base):
+    """One row per status change of an order or one of its lines (seed 003 注文処理履歴)."""
+
+    __tablename__ = "status_history"
+    __table_args__ = (sa.Index("ix_status_history_order_id_id", "order_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
+    line_id: Mapped[int | None] = mapped_column(BigId)
+    from_status: Mapped[str | None] = mapped_column(sa.String(32))
+    to_status: Mapped[str] = mapped_column(sa.String(32))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # "screen", "job:<notification id>", "import", "auto"
+    via: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

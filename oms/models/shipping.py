@@ -1,0 +1,25 @@
+"""Parcels sent for an order."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from oms.models.base import Base, utcnow
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (sa.Index("ix_shipments_tracking_number", "tracking_number"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    carrier: Mapped[str] = mapped_column(sa.String(32))
+    method: Mapped[str | None] = mapped_column(sa.String(32))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(32))
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped["Order"] = relationship(back_populates="shipments")  # noqa: F821

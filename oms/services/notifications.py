@@ -1,0 +1,82 @@
+"""Durable job records (通知ログ): create, progress, finish, cancel, list."""
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from oms.models import JobState, Notification, User
+from oms.models.base import utcnow
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its operator asked it to stop."""
+
+
+def create(session: Session, kind: str, user: User | None, params: dict[str, Any]
+           ) -> Notification:
+    note = Notification(kind=kind, user_id=user.id if user else None, params=params)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def visible_to(user: User) -> sa.ColumnElement[bool]:
+    """Operators see their own jobs, admins everyone's."""
+    return sa.true() if user.is_admin else Notification.user_id == user.id
+
+
+def list_for(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
+    return list(
+        session.scalars(
+            sa.select(Notification)
+            .where(visible_to(user))
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_for(session: Session, user: User, notification_id: int) -> Notification | None:
+    return session.scalar(
+        sa.select(Notification).where(Notification.id == notification_id, visible_to(user))
+    )
+
+
+def mark_running(session: Session, note: Notification, total: int) -> None:
+    note.state = JobState.running
+    note.started_at = note.started_at or utcnow()
+    note.total = total
+    note.done = 0
+    note.failed = 0
+
+
+def progress_reporter(session: Session, note: Notification) -> Callable[[int], None]:
+    """A callback that commits the done count and stops the job if cancel was asked."""
+
+    def report(done: int) -> None:
+        note.done = done
+        session.commit()
+        session.refresh(note, ["cancel_requested"])
+        if note.cancel_requested:
+            raise JobCancelled
+
+    return report
+
+
+def finish(session: Session, note: Notification, state: JobState, error: str | None = None
+           ) -> None:
+    note.state = state
+    note.error = error
+    note.finished_at = utcnow()
+
+
+def request_cancel(session: Session, note: Notification) -> bool:
+    """Ask a queued or running job to stop after its current chunk."""
+    if note.state.finished:
+        return False
+    note.cancel_requested = True
+    if note.state is JobState.queued:
+        finish(session, note, JobState.cancelled)
+    return True

@@ -1,0 +1,62 @@
+"""Globals every template may use: navigation, locale, and link helpers."""
+
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from oms import labels
+
+NAV = [
+    ("orders.index", _l("Orders"), {}),
+    ("main.upcoming", _l("Shipments"), {"name": "shipments"}),
+    ("main.upcoming", _l("Subscriptions"), {"name": "subscriptions"}),
+    ("main.upcoming", _l("Customers"), {"name": "customers"}),
+    ("main.upcoming", _l("Bulk history"), {"name": "bulk"}),
+    ("notifications.index", _l("Notifications"), {}),
+]
+ADMIN_NAV = [("main.settings", _l("Settings"), {})]
+
+
+def nav_items():
+    return NAV + (ADMIN_NAV if current_user.is_admin else [])
+
+
+def nav_active(endpoint: str, args: dict) -> bool:
+    if request.endpoint is None or request.blueprint != endpoint.partition(".")[0]:
+        return False
+    return all(request.view_args.get(k) == v for k, v in args.items())
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (pager and sort links)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@cache
+def _htmx_file_exists(static_folder: str) -> bool:
+    return (Path(static_folder) / "vendor" / "htmx.min.js").is_file()
+
+
+def htmx_available() -> bool:
+    """htmx is optional: without the vendored file every page still works as plain HTML."""
+    return _htmx_file_exists(current_app.static_folder)
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def globals_():
+        return {
+            "current_locale": lambda: str(get_locale()),
+            "nav_items": nav_items,
+            "nav_active": nav_active,
+            "url_with": url_with,
+            "htmx_available": htmx_available,
+            "labels_all": labels.ALL,
+        }

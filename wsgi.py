@@ -1,0 +1,3 @@
+from oms import create_app
+
+app = create_app()
