@@ -46,6 +46,17 @@ TABS: dict[str, tuple[OrderStatus, ...]] = {
 }
 
 
+def _tab_case() -> str:
+    """SQL for the tab of a status, stored as a generated column so every tab is one
+    equality on an index (an IN over several statuses cannot walk an ordered index)."""
+    whens = " ".join(
+        f"WHEN status IN ({', '.join(repr(s.value) for s in statuses)}) THEN '{tab}'"
+        for tab, statuses in TABS.items()
+        if tab != "all"
+    )
+    return f"CASE {whens} END"
+
+
 class FraudCheck(StrEnum):
     ok = "OK"
     ng = "NG"
@@ -83,10 +94,31 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "mall_order_id"),
-        # The list's default sort and its per-tab variant.
+        # Every list sort, over all orders and within one tab (oms.services.order_search).
         sa.Index("ix_orders_ordered_at_id", "ordered_at", "id"),
-        sa.Index("ix_orders_status_ordered_at_id", "status", "ordered_at", "id"),
         sa.Index("ix_orders_updated_at_id", "updated_at", "id"),
+        sa.Index("ix_orders_total_id", "total", "id"),
+        sa.Index("ix_orders_tab_ordered_at_id", "tab", "ordered_at", "id"),
+        sa.Index("ix_orders_tab_updated_at_id", "tab", "updated_at", "id"),
+        sa.Index("ix_orders_tab_total_id", "tab", "total", "id"),
+        sa.Index("ix_orders_tab_order_number", "tab", "order_number"),
+        sa.Index("ix_orders_status_ordered_at_id", "status", "ordered_at", "id"),
+        # The other date bases of the search.
+        sa.Index("ix_orders_cancelled_at", "cancelled_at"),
+        sa.Index("ix_orders_shipped_at", "shipped_at"),
+        sa.Index("ix_orders_ship_confirmed_at", "ship_confirmed_at"),
+        sa.Index("ix_orders_delivered_at", "delivered_at"),
+        sa.Index("ix_orders_shop_id_ordered_at", "shop_id", "ordered_at"),
+        # Flags are rare: partial indexes stay tiny.
+        sa.Index("ix_orders_needs_attention", "ordered_at",
+                 postgresql_where=sa.text("needs_attention"),
+                 sqlite_where=sa.text("needs_attention")),
+        sa.Index("ix_orders_shipping_hold", "ordered_at",
+                 postgresql_where=sa.text("shipping_hold"),
+                 sqlite_where=sa.text("shipping_hold")),
+        sa.Index("ix_orders_link_fail", "ordered_at",
+                 postgresql_where=sa.text("link_result = 'FAIL'"),
+                 sqlite_where=sa.text("link_result = 'FAIL'")),
     )
 
     # --- identifiers
@@ -99,6 +131,7 @@ class Order(Base):
 
     # --- state
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
+    tab: Mapped[str] = mapped_column(sa.String(16), sa.Computed(_tab_case(), persisted=True))
     auto_advance: Mapped[bool] = mapped_column(default=True)
     payment_status: Mapped[PaymentStatus] = mapped_column(
         enum_column(PaymentStatus), default=PaymentStatus.unpaid
@@ -109,6 +142,8 @@ class Order(Base):
         sa.ForeignKey("attention_reasons.id")
     )
     shipping_hold: Mapped[bool] = mapped_column(default=False)
+    # FAIL when any line failed to link, OK when all linked; kept by the linking service.
+    link_result: Mapped[LinkResult | None] = mapped_column(enum_column(LinkResult, 8))
     fraud_check: Mapped[FraudCheck | None] = mapped_column(enum_column(FraudCheck, 8))
     fraud_check_reasons: Mapped[str | None] = mapped_column(sa.String(500))
 
@@ -225,13 +260,6 @@ class Order(Base):
     def tax_total(self) -> int:
         return self.tax_10 + self.tax_8
 
-    @property
-    def link_result(self) -> LinkResult | None:
-        results = {line.link_result for line in self.lines}
-        if LinkResult.fail in results:
-            return LinkResult.fail
-        return LinkResult.ok if results == {LinkResult.ok} else None
-
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
@@ -277,3 +305,46 @@ class StatusHistory(Base):
     # "screen", "job:<notification id>", "import", "auto"
     via: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderStatusCount(Base):
+    """Exact per-status order counts for the unfiltered tabs.
+
+    Database triggers (see the migration) append one signed row per status and statement
+    whenever orders are inserted, deleted, soft-deleted or change status, inside the same
+    transaction; appending never blocks concurrent writers. Reads sum the rows, and
+    compact_status_counts() folds them back to one row per status.
+    """
+
+    __tablename__ = "order_status_counts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(32))
+    n: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class SearchPreset(Base):
+    """An operator's saved order search (the query string of the list)."""
+
+    __tablename__ = "search_presets"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    query: Mapped[str] = mapped_column(sa.String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Free-text search (oms.services.order_search): prefix and exact matches on identifiers,
+# e-mail and phone; trigram indexes for partial name and kana matches on PostgreSQL.
+sa.Index("ix_orders_order_number_pattern", Order.order_number,
+         postgresql_ops={"order_number": "varchar_pattern_ops"}).ddl_if(dialect="postgresql")
+sa.Index("ix_orders_mall_order_id_pattern", Order.mall_order_id,
+         postgresql_ops={"mall_order_id": "varchar_pattern_ops"})
+sa.Index("ix_orders_email_lower", sa.func.lower(Order.buyer_email))
+sa.Index("ix_orders_phone_digits", sa.func.replace(Order.buyer_phone, "-", ""))
+sa.Index("ix_orders_buyer_name_trgm", sa.text("replace(buyer_name, ' ', '') gin_trgm_ops"),
+         _table=Order.__table__, postgresql_using="gin").ddl_if(dialect="postgresql")
+sa.Index("ix_orders_buyer_kana_trgm", sa.text("replace(buyer_kana, ' ', '') gin_trgm_ops"),
+         _table=Order.__table__, postgresql_using="gin").ddl_if(dialect="postgresql")

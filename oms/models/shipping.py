@@ -10,7 +10,11 @@ from oms.models.base import Base, utcnow
 
 class Shipment(Base):
     __tablename__ = "shipments"
-    __table_args__ = (sa.Index("ix_shipments_tracking_number", "tracking_number"),)
+    __table_args__ = (
+        # Pattern ops: serves exact and prefix search of tracking numbers in any collation.
+        sa.Index("ix_shipments_tracking_number", "tracking_number",
+                 postgresql_ops={"tracking_number": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True)
