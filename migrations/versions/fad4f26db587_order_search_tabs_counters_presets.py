@@ -63,6 +63,9 @@ def upgrade():
         for column in ("buyer_name", "buyer_kana"):
             op.execute(f"CREATE INDEX ix_orders_{column}_trgm ON orders USING gin "
                        f"(replace({column}, ' ', '') gin_trgm_ops)")
+            # Trigrams need three characters; one- and two-character names match by prefix.
+            op.execute(f"CREATE INDEX ix_orders_{column}_prefix ON orders "
+                       f"(replace({column}, ' ', '') varchar_pattern_ops)")
         for statement in PG_COUNTER_TRIGGERS:
             op.execute(statement)
     else:
@@ -141,7 +144,8 @@ ORDER_INDEXES = tuple(
     ).split()
 )
 PG_ONLY_INDEXES = ("ix_orders_order_number_pattern", "ix_orders_buyer_name_trgm",
-                   "ix_orders_buyer_kana_trgm")
+                   "ix_orders_buyer_kana_trgm", "ix_orders_buyer_name_prefix",
+                   "ix_orders_buyer_kana_prefix")
 
 
 # Counters of live (not soft-deleted) orders per status. PostgreSQL: statement-level

@@ -346,5 +346,11 @@ sa.Index("ix_orders_email_lower", sa.func.lower(Order.buyer_email))
 sa.Index("ix_orders_phone_digits", sa.func.replace(Order.buyer_phone, "-", ""))
 sa.Index("ix_orders_buyer_name_trgm", sa.text("replace(buyer_name, ' ', '') gin_trgm_ops"),
          _table=Order.__table__, postgresql_using="gin").ddl_if(dialect="postgresql")
+sa.Index("ix_orders_buyer_name_prefix",
+         sa.text("replace(buyer_name, ' ', '') varchar_pattern_ops"),
+         _table=Order.__table__).ddl_if(dialect="postgresql")
+sa.Index("ix_orders_buyer_kana_prefix",
+         sa.text("replace(buyer_kana, ' ', '') varchar_pattern_ops"),
+         _table=Order.__table__).ddl_if(dialect="postgresql")
 sa.Index("ix_orders_buyer_kana_trgm", sa.text("replace(buyer_kana, ' ', '') gin_trgm_ops"),
          _table=Order.__table__, postgresql_using="gin").ddl_if(dialect="postgresql")
