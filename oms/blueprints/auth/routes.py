@@ -13,7 +13,9 @@ from oms.services import users
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would let phishing links pass through us."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\evil.example" would leave.
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable()):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -56,8 +58,11 @@ def logout():
     """Sign out everywhere."""
     users.end_sessions(db.session, current_user, current_actor())
     db.session.commit()
+    lang = session.get("lang")
     logout_user()
     session.clear()
+    if lang:  # the kiosk keeps its interface language for the next person
+        session["lang"] = lang
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"), 303)
 
