@@ -6,6 +6,7 @@ The schema is built by the migrations, as in production. Workers are real `rq wo
 processes started from the same environment.
 """
 
+import contextvars
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
@@ -112,8 +114,24 @@ def session(app):
         db.session.rollback()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as under a real server.
+
+    Flask reuses an app context that is already pushed (the `session` fixture pushes one
+    for the whole test), which would share `g` and `db.session` between requests: a stale
+    `g.csrf_token` after sign-in, a cached `current_user` after sign-out. Running each
+    request in an empty contextvars.Context gives it a fresh app context instead.
+    """
+
+    def open(self, *args, **kwargs):
+        if self.preserve_context:  # `with client:` keeps contexts for inspection
+            return super().open(*args, **kwargs)
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -131,6 +149,23 @@ def users(session):
     return made
 
 
+@pytest.fixture
+def make_user(session):
+    """Create a further user (PASSWORD unless given): make_user("operator2")."""
+    from oms.models import Role, User
+
+    def make(username: str, role: str = "operator", *, active: bool = True,
+             password: str | None = None) -> User:
+        password_hash = _PASSWORD_HASH if password is None else generate_password_hash(password)
+        user = User(username=username, password_hash=password_hash, role=Role(role),
+                    active=active)
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
 class AuthActions:
     def __init__(self, client):
         self.client = client
@@ -146,10 +181,11 @@ class AuthActions:
 
 
 def csrf_token(client) -> str:
-    """The token a page would carry, read from the login page's meta tag."""
+    """The token a page would carry, read from the login page's meta tag (a signed-in
+    user is redirected from /login to the order list, which carries the same tag)."""
     import re
 
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/login", follow_redirects=True).get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 

@@ -4,8 +4,10 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from oms.models import (
+    JobState,
     LineStatus,
     MallKind,
+    Notification,
     Order,
     OrderLine,
     OrderStatus,
@@ -74,3 +76,13 @@ class Factory:
         self.session.add(order)
         self.session.flush()
         return order
+
+    def notification(self, user=None, **kw) -> Notification:
+        """A job record as the notification log shows it (default: a queued export)."""
+        defaults = dict(kind="order_export", state=JobState.queued,
+                        params={"tab": "all", "encoding": "utf8", "locale": "ja"})
+        defaults.update(kw)
+        note = Notification(user_id=user.id if user else None, **defaults)
+        self.session.add(note)
+        self.session.flush()
+        return note
