@@ -54,8 +54,11 @@ def download(notification_id: int):
     path = Path(note.result_path)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="text/csv", as_attachment=True,
-                     download_name=note.result_name or path.name)
+    response = send_file(path, mimetype="text/csv", as_attachment=True,
+                         download_name=note.result_name or path.name)
+    # Buyers' names and addresses: no copy in browser or proxy caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:notification_id>/cancel")
