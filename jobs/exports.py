@@ -1,6 +1,7 @@
 """The order information download job."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -8,7 +9,7 @@ from flask_babel import force_locale
 from jobs import run_notified
 from oms.extensions import db
 from oms.models import Notification
-from oms.services import exports, notifications
+from oms.services import exports, notifications, order_search
 
 
 def export_orders(notification_id: int) -> None:
@@ -18,17 +19,20 @@ def export_orders(notification_id: int) -> None:
 def _export(note: Notification) -> None:
     session = db.session
     params = note.params
+    where = order_search.target_conditions(
+        session, params.get("search", ""), params.get("order_ids"),
+        ZoneInfo(current_app.config["OMS_TZ"]))
     directory = Path(current_app.config["EXPORT_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"orders-{note.id}.csv"
-    notifications.mark_running(session, note, exports.count_orders(session, params["tab"]))
+    notifications.mark_running(session, note, exports.count_orders(session, where))
     session.commit()
     with force_locale(params.get("locale", "ja")):
         substituted = exports.write_orders_csv(
-            session, params["tab"], params["encoding"], path,
+            session, where, params["encoding"], path,
             notifications.progress_reporter(session, note),
         )
     note.result_path = str(path)
-    note.result_name = f"orders-{params['tab']}-{note.id}.csv"
+    note.result_name = f"orders-{note.id}.csv"
     if substituted:
         note.summary = f"{substituted} characters had no CP932 form and were written as 〓"

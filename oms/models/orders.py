@@ -241,7 +241,7 @@ class Order(Base):
     reply_to_customer: Mapped[str | None] = mapped_column(sa.Text)
 
     version: Mapped[int] = mapped_column(default=1)
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     shop: Mapped[Shop] = relationship()
     customer: Mapped[Customer | None] = relationship()

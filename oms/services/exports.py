@@ -13,7 +13,6 @@ from oms import labels
 from oms.csvfiles import ENCODINGS, export_cell
 from oms.formatting import local_time
 from oms.models import Order
-from oms.services.orders import tab_filter
 
 CHUNK = 2000
 
@@ -59,17 +58,17 @@ def _join(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
-def count_orders(session: Session, tab: str) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Order).where(tab_filter(tab)))
+def count_orders(session: Session, where: list[sa.ColumnElement[bool]]) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Order).where(*where))
 
 
-def _chunks(session: Session, tab: str) -> Iterator[list[Order]]:
-    """Orders of the tab by id, a chunk at a time, without OFFSET scans."""
+def _chunks(session: Session, where: list[sa.ColumnElement[bool]]) -> Iterator[list[Order]]:
+    """The orders by id, a chunk at a time, without OFFSET scans."""
     last_id = 0
     while True:
         orders = session.scalars(
             sa.select(Order)
-            .where(tab_filter(tab), Order.id > last_id)
+            .where(*where, Order.id > last_id)
             .order_by(Order.id)
             .limit(CHUNK)
             .options(
@@ -86,9 +85,13 @@ def _chunks(session: Session, tab: str) -> Iterator[list[Order]]:
 
 
 def write_orders_csv(
-    session: Session, tab: str, encoding: str, path: Path, report: Callable[[int], None]
+    session: Session,
+    where: list[sa.ColumnElement[bool]],
+    encoding: str,
+    path: Path,
+    report: Callable[[int], None],
 ) -> int:
-    """Write the tab's orders to `path` atomically; returns how many characters had no
+    """Write the matching orders to `path` atomically; returns how many characters had no
     CP932 form and were substituted."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}")
@@ -98,7 +101,7 @@ def write_orders_csv(
     with tmp.open("w", encoding=ENCODINGS[encoding], newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([export_cell(name, encoding)[0] for name, _get in columns])
-        for orders in _chunks(session, tab):
+        for orders in _chunks(session, where):
             for order in orders:
                 row = []
                 for _name, get in columns:

@@ -13,6 +13,8 @@ UPCOMING = {
     "subscriptions": _l("Subscriptions"),
     "customers": _l("Customers"),
     "bulk": _l("Bulk update history"),
+    "shipping_info": _l("Send shipping info"),
+    "inventory": _l("Inventory download and upload"),
 }
 
 

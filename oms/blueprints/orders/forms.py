@@ -1,13 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice
-from wtforms.validators import AnyOf, DataRequired
+from wtforms import HiddenField, RadioField, SelectChoice, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
 
-from oms.models import TABS
+from oms.services.order_search import PER_PAGE_CHOICES
 
 
-class ExportForm(FlaskForm):
-    tab = HiddenField(validators=[DataRequired(), AnyOf(list(TABS))])
+class SelectionForm(FlaskForm):
+    """What a per-tab control acts on: the checked orders, or every order of the search."""
+
+    scope = HiddenField(default="selected", validators=[AnyOf(["selected", "search"])])
+    search = HiddenField(validators=[Length(max=2000)])
+
+
+class ExportForm(SelectionForm):
     encoding = RadioField(
         _l("Encoding"),
         choices=[
@@ -16,3 +22,11 @@ class ExportForm(FlaskForm):
         ],
         default="cp932",
     )
+
+
+class PresetForm(FlaskForm):
+    name = StringField(_l("Preset name"), validators=[DataRequired(), Length(max=64)])
+    query = HiddenField(validators=[Length(max=2000)])
+
+
+MAX_SELECTED = max(PER_PAGE_CHOICES)

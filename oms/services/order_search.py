@@ -1,0 +1,411 @@
+"""The order list's search: parsing, conditions, tab counts and pages at a million orders.
+
+One parser serves the list screen, presets and the jobs that act on "every order of this
+search", so what an operator sees selected is exactly what a job will touch.
+"""
+
+import math
+import unicodedata
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
+
+import jaconv
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import MultiDict
+
+from oms.models import (
+    TABS,
+    BlacklistStatus,
+    Customer,
+    HandlingStatus,
+    LinkResult,
+    MallKind,
+    Order,
+    OrderStatus,
+    OrderStatusCount,
+    PaymentMethod,
+    PaymentStatus,
+    Shipment,
+    Shop,
+    Tag,
+    order_tags,
+)
+
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+DATE_BASES = {
+    "ordered_at": _l("Order date"),
+    "updated_at": _l("Updated date"),
+    "cancelled_at": _l("Cancelled date"),
+    "shipped_at": _l("Shipped date"),
+    "ship_confirmed_at": _l("Ship-confirmed date"),
+    "delivered_at": _l("Delivery date"),
+}
+SORTS = {
+    "ordered_at": _l("Order date"),
+    "updated_at": _l("Updated date"),
+    "total": _l("Total"),
+    "order_number": _l("Order number"),
+}
+# Bookkeeping rows beyond this many are folded into one row per status on read.
+COMPACT_AFTER = 500
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    tab: str = "all"
+    status: OrderStatus | None = None
+    date_basis: str = "ordered_at"
+    date_from: date | None = None
+    date_to: date | None = None
+    shop_id: int | None = None
+    mall: MallKind | None = None
+    country: str | None = None
+    link_result: LinkResult | None = None
+    payment_method_id: int | None = None
+    payment_status: PaymentStatus | None = None
+    handling_status_id: int | None = None
+    tag_id: int | None = None
+    needs_attention: bool | None = None
+    shipping_hold: bool | None = None
+    blacklist: bool = False
+    q: str = ""
+    sort: str = "ordered_at"
+    direction: str = "desc"
+    per_page: int = 50
+    page: int = 1
+
+    @property
+    def has_filters(self) -> bool:
+        """True when anything beyond tab, status, sort and paging narrows the search."""
+        neutral = OrderSearch(tab=self.tab, status=self.status, sort=self.sort,
+                              direction=self.direction, per_page=self.per_page, page=self.page)
+        return self != neutral
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """The query string that reproduces this search (defaults left out)."""
+        search = replace(self, **changes)
+        default = OrderSearch()
+        args = {}
+        for f in fields(search):
+            value = getattr(search, f.name)
+            if value == getattr(default, f.name) and f.name != "tab":
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif hasattr(value, "value"):
+                value = value.value
+            args[f.name] = str(value)
+        return args
+
+    def query_string(self, **changes) -> str:
+        return urlencode(self.query_args(**changes))
+
+
+@dataclass
+class ParsedSearch:
+    search: OrderSearch
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _choice(args, name, errors, allowed, message, convert=str):
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = convert(raw)
+    except (ValueError, KeyError):
+        errors[name] = str(message)
+        return None
+    if allowed is not None and value not in allowed:
+        errors[name] = str(message)
+        return None
+    return value
+
+
+def _date(args, name, errors):
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        errors[name] = str(_l("Not a valid date (use YYYY-MM-DD)."))
+        return None
+
+
+def _flag(args, name, errors):
+    raw = (args.get(name) or "").strip()
+    if raw in ("", "any"):
+        return None
+    if raw in ("1", "0"):
+        return raw == "1"
+    errors[name] = str(_l("Choose yes or no."))
+    return None
+
+
+def parse(session: Session, args: MultiDict) -> ParsedSearch:
+    """Read a search from query arguments. Unknown or malformed values are dropped from
+    the search and reported per field, so a bad value never widens or breaks a list."""
+    errors: dict[str, str] = {}
+    shop_ids = set(session.scalars(sa.select(Shop.id)))
+    payment_ids = set(session.scalars(sa.select(PaymentMethod.id)))
+    handling_ids = set(session.scalars(sa.select(HandlingStatus.id)))
+    tag_ids = set(session.scalars(sa.select(Tag.id)))
+    tab = args.get("tab") or "all"
+    if tab not in TABS:
+        errors["tab"] = str(_l("Unknown status tab."))
+        tab = "all"
+    status = _choice(args, "status", errors, set(TABS[tab]), _l("Not a status of this tab."),
+                     OrderStatus)
+    date_from = _date(args, "date_from", errors)
+    date_to = _date(args, "date_to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["date_to"] = str(_l("The end date is before the start date."))
+        date_to = None
+    country = (args.get("country") or "").strip().upper() or None
+    if country and (len(country) != 2 or not country.isalpha()):
+        errors["country"] = str(_l("Use a two-letter country code such as JP or US."))
+        country = None
+    per_page = _choice(args, "per_page", errors, PER_PAGE_CHOICES,
+                       _l("Choose 25, 50, 100 or 200."), int) or 50
+    page = _choice(args, "page", errors, None, _l("Not a page number."), int) or 1
+    search = OrderSearch(
+        tab=tab,
+        status=status,
+        date_basis=_choice(args, "date_basis", errors, DATE_BASES,
+                           _l("Unknown date basis.")) or "ordered_at",
+        date_from=date_from,
+        date_to=date_to,
+        shop_id=_choice(args, "shop_id", errors, shop_ids, _l("Unknown shop."), int),
+        mall=_choice(args, "mall", errors, None, _l("Unknown mall."), MallKind),
+        country=country,
+        link_result=_choice(args, "link_result", errors, None, _l("Choose OK or FAIL."),
+                            LinkResult),
+        payment_method_id=_choice(args, "payment_method_id", errors, payment_ids,
+                                  _l("Unknown payment method."), int),
+        payment_status=_choice(args, "payment_status", errors, None,
+                               _l("Unknown payment status."), PaymentStatus),
+        handling_status_id=_choice(args, "handling_status_id", errors, handling_ids,
+                                   _l("Unknown handling status."), int),
+        tag_id=_choice(args, "tag_id", errors, tag_ids, _l("Unknown tag."), int),
+        needs_attention=_flag(args, "needs_attention", errors),
+        shipping_hold=_flag(args, "shipping_hold", errors),
+        blacklist=args.get("blacklist") == "1",
+        q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
+        sort=_choice(args, "sort", errors, SORTS, _l("Unknown sort.")) or "ordered_at",
+        direction="asc" if args.get("direction") == "asc" else "desc",
+        per_page=per_page,
+        page=max(page, 1),
+    )
+    return ParsedSearch(search, errors)
+
+
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def text_condition(q: str) -> sa.ColumnElement[bool]:
+    """Free text: identifiers, e-mail and phone by exact or prefix match; names and kana
+    by partial match (prefix for one or two characters, where trigrams cannot help)."""
+    compact = q.replace(" ", "").replace("\u3000", "")
+    digits = "".join(ch for ch in compact if ch.isdigit())
+    if "@" in q:
+        return sa.func.lower(Order.buyer_email).like(_prefix(q.lower()), escape="\\")
+    options = [Order.mall_order_id.like(_prefix(compact), escape="\\")]
+    if digits and len(digits) == len(compact.replace("-", "")):
+        options += [
+            Order.order_number.like(_prefix(digits), escape="\\"),
+            sa.func.replace(Order.buyer_phone, "-", "").like(_prefix(digits), escape="\\"),
+            Order.id.in_(sa.select(Shipment.order_id).where(
+                Shipment.tracking_number.like(_prefix(digits), escape="\\"))),
+        ]
+    else:
+        kana = jaconv.hira2kata(compact)
+        pattern = _prefix if len(compact) < 3 else _partial
+        options += [
+            sa.func.replace(Order.buyer_name, " ", "").like(pattern(compact), escape="\\"),
+            sa.func.replace(Order.buyer_kana, " ", "").like(pattern(kana), escape="\\"),
+        ]
+    return sa.or_(*options)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix(text: str) -> str:
+    return _escape(text) + "%"
+
+
+def _partial(text: str) -> str:
+    return "%" + _escape(text) + "%"
+
+
+def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
+               ) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions of a search; `with_tab=False` leaves out the tab and status, for
+    counting every tab of the same search in one grouped query."""
+    where: list[sa.ColumnElement[bool]] = [Order.deleted_at.is_(None)]
+    if with_tab:
+        if search.status:
+            where.append(Order.status == search.status)
+        elif search.tab != "all":
+            where.append(Order.tab == search.tab)
+    basis = getattr(Order, search.date_basis)
+    if search.date_from:
+        where.append(basis >= _day_start(search.date_from, tz))
+    if search.date_to:
+        where.append(basis < _day_start(search.date_to + timedelta(days=1), tz))
+    if search.shop_id:
+        where.append(Order.shop_id == search.shop_id)
+    if search.mall:
+        where.append(Order.shop_id.in_(sa.select(Shop.id).where(Shop.kind == search.mall)))
+    if search.country:
+        where.append(Order.destination_country == search.country)
+    if search.link_result:
+        where.append(Order.link_result == search.link_result)
+    if search.payment_method_id:
+        where.append(Order.payment_method_id == search.payment_method_id)
+    if search.payment_status:
+        where.append(Order.payment_status == search.payment_status)
+    if search.handling_status_id:
+        where.append(Order.handling_status_id == search.handling_status_id)
+    if search.tag_id:
+        where.append(Order.id.in_(
+            sa.select(order_tags.c.order_id).where(order_tags.c.tag_id == search.tag_id)))
+    if search.needs_attention is not None:
+        where.append(Order.needs_attention.is_(search.needs_attention))
+    if search.shipping_hold is not None:
+        where.append(Order.shipping_hold.is_(search.shipping_hold))
+    if search.blacklist:
+        where.append(Order.customer_id.in_(sa.select(Customer.id).where(
+            Customer.blacklist_status != BlacklistStatus.clear)))
+    if search.q:
+        where.append(text_condition(search.q))
+    return where
+
+
+@dataclass
+class TabCounts:
+    by_status: dict[OrderStatus, int]
+
+    def tab(self, key: str) -> int:
+        return sum(self.by_status.get(s, 0) for s in TABS[key])
+
+    def status(self, status: OrderStatus) -> int:
+        return self.by_status.get(status, 0)
+
+
+def tab_counts(session: Session, search: OrderSearch, tz: ZoneInfo) -> TabCounts:
+    """Counts for every tab and status of the search, in one query. Without filters the
+    trigger-kept counters answer, so the busiest screens never count a million rows."""
+    if not search.has_filters:
+        return TabCounts(stored_status_counts(session))
+    rows = session.execute(
+        sa.select(Order.status, sa.func.count())
+        .where(*conditions(search, tz, with_tab=False))
+        .group_by(Order.status)
+    )
+    return TabCounts(dict(rows.all()))
+
+
+def stored_status_counts(session: Session) -> dict[OrderStatus, int]:
+    rows = session.execute(
+        sa.select(OrderStatusCount.status, sa.func.sum(OrderStatusCount.n), sa.func.count())
+        .group_by(OrderStatusCount.status)
+    ).all()
+    if sum(r[2] for r in rows) > COMPACT_AFTER:
+        compact_status_counts(session.get_bind())
+    return {OrderStatus(status): int(n) for status, n, _rows in rows if n}
+
+
+def compact_status_counts(engine) -> None:
+    """Fold the counter rows into one per status, in its own short transaction."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text(
+                "WITH gone AS (DELETE FROM order_status_counts RETURNING status, n) "
+                "INSERT INTO order_status_counts (status, n) "
+                "SELECT status, sum(n) FROM gone GROUP BY status"))
+        else:
+            sums = conn.execute(sa.text(
+                "SELECT status, sum(n) FROM order_status_counts GROUP BY status")).all()
+            conn.execute(sa.text("DELETE FROM order_status_counts"))
+            for status, n in sums:
+                conn.execute(sa.text("INSERT INTO order_status_counts (status, n) "
+                                     "VALUES (:s, :n)"), {"s": status, "n": n})
+
+
+@dataclass
+class ResultPage:
+    orders: list[Order]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def nearby(self, width: int = 2) -> list[int]:
+        pages = {1, self.pages, *range(self.page - width, self.page + width + 1)}
+        return sorted(p for p in pages if 1 <= p <= self.pages)
+
+
+def _ordering(search: OrderSearch) -> list:
+    column = getattr(Order, search.sort)
+    keys = [column] if search.sort == "order_number" else [column, Order.id]
+    return [k.asc() if search.direction == "asc" else k.desc() for k in keys]
+
+
+def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
+    """Ids of every order of the search (select-all, jobs over a search)."""
+    return sa.select(Order.id).where(*conditions(search, tz))
+
+
+def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) -> ResultPage:
+    """One page of the search. Ids come first from an ordered index scan; only the page's
+    rows are then loaded with what a row shows, in two or three queries in all."""
+    pages = max(1, math.ceil(total / search.per_page))
+    page = min(search.page, pages)
+    ids = list(session.scalars(
+        sa.select(Order.id)
+        .where(*conditions(search, tz))
+        .order_by(*_ordering(search))
+        .offset((page - 1) * search.per_page)
+        .limit(search.per_page)
+    ))
+    by_id = {
+        o.id: o for o in session.scalars(
+            sa.select(Order).where(Order.id.in_(ids)).options(
+                selectinload(Order.shop),
+                selectinload(Order.payment_method),
+                selectinload(Order.handling_status),
+                selectinload(Order.tags),
+                selectinload(Order.customer),
+            )
+        )
+    } if ids else {}
+    return ResultPage([by_id[i] for i in ids if i in by_id], page, search.per_page, total)
+
+
+def target_conditions(session: Session, search_query: str, order_ids: list[int] | None,
+                      tz: ZoneInfo) -> list[sa.ColumnElement[bool]]:
+    """The orders an action acts on: the checked ones, or every order of the search."""
+    if order_ids:
+        return [Order.id.in_(order_ids), Order.deleted_at.is_(None)]
+    return conditions(parse(session, MultiDict(parse_qsl(search_query))).search, tz)
