@@ -1,0 +1,115 @@
+"""Order list speed at scale: whole request vs. its SQL, per case.
+
+Run against a database filled by the seed command, e.g.
+    DATABASE_URL=postgresql://postgres@127.0.0.1/oms_bench .venv/bin/python bench/list_bench.py
+Prints the median and p95 in milliseconds of the whole request (tabs, counts and page,
+rendered through the Flask test client) and of the SQL it ran.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("OMS_SECURE_COOKIES", "1")
+
+from oms import create_app
+from oms.extensions import db
+from oms.models import Order, Role, Shipment, User
+from oms.services import users
+
+BENCH_USER, BENCH_PASSWORD = "bench-operator", "Bench-password-4242"
+
+
+def sample_values(session) -> dict[str, str]:
+    """Real values from the middle of the data, so searches hit existing orders."""
+    middle = session.scalar(sa.select(sa.func.max(Order.id))) // 2
+    order = session.scalar(sa.select(Order).where(Order.id >= middle).order_by(Order.id).limit(1))
+    tracking = session.scalar(sa.select(Shipment.tracking_number)
+                              .where(Shipment.tracking_number.is_not(None)).limit(1)
+                              .offset(1000))
+    return {
+        "order_number": order.order_number,
+        "email": order.buyer_email,
+        "name": order.buyer_name.replace(" ", "")[1:4],
+        "family": order.buyer_name.split(" ")[0],
+        "tracking": tracking,
+        "shop_id": str(order.shop_id),
+        "month": order.ordered_at.strftime("%Y-%m"),
+    }
+
+
+def cases(v: dict[str, str]) -> list[tuple[str, str]]:
+    return [
+        ("default list", "/orders/"),
+        ("status tab: new", "/orders/?tab=new"),
+        ("status tab: processing", "/orders/?tab=processing"),
+        ("status tab: done", "/orders/?tab=done"),
+        ("date range + shop",
+         f"/orders/?date_from={v['month']}-01&date_to={v['month']}-28&shop_id={v['shop_id']}"),
+        ("order-number search", f"/orders/?q={v['order_number']}"),
+        ("email search", f"/orders/?q={v['email']}"),
+        ("name partial search (3 chars)", f"/orders/?q={v['name']}"),
+        ("family-name search", f"/orders/?q={v['family']}"),
+        ("tracking-number search", f"/orders/?q={v['tracking']}"),
+        ("page 1,000 of a tab", "/orders/?tab=done&page=1000"),
+        ("200 rows per page", "/orders/?per_page=200"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+
+    app = create_app({"WTF_CSRF_ENABLED": False})
+    sql_time = [0.0]
+
+    with app.app_context():
+        engine = db.engine
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, params, context, executemany):
+            conn.info["t0"] = time.perf_counter()
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def _stop(conn, cursor, statement, params, context, executemany):
+            sql_time[0] += time.perf_counter() - conn.info.pop("t0")
+
+        if not db.session.scalar(sa.select(User.id).where(User.username == BENCH_USER)):
+            users.create_user(db.session, BENCH_USER, BENCH_PASSWORD, Role.operator)
+            db.session.commit()
+        values = sample_values(db.session)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))
+
+    client = app.test_client()
+    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    print(f"{total:,} orders · {engine.dialect.name} · {args.runs} runs per case")
+    print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6}")
+    for name, url in cases(values):
+        requests, sqls = [], []
+        for run in range(args.runs + 2):
+            sql_time[0] = 0.0
+            t0 = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - t0
+            assert response.status_code == 200, (url, response.status_code)
+            if run >= 2:  # the first runs warm caches
+                requests.append(elapsed * 1000)
+                sqls.append(sql_time[0] * 1000)
+        req_med, sql_med = statistics.median(requests), statistics.median(sqls)
+        print(f"{name:34} {req_med:11.1f} {p95(requests):7.1f} {sql_med:8.1f} "
+              f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.1f}")
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+if __name__ == "__main__":
+    main()
