@@ -51,22 +51,22 @@ class Factory:
             kw["payment_method"] = self._method
         n = next(_seq)
         lines = kw.pop("lines", None)
-        defaults = dict(
-            order_number=f"{1000000000 + n}",
-            mall_order_id=f"M-{n}",
-            status=OrderStatus.new,
-            payment_status=PaymentStatus.authorized,
-            buyer_name="山田 太郎",
-            buyer_kana="ヤマダ タロウ",
-            buyer_email=f"buyer{n}@example.jp",
-            buyer_phone="090-1234-5678",
-            ship_name="山田 太郎",
-            ship_prefecture="東京都",
-            ordered_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
-            subtotal=1000,
-            tax_10=100,
-            total=1100,
-        )
+        defaults = {
+            "order_number": f"{1000000000 + n}",
+            "mall_order_id": f"M-{n}",
+            "status": OrderStatus.new,
+            "payment_status": PaymentStatus.authorized,
+            "buyer_name": "山田 太郎",
+            "buyer_kana": "ヤマダ タロウ",
+            "buyer_email": f"buyer{n}@example.jp",
+            "buyer_phone": "090-1234-5678",
+            "ship_name": "山田 太郎",
+            "ship_prefecture": "東京都",
+            "ordered_at": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+            "subtotal": 1000,
+            "tax_10": 100,
+            "total": 1100,
+        }
         defaults.update(kw)
         order = Order(**defaults)
         order.lines = lines if lines is not None else [
@@ -79,8 +79,8 @@ class Factory:
 
     def notification(self, user=None, **kw) -> Notification:
         """A job record as the notification log shows it (default: a queued export)."""
-        defaults = dict(kind="order_export", state=JobState.queued,
-                        params={"tab": "all", "encoding": "utf8", "locale": "ja"})
+        defaults = {"kind": "order_export", "state": JobState.queued,
+                        "params": {"tab": "all", "encoding": "utf8", "locale": "ja"}}
         defaults.update(kw)
         note = Notification(user_id=user.id if user else None, **defaults)
         self.session.add(note)
