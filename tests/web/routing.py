@@ -1,0 +1,76 @@
+"""Walking the url_map: every rule with real values for its URL variables."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from werkzeug.routing import Rule
+
+from oms.models import JobState, Notification, Order, User
+from oms.models.orders import SearchPreset
+
+# Endpoints anyone may open; a new public endpoint must be added here on purpose.
+PUBLIC = {"auth.login", "auth.language", "main.healthz"}
+AREA = "shipments"  # a valid <name> for main.upcoming
+
+
+@dataclass
+class World:
+    """Real rows whose ids fill the URL variables."""
+
+    order: Order
+    notification: Notification
+    preset: SearchPreset
+
+    def values(self, rule: Rule) -> dict:
+        known = {
+            "order_id": self.order.id,
+            "order_number": self.order.order_number,
+            "notification_id": self.notification.id,
+            "preset_id": self.preset.id,
+            "name": AREA,
+            "tab": "all",
+        }
+        missing = rule.arguments - known.keys()
+        assert not missing, (
+            f"{rule.endpoint} ({rule.rule}) has URL variables {sorted(missing)}: "
+            "give them real values in tests/web/routing.py"
+        )
+        return {name: known[name] for name in rule.arguments}
+
+    def url(self, rule: Rule) -> str:
+        return rule.build(self.values(rule))[1]
+
+
+def make_world(session, factory, owner: User, export_dir: Path) -> World:
+    """An order; a finished export whose file exists and a search preset, both `owner`'s."""
+    order = factory.order()
+    export_dir.mkdir(parents=True, exist_ok=True)
+    path = export_dir / "walk.csv"
+    path.write_text("注文番号\r\n1\r\n", encoding="utf-8-sig")
+    note = factory.notification(owner, state=JobState.succeeded, total=1, done=1,
+                                result_path=str(path), result_name="walk.csv")
+    preset = SearchPreset(user_id=owner.id, name="walk", query="tab=new")
+    session.add(preset)
+    session.commit()
+    return World(order, note, preset)
+
+
+def rules(app, method: str) -> list[Rule]:
+    return [r for r in app.url_map.iter_rules()
+            if r.endpoint != "static" and method in (r.methods or ())]
+
+
+def snapshot(session) -> dict:
+    """What a refused request must leave untouched."""
+    session.rollback()
+    return {
+        "orders": session.execute(
+            sa.select(Order.id, Order.version, Order.status, Order.deleted_at)
+            .order_by(Order.id)).all(),
+        "notifications": session.execute(
+            sa.select(Notification.id, Notification.state, Notification.cancel_requested)
+            .order_by(Notification.id)).all(),
+        "users": session.execute(
+            sa.select(User.id, User.session_epoch, User.active).order_by(User.id)).all(),
+    }
