@@ -15,9 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -58,6 +57,7 @@ def _tail(path: Path, chars: int = 3000) -> str:
 
 @dataclass
 class LiveServer:
+    port: int
     url: str
     logs: dict[str, Path]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -101,7 +101,7 @@ def live_server(app, test_env, tmp_path_factory):
                 "--workers", "1", "--threads", "8", "--graceful-timeout", "5", "wsgi:app"],
         "worker": [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
     }
-    server = LiveServer(url=f"http://127.0.0.1:{port}",
+    server = LiveServer(port=port, url=f"http://127.0.0.1:{port}",
                         logs={name: logdir / f"{name}.log" for name in commands})
     try:
         for name, command in commands.items():
@@ -121,12 +121,17 @@ def _wait_until_up(server: LiveServer) -> None:
     last = ""
     while time.monotonic() < deadline:
         server.check_alive()
+        connection = HTTPConnection("127.0.0.1", server.port, timeout=5)
         try:
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, OSError) as error:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            last = f"HTTP {response.status} {response.read()[:300]!r}"
+            if response.status == 200:
+                break
+        except OSError as error:
             last = str(error)
+        finally:
+            connection.close()
         time.sleep(0.2)
     else:
         pytest.fail(f"the app did not answer /healthz within {START_TIMEOUT}s ({last})\n"
@@ -159,7 +164,8 @@ def browser():
 _RECORD_CSP = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+  window.__cspViolations.push(
+    `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
 });
 """
 
