@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
 
+import gunicorn
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -96,9 +97,13 @@ def live_server(app, test_env, tmp_path_factory):
         "OMS_QUEUE": f"{test_env['OMS_QUEUE']}-browser",
         "PYTHONUNBUFFERED": "1",
     }
+    web = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+           "--workers", "1", "--threads", "8", "--graceful-timeout", "5"]
+    if gunicorn.version_info >= (27,):
+        # Not the shared ~/.gunicorn/gunicorn.ctl of a developer's own `make run`.
+        web.append("--no-control-socket")
     commands = {
-        "web": [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                "--workers", "1", "--threads", "8", "--graceful-timeout", "5", "wsgi:app"],
+        "web": [*web, "wsgi:app"],
         "worker": [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
     }
     server = LiveServer(port=port, url=f"http://127.0.0.1:{port}",
