@@ -4,7 +4,6 @@ import getpass
 
 import click
 from flask import Flask
-from rq import Worker
 
 from oms.extensions import db
 from oms.models import Role
@@ -42,5 +41,7 @@ def create_user(name: str, role: str, password: str | None) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the app's queue (the embedded Redis when REDIS_URL is unset)."""
+    from jobs import Worker
+
     queue = get_queue()
     Worker([queue], connection=get_redis()).work(burst=burst, with_scheduler=True)
