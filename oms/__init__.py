@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, request, session
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from oms import config, formatting, templating
 from oms.access import enforce_access
@@ -24,6 +25,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.jinja_env.undefined = StrictUndefined
+    if proxies := app.config["PROXY_COUNT"]:
+        # Behind a load balancer: trust its X-Forwarded-For/-Proto for audit IPs and HTTPS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from oms.extensions import login_manager
@@ -44,6 +44,9 @@ def enforce_access():
     if level is Access.public:
         return None
     if not current_user.is_authenticated:
+        if request.headers.get("HX-Request") == "true":
+            # htmx would swap the login page into a fragment: send the whole tab there.
+            return "", 401, {"HX-Redirect": url_for("auth.login")}
         return login_manager.unauthorized()
     if level is Access.admin and not current_user.is_admin:
         abort(403)

@@ -52,5 +52,6 @@ def from_env(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("OMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "LOGIN_MAX_FAILURES": int(os.environ.get("OMS_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("OMS_LOGIN_LOCK_MINUTES", "15")),
-        "ORDERS_PER_PAGE": 50,
+        # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.
+        "PROXY_COUNT": int(os.environ.get("OMS_PROXY_COUNT", "0")),
     }

@@ -179,3 +179,18 @@ def test_create_user_makes_a_working_account(app, client, users):
     assert "created carol (admin)" in result.output
     assert _login(client, "carol", "Quiet-harbour-1987").status_code == 303
     assert client.get("/settings").status_code == 200
+
+
+def test_htmx_request_without_session_redirects_the_whole_page(client):
+    response = client.get("/orders/", headers={"HX-Request": "true", "HX-Target": "order-results"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login"
+
+
+def test_proxy_headers_are_trusted_only_when_configured(test_env):
+    from oms import create_app
+
+    app = create_app({"TESTING": True, "PROXY_COUNT": 1})
+    response = app.test_client().get(
+        "/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert "Strict-Transport-Security" in response.headers

@@ -48,6 +48,7 @@ def login():
     session.clear()  # a fresh session on sign-in: no fixation
     if lang:
         session["lang"] = lang
+    session.permanent = True  # PERMANENT_SESSION_LIFETIME bounds the session
     login_user(result.user)
     return redirect(_safe_next(request.args.get("next")), 303)
 
