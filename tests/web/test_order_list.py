@@ -208,7 +208,8 @@ def test_confirm_selected_orders_lists_refusals(operator, factory, session):
     session.expire_all()
     assert session.get(Order, new.id).status is OrderStatus.awaiting_allocation
     assert session.get(Order, new.id).auto_advance is True
-    history = session.scalars(sa.select(StatusHistory).where(StatusHistory.order_id == new.id)).all()
+    history = session.scalars(
+        sa.select(StatusHistory).where(StatusHistory.order_id == new.id)).all()
     assert [(h.from_status, h.to_status) for h in history] == [("new", "awaiting_allocation")]
 
 
