@@ -66,7 +66,7 @@ def app(test_env):
     app = create_app({"TESTING": True})
     with app.app_context():
         _drop_everything(db.engine)
-        upgrade()
+        upgrade(revision="heads")  # several issues may add migrations side by side
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -43,8 +43,12 @@ def upcoming(name: str):
     return render_template("main/upcoming.html", title=UPCOMING[name])
 
 
+# The settings area's sections: (endpoint, label). Each area's blueprint adds its own.
+SETTINGS_SECTIONS: list[tuple[str, object]] = []
+
+
 @bp.route("/settings")
 @access(Access.admin)
 def settings():
-    """Settings (admins only); its pages come with the issues that need them."""
-    return render_template("main/upcoming.html", title=_l("Settings"))
+    """Settings (admins only): an index of the sections."""
+    return render_template("main/settings.html", sections=SETTINGS_SECTIONS)
