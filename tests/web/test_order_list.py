@@ -244,3 +244,16 @@ def test_presets_builtin_and_personal(operator, factory, session, users):
     assert ">FAIL</a>" in operator.get("/orders/").get_data(as_text=True)
     operator.post(f"/orders/presets/{preset_id}/delete", data={"csrf_token": token})
     assert "data-my-preset" not in operator.get("/orders/").get_data(as_text=True)
+
+
+def test_export_without_a_selection_takes_the_whole_search(operator, factory, session):
+    from oms.models import Notification
+
+    factory.order()
+    session.commit()
+    response = operator.post("/orders/export", data={
+        "csrf_token": csrf_token(operator), "scope": "selected", "search": "tab=new",
+        "encoding": "utf8"})
+    assert response.status_code == 303
+    note = session.scalar(sa.select(Notification))
+    assert note.params["order_ids"] is None and note.params["search"] == "tab=new"

@@ -88,12 +88,13 @@ def _back(search: str):
 @bp.post("/export")
 @access(Access.operator)
 def export():
-    """Start the order information download for the selection or the whole search."""
+    """Start the order information download for the checked orders, else the whole search."""
     form = ExportForm()
-    ids = _selected_ids() if form.scope.data == "selected" else None
-    if not form.validate() or (form.scope.data == "selected" and not ids):
-        flash(_("Select orders, or choose every order of the search."), "error")
+    if not form.validate():
+        flash(_("Choose an encoding for the download."), "error")
         return _back(form.search.data or "")
+    # Nothing checked means the whole search, as the button sits above the whole list.
+    ids = (_selected_ids() or None) if form.scope.data == "selected" else None
     note = job_service.start(
         db.session, "order_export", current_user,
         {"search": form.search.data or "", "order_ids": ids, "encoding": form.encoding.data,
