@@ -1,8 +1,17 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
 from oms.models.base import Base
-from oms.models.catalog import Sku, Stock
+from oms.models.catalog import Sku, SkuMapping, Stock
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
+from oms.models.marketplace import (
+    MallOrderState,
+    MallSyncFailure,
+    NumberCounter,
+    ShopSync,
+    StockUpload,
+    SyncTarget,
+    TargetState,
+)
 from oms.models.notifications import JobState, Notification
 from oms.models.orders import (
     TABS,
@@ -19,7 +28,7 @@ from oms.models.orders import (
 )
 from oms.models.payments import PaymentKind, PaymentMethod, PaymentStatus
 from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
-from oms.models.shipping import Shipment
+from oms.models.shipping import Shipment, ShipmentLine
 from oms.models.users import AuditEvent, Role, User
 
 __all__ = [
@@ -38,7 +47,10 @@ __all__ = [
     "LineStatus",
     "LinkResult",
     "MallKind",
+    "MallOrderState",
+    "MallSyncFailure",
     "Notification",
+    "NumberCounter",
     "Order",
     "OrderLine",
     "OrderStatus",
@@ -49,11 +61,17 @@ __all__ = [
     "Role",
     "SearchPreset",
     "Shipment",
+    "ShipmentLine",
     "Shop",
+    "ShopSync",
     "Sku",
+    "SkuMapping",
     "StatusHistory",
     "Stock",
+    "StockUpload",
+    "SyncTarget",
     "Tag",
+    "TargetState",
     "User",
     "order_tags",
 ]

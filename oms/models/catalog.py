@@ -30,3 +30,21 @@ class Stock(Base):
     allocated: Mapped[int] = mapped_column(default=0)
 
     sku: Mapped[Sku] = relationship(back_populates="stocks")
+
+
+class SkuMapping(Base):
+    """A mall's product code (and option) that stands for one of our SKUs (アイテム紐づけ).
+
+    An empty option matches every option of the product; an exact option wins over it.
+    """
+
+    __tablename__ = "sku_mappings"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "product_code", "option"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(sa.ForeignKey("shops.id", ondelete="CASCADE"))
+    product_code: Mapped[str] = mapped_column(sa.String(64))
+    option: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    sku_id: Mapped[int] = mapped_column(sa.ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+
+    sku: Mapped[Sku] = relationship()

@@ -29,6 +29,10 @@ class Shop(Base):
     active: Mapped[bool] = mapped_column(default=True)
     api_endpoint: Mapped[str | None] = mapped_column(sa.String(255))
     settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # The mall API credentials, Fernet-encrypted (oms.crypto); never shown back in full.
+    credentials: Mapped[str | None] = mapped_column(sa.Text)
+    # Minutes between scheduled imports from the mall; 0 turns polling off.
+    poll_minutes: Mapped[int] = mapped_column(default=5, server_default="5")
 
 
 class DateStamp(StrEnum):

@@ -27,3 +27,18 @@ class Shipment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped["Order"] = relationship(back_populates="shipments")  # noqa: F821
+
+
+class ShipmentLine(Base):
+    """Which order lines, and how many of each, a shipment carries."""
+
+    __tablename__ = "shipment_lines"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.ForeignKey("order_lines.id"))
+    quantity: Mapped[int]
