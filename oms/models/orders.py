@@ -342,8 +342,10 @@ sa.Index("ix_orders_order_number_pattern", Order.order_number,
          postgresql_ops={"order_number": "varchar_pattern_ops"}).ddl_if(dialect="postgresql")
 sa.Index("ix_orders_mall_order_id_pattern", Order.mall_order_id,
          postgresql_ops={"mall_order_id": "varchar_pattern_ops"})
-sa.Index("ix_orders_email_lower", sa.func.lower(Order.buyer_email))
-sa.Index("ix_orders_phone_digits", sa.func.replace(Order.buyer_phone, "-", ""))
+sa.Index("ix_orders_email_lower", sa.func.lower(Order.buyer_email).label("email_lower"),
+         postgresql_ops={"email_lower": "text_pattern_ops"})
+sa.Index("ix_orders_phone_digits", sa.func.replace(Order.buyer_phone, "-", "").label("phone"),
+         postgresql_ops={"phone": "text_pattern_ops"})
 sa.Index("ix_orders_buyer_name_trgm", sa.text("replace(buyer_name, ' ', '') gin_trgm_ops"),
          _table=Order.__table__, postgresql_using="gin").ddl_if(dialect="postgresql")
 sa.Index("ix_orders_buyer_name_prefix",

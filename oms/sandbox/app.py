@@ -1,0 +1,117 @@
+"""The sandbox marketplace as one WSGI app: `/<kind>/...` speaks each mall's dialect,
+`/_sandbox/...` lets tests, the demo and benchmarks set the mall up and watch it.
+
+The control API has no authentication: the server listens on loopback only.
+"""
+
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from oms.sandbox.amazon import Amazon
+from oms.sandbox.dialect import Dialect, json_response
+from oms.sandbox.qoo10 import Qoo10
+from oms.sandbox.rakuten import Rakuten
+from oms.sandbox.store import FAULTS, SandboxError, Store
+from oms.sandbox.yahoo import Yahoo
+
+DIALECTS: dict[str, Dialect] = {d.kind: d for d in (Amazon(), Rakuten(), Qoo10(), Yahoo())}
+
+
+def _rules() -> Map:
+    rules = [
+        Rule("/_sandbox/health", endpoint="health", methods=["GET"]),
+        Rule("/_sandbox/accounts", endpoint="put_account", methods=["POST"]),
+        Rule("/_sandbox/<kind>/<token>/products", endpoint="put_products", methods=["POST"]),
+        Rule("/_sandbox/<kind>/<token>/orders", endpoint="generate", methods=["POST"]),
+        Rule("/_sandbox/<kind>/<token>/orders/<order_id>", endpoint="show", methods=["GET"]),
+        Rule("/_sandbox/<kind>/<token>/orders/<order_id>/<event>", endpoint="event",
+             methods=["POST"]),
+        Rule("/_sandbox/<kind>/<token>/faults", endpoint="faults", methods=["POST"]),
+    ]
+    for kind, dialect in DIALECTS.items():
+        for path, method, handler in dialect.routes:
+            rules.append(Rule(f"/{kind}/{path}", endpoint=f"{kind}:{handler}",
+                              methods=[method]))
+    return Map(rules)
+
+
+class SandboxApp:
+    def __init__(self, store: Store):
+        self.store = store
+        self.url_map = _rules()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        try:
+            endpoint, args = self.url_map.bind_to_environ(environ).match()
+            if ":" in endpoint:
+                kind, handler = endpoint.split(":")
+                response = DIALECTS[kind].handle(self.store, request, handler, **args)
+            else:
+                response = getattr(self, endpoint)(request, **args)
+        except SandboxError as error:
+            response = json_response({"error": error.message}, error.status)
+        except HTTPException as error:
+            response = error.get_response(environ)
+        return response(environ, start_response)
+
+    # --- control API ----------------------------------------------------------------
+    def health(self, request: Request) -> Response:
+        return json_response({"status": "ok", "accounts": len(self.store.accounts())})
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise SandboxError("send a JSON object")
+        return body
+
+    def _account(self, kind: str, token: str):
+        account = self.store.account(kind, token)
+        if account is None:
+            raise NotFound(f"no {kind} account with that token")
+        return account
+
+    def put_account(self, request: Request) -> Response:
+        body = self._body(request)
+        account = self.store.put_account(body.get("kind", ""), str(body.get("token", "")),
+                                         str(body.get("name") or body.get("token")),
+                                         body.get("settings") or {})
+        return json_response({"id": account.id, "kind": account.kind.name,
+                              "settings": account.settings})
+
+    def put_products(self, request: Request, kind: str, token: str) -> Response:
+        products = request.get_json(silent=True)
+        if not isinstance(products, list):
+            raise SandboxError("send a JSON list of products")
+        return json_response({"products": self.store.put_products(self._account(kind, token),
+                                                                  products)})
+
+    def generate(self, request: Request, kind: str, token: str) -> Response:
+        body = self._body(request)
+        ids = self.store.generate(self._account(kind, token), int(body.get("count", 1)),
+                                  status=body.get("status"), at=body.get("at"),
+                                  seed=body.get("seed"))
+        return json_response({"order_ids": ids})
+
+    def show(self, request: Request, kind: str, token: str, order_id: str) -> Response:
+        order = self.store.get(self._account(kind, token), order_id)
+        if order is None:
+            raise NotFound(order_id)
+        return json_response({"order_id": order.order_id, "status": order.status,
+                              "created": order.created, "updated": order.updated,
+                              **order.doc})
+
+    def event(self, request: Request, kind: str, token: str, order_id: str, event: str
+              ) -> Response:
+        details = request.get_json(silent=True) or {}
+        order = self.store.apply(self._account(kind, token), order_id, event, **details)
+        return json_response({"order_id": order.order_id, "status": order.status})
+
+    def faults(self, request: Request, kind: str, token: str) -> Response:
+        body = self._body(request)
+        account = self._account(kind, token)
+        self.store.queue_faults(account, body.get("queue") or [])
+        return json_response({"queued": body.get("queue") or [], "known": FAULTS})
