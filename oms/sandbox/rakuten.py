@@ -122,12 +122,13 @@ class Rakuten(Dialect):
             self._apply(call, body.get("orderNumber"), "cancel",
                         reason=body.get("changeReasonDetailApply"))]})
 
-    def _apply(self, call: Call, number, event: str, **details) -> dict:
+    def _apply(self, call: Call, order_number, event: str, **details) -> dict:
+        number = str(order_number)
         try:
-            call.store.apply(call.account, str(number), event, **details)
+            call.store.apply(call.account, number, event, **details)
         except SandboxError as error:
-            return _message("ERROR", "ORDER_EXT_API_ERROR", error.message, str(number))
-        return _message("INFO", "ORDER_EXT_API_INFO_101", "処理に成功しました。", str(number))
+            return _message("ERROR", "ORDER_EXT_API_ERROR", error.message, number)
+        return _message("INFO", "ORDER_EXT_API_INFO_101", "処理に成功しました。", number)
 
 
 def render(order: Order) -> dict:

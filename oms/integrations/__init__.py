@@ -1,0 +1,1 @@
+"""The outside world, reached only through here: formats and protocols, no business rules."""
