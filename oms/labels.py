@@ -110,3 +110,9 @@ ALL = {
     "job_kind": JOB_KIND,
     "role": ROLE,
 }
+
+
+def resolved(**mappings: dict) -> dict[str, dict]:
+    """Translate label maps once, for templates that look them up on every row."""
+    return {name: {key: str(text) for key, text in mapping.items()}
+            for name, mapping in mappings.items()}

@@ -67,6 +67,8 @@ def index():
     return render_page(
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
+        row_labels=labels.resolved(status=labels.ORDER_STATUS,
+                                   payment_status=labels.PAYMENT_STATUS),
         select=select if select in ("page", "all") else None,
         labels=labels, choices=_choices(), date_bases=order_search.DATE_BASES,
         sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
