@@ -70,7 +70,9 @@ class Dialect:
         if fault == "429" or not store.take_token(account):
             return self.throttled()
         if fault in ("500", "503"):
-            return self.error(int(fault), "InternalFailure", "We encountered an internal error.")
+            # Infrastructure fails in plain HTTP, whatever the mall's own error format.
+            return Response("<html><body>Service error</body></html>", status=int(fault),
+                            content_type="text/html")
         latency = float(account.settings.get("latency_ms") or 0) / 1000
         timeout = float(account.settings.get("timeout_seconds") or 15)
         time.sleep(latency + (timeout if fault == "timeout" else 0))

@@ -40,10 +40,14 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> N
 def start(db_path: Path, port: int, log: Path | None = None, timeout: float = 20
           ) -> subprocess.Popen:
     """Start `python -m oms.sandbox` as a child and wait until it answers."""
-    out = log.open("w") if log else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oms.sandbox", "--port", str(port), "--db", str(db_path)],
-        stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [sys.executable, "-m", "oms.sandbox", "--port", str(port), "--db", str(db_path)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if log is None:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.STDOUT, env=env)
+    else:
+        with log.open("w") as out:  # the child keeps its own copy of the handle
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

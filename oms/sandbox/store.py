@@ -28,7 +28,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "fault_rates": {},  # fault name -> probability per API call
     "lag_seconds": 0,  # orders become visible to listings only this long after a change
 }
-FAULTS = ("429", "500", "503", "timeout", "lost", "malformed", "bad_record", "duplicate")
+# "pass" is no fault: it lets a test aim a fault at a later call.
+FAULTS = ("pass", "429", "500", "503", "timeout", "lost", "malformed", "bad_record", "duplicate")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (

@@ -1,0 +1,409 @@
+"""Orders from the malls: import new ones, refresh known ones, follow the mall's status.
+
+Import is an idempotent upsert keyed by UNIQUE(shop_id, mall_order_id): new orders go in
+with INSERT ... ON CONFLICT DO NOTHING, so two workers importing the same page never
+duplicate an order (the loser of a race updates instead). An answer older than the one
+already stored (a duplicate delivery, an out-of-order update time) changes nothing.
+
+Status rule: the mall leads for 保留 / キャンセル済 / クローズ済 (seed 000 ⑥⑦⑧) and for
+payment (waiting -> new or processing); everything after that is our own workflow, so a
+mall that lags behind us is not followed. When the mall says something our workflow cannot
+reach (cancelled, but we shipped), the order goes on hold with a needs-attention reason
+instead of being overwritten.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from oms.access import Actor
+from oms.integrations.malls import Batch, MallAdapter, MallError, MallOrder, Problem
+from oms.models import (
+    TABS,
+    AttentionReason,
+    LineStatus,
+    MallOrderState,
+    MallSyncFailure,
+    NumberCounter,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentKind,
+    PaymentMethod,
+    PaymentStatus,
+    Shop,
+    ShopSync,
+    StatusHistory,
+)
+from oms.models.base import utcnow
+from oms.services import malls
+from oms.services.workflow import TRANSITIONS, change_status
+
+S = OrderStatus
+MALL_LED = frozenset({S.on_hold, S.cancelled, S.closed})
+PROGRESS = {status: rank for rank, tab in enumerate(("waiting", "new", "processing", "done"))
+            for status in TABS[tab]}
+# An AttentionReason is operator data, named in the operators' language like the others.
+CONFLICT_REASON = "モール状態の不一致"
+OVERLAP = timedelta(minutes=5)  # re-read a little before the watermark: clocks and lag
+FIRST_IMPORT_DAYS = 30
+NUMBER_SERIES = "order_number"
+# Imported orders are numbered from here up, clear of hand-made and demo numbers.
+FIRST_IMPORTED_NUMBER = 2_000_000_000
+
+
+@dataclass
+class SyncResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    # mall order ids to confirm at the mall (shops that confirm automatically)
+    to_confirm: list[str] = field(default_factory=list)
+    # outcome per mall order id: None when done, else the reason it was not
+    outcomes: dict[str, str | None] = field(default_factory=dict)
+
+
+def import_actor(notification_id: int | None = None) -> Actor:
+    return Actor(None, None, None, f"job:{notification_id}" if notification_id else "import")
+
+
+def import_batch(session: Session, shop: Shop, batch: Batch, *,
+                 notification_id: int | None = None, action: str = "import") -> SyncResult:
+    """Insert the new orders of a batch, update the known ones; problems are recorded."""
+    result = SyncResult()
+    problem_orders = _known(session, shop.id, [p.mall_order_id for p in batch.problems
+                                               if p.mall_order_id])
+    for problem in batch.problems:
+        known_order = problem_orders.get(problem.mall_order_id)
+        record_failure(session, shop.id, problem.mall_order_id, action, problem.message,
+                       order_id=known_order[0] if known_order else None,
+                       notification_id=notification_id)
+        result.failed += 1
+        if problem.mall_order_id:
+            result.outcomes[problem.mall_order_id] = problem.message
+    latest: dict[str, MallOrder] = {}
+    for order in batch.orders:  # a page may repeat an order (duplicate delivery)
+        seen = latest.get(order.mall_order_id)
+        if seen is None or _newer(order, seen):
+            latest[order.mall_order_id] = order
+    if not latest:
+        return result
+    statuses = malls.status_map(shop)
+    known = _known(session, shop.id, list(latest))
+    fresh = [o for mall_id, o in latest.items() if mall_id not in known]
+    if fresh:
+        _insert(session, shop, fresh, statuses, result)
+        known = _known(session, shop.id, list(latest))
+    actor = import_actor(notification_id)
+    for mall_id, mall_order in latest.items():
+        if mall_id in result.outcomes:
+            continue
+        order_id, state = known[mall_id]
+        _update(session, shop, order_id, state, mall_order, statuses, actor, result)
+        result.outcomes[mall_id] = None
+    session.flush()
+    return result
+
+
+def _newer(a: MallOrder, b: MallOrder) -> bool:
+    return a.updated_at is not None and (b.updated_at is None or a.updated_at > b.updated_at)
+
+
+def _known(session: Session, shop_id: int, mall_ids: list[str]
+           ) -> dict[str, tuple[int, MallOrderState | None]]:
+    rows = session.execute(
+        sa.select(Order.mall_order_id, Order.id, MallOrderState)
+        .outerjoin(MallOrderState, MallOrderState.order_id == Order.id)
+        .where(Order.shop_id == shop_id, Order.mall_order_id.in_(mall_ids)))
+    return {mall_id: (order_id, state) for mall_id, order_id, state in rows}
+
+
+# --- new orders ---------------------------------------------------------------------
+
+def _insert(session: Session, shop: Shop, orders: list[MallOrder],
+            statuses: dict[str, OrderStatus], result: SyncResult) -> None:
+    numbers = reserve_numbers(session, len(orders))
+    methods = _payment_methods(session)
+    now = utcnow()
+    rows = []
+    for number, mall_order in zip(numbers, orders, strict=True):
+        status = _first_status(shop, statuses[mall_order.status])
+        rows.append(_order_row(shop, mall_order, status, str(number), methods, now))
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)(Order.__table__)
+    created = session.execute(
+        insert.on_conflict_do_nothing(index_elements=["shop_id", "mall_order_id"])
+        .returning(Order.__table__.c.id, Order.__table__.c.mall_order_id, Order.__table__.c.status),
+        rows).all()
+    by_mall_id = {o.mall_order_id: o for o in orders}
+    lines, states, history = [], [], []
+    for order_id, mall_id, status in created:
+        mall_order = by_mall_id[mall_id]
+        line_status = (LineStatus.awaiting_payment if PROGRESS.get(S(status)) == 0
+                       else LineStatus.cancelled if status == S.cancelled
+                       else LineStatus.preparing)
+        lines += [{"order_id": order_id, "line_no": n, "mall_product_code": line.product_code,
+                   "mall_option": line.option, "product_name": line.name,
+                   "quantity": line.quantity, "unit_price": line.unit_price,
+                   "tax_rate": line.tax_rate, "status": line_status.value}
+                  for n, line in enumerate(mall_order.lines, 1)]
+        states.append({"order_id": order_id, "mall_status": mall_order.status,
+                       "mall_updated_at": mall_order.updated_at, "fetched_at": now})
+        history.append({"order_id": order_id, "from_status": None, "to_status": status,
+                        "via": "import", "created_at": now})
+        if status != statuses[mall_order.status]:  # confirmed here on the mall's behalf
+            result.to_confirm.append(mall_id)
+        result.outcomes[mall_id] = None
+    if created:
+        session.execute(sa.insert(OrderLine), lines)
+        session.execute(sa.insert(MallOrderState), states)
+        session.execute(sa.insert(StatusHistory), history)
+    result.inserted += len(created)
+
+
+def _first_status(shop: Shop, mapped: OrderStatus) -> OrderStatus:
+    """A shop that confirms automatically (Qoo10, seed 000 ③) skips New."""
+    return S.awaiting_allocation if mapped is S.new and shop.auto_confirm else mapped
+
+
+def _order_row(shop: Shop, mall_order: MallOrder, status: OrderStatus, number: str,
+               methods: dict[PaymentKind, int], now: datetime) -> dict:
+    subtotal = sum(line.quantity * line.unit_price for line in mall_order.lines)
+    # Tax rounded once per order per rate (DESIGN.md); the mall's total is the truth and
+    # any difference (coupons, points, rounding) is kept as an adjustment.
+    tax = {rate: sum(ln.quantity * ln.unit_price for ln in mall_order.lines
+                     if ln.tax_rate == rate) * rate // 100 for rate in (8, 10)}
+    computed = subtotal + tax[8] + tax[10] + mall_order.shipping_fee
+    buyer, ship = mall_order.buyer, mall_order.ship_to
+    return {
+        "order_number": number, "shop_id": shop.id, "mall_order_id": mall_order.mall_order_id,
+        "status": status.value, "auto_advance": True,
+        "payment_status": _payment_status(mall_order.payment, status).value,
+        "needs_attention": False, "shipping_hold": False,
+        "buyer_name": buyer.name, "buyer_kana": buyer.kana, "buyer_email": buyer.email,
+        "buyer_phone": buyer.phone, "buyer_postcode": buyer.postcode,
+        "buyer_prefecture": buyer.prefecture, "buyer_address1": buyer.address1,
+        "ship_name": ship.name, "ship_kana": ship.kana, "ship_phone": ship.phone,
+        "ship_postcode": ship.postcode, "ship_prefecture": ship.prefecture,
+        "ship_address1": ship.address1, "destination_country": "JP",
+        "subtotal": subtotal, "tax_8": tax[8], "tax_10": tax[10],
+        "shipping_fee": mall_order.shipping_fee, "total": mall_order.total,
+        "adjustment": mall_order.total - computed,
+        "payment_method_id": methods[mall_order.payment],
+        "ordered_at": mall_order.ordered_at, "updated_at": now,
+        "cancelled_at": now if status is S.cancelled else None,
+        "customer_comment": mall_order.note, "version": 1,
+    }
+
+
+def _payment_status(kind: PaymentKind, status: OrderStatus) -> PaymentStatus:
+    if PROGRESS.get(status) == 0 or kind is PaymentKind.cod:
+        return PaymentStatus.unpaid
+    if kind is PaymentKind.card:
+        return PaymentStatus.authorized
+    return PaymentStatus.paid
+
+
+def _payment_methods(session: Session) -> dict[PaymentKind, int]:
+    """Our payment method for each kind a mall reports, created when none exists yet."""
+    found: dict[PaymentKind, int] = {}
+    for method_id, kind in session.execute(
+            sa.select(PaymentMethod.id, PaymentMethod.kind).order_by(PaymentMethod.id)):
+        found.setdefault(kind, method_id)
+    for kind in PaymentKind:
+        if kind not in found:
+            method = PaymentMethod(code=f"mall-{kind.value}", name=kind.value, kind=kind)
+            session.add(method)
+            session.flush()
+            found[kind] = method.id
+    return found
+
+
+def reserve_numbers(session: Session, count: int) -> range:
+    """`count` unused order numbers. On PostgreSQL in a transaction of their own, so
+    concurrent importers do not queue behind each other's open transaction (gaps are fine)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with bind.engine.begin() as conn:
+            return _reserve(conn, count)
+    return _reserve(session.connection(), count)
+
+
+def _reserve(conn, count: int) -> range:
+    table = NumberCounter.__table__
+    stored = conn.scalar(sa.select(table.c.value).where(table.c.name == NUMBER_SERIES))
+    if stored is None:
+        highest = conn.scalar(sa.select(sa.func.max(Order.__table__.c.order_number)))
+        start = max(FIRST_IMPORTED_NUMBER, int(highest) + 1 if highest and highest.isdigit()
+                    else 0)
+        insert = (postgresql.insert if conn.dialect.name == "postgresql"
+                  else sqlite.insert)(table)
+        conn.execute(insert.values(name=NUMBER_SERIES, value=start).on_conflict_do_nothing())
+    end = conn.scalar(sa.update(table).where(table.c.name == NUMBER_SERIES)
+                      .values(value=table.c.value + count).returning(table.c.value))
+    return range(end - count, end)
+
+
+# --- known orders -------------------------------------------------------------------
+
+def _update(session: Session, shop: Shop, order_id: int, state: MallOrderState | None,
+            mall_order: MallOrder, statuses: dict[str, OrderStatus], actor: Actor,
+            result: SyncResult) -> None:
+    if state is not None and not _changed(state, mall_order):
+        result.unchanged += 1
+        return
+    order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if state is None:
+        state = MallOrderState(order_id=order_id, mall_status=mall_order.status)
+        session.add(state)
+    else:
+        session.refresh(state)
+        if not _changed(state, mall_order):  # another worker got there first
+            result.unchanged += 1
+            return
+    conflict = follow_mall(session, shop, order, statuses[mall_order.status], actor)
+    result.conflicts += conflict
+    state.mall_status = mall_order.status
+    state.mall_updated_at = mall_order.updated_at or state.mall_updated_at
+    state.fetched_at = utcnow()
+    result.updated += 1
+
+
+def _changed(state: MallOrderState, mall_order: MallOrder) -> bool:
+    """Newer than what we have. Some malls keep whole seconds only, so within the same
+    second a different status counts as newer too."""
+    if mall_order.updated_at is None or state.mall_updated_at is None:
+        return mall_order.status != state.mall_status
+    if mall_order.updated_at == state.mall_updated_at:
+        return mall_order.status != state.mall_status
+    return mall_order.updated_at > state.mall_updated_at
+
+
+def follow_mall(session: Session, shop: Shop, order: Order, target: OrderStatus,
+                actor: Actor) -> bool:
+    """Move the order as the mall's status says, by the rule in the module docstring.
+    Returns True when it conflicted and went on hold for an operator instead."""
+    current = order.status
+    target = _first_status(shop, target) if current in TABS["waiting"] else target
+    if target is current:
+        return False
+    if target in MALL_LED:
+        if target in TRANSITIONS[current]:
+            _move(session, order, target, actor)
+            return False
+        _hold_for_attention(session, order, actor)
+        return True
+    if PROGRESS.get(target, -1) > PROGRESS.get(current, 99):
+        path = [target] if target in TRANSITIONS[current] else [S.new, target]
+        if all(b in TRANSITIONS[a] for a, b in zip([current, *path], path, strict=False)):
+            for step in path:
+                _move(session, order, step, actor)
+            order.payment_status = _payment_status(order.payment_method.kind, order.status)
+    return False
+
+
+def _move(session: Session, order: Order, to: OrderStatus, actor: Actor) -> None:
+    change_status(session, order, to, actor, manual=False)
+    if to is S.cancelled:
+        order.cancelled_at = order.cancelled_at or utcnow()
+        for line in order.lines:
+            line.status = LineStatus.cancelled
+
+
+def _hold_for_attention(session: Session, order: Order, actor: Actor) -> None:
+    if S.on_hold in TRANSITIONS[order.status]:
+        change_status(session, order, S.on_hold, actor, manual=False)
+    order.needs_attention = True
+    order.attention_reason = _conflict_reason(session)
+
+
+def _conflict_reason(session: Session) -> AttentionReason:
+    reason = session.scalar(sa.select(AttentionReason).where(
+        AttentionReason.name == CONFLICT_REASON))
+    if reason is None:
+        position = session.scalar(sa.select(sa.func.max(AttentionReason.position))) or 0
+        reason = AttentionReason(name=CONFLICT_REASON, position=position + 1)
+        session.add(reason)
+        session.flush()
+    return reason
+
+
+def record_failure(session: Session, shop_id: int, mall_order_id: str | None, action: str,
+                   message: str, *, order_id: int | None = None,
+                   notification_id: int | None = None) -> None:
+    session.add(MallSyncFailure(shop_id=shop_id, mall_order_id=mall_order_id,
+                                order_id=order_id, notification_id=notification_id,
+                                action=action, message=message[:2000]))
+
+
+# --- polling and refreshing ---------------------------------------------------------
+
+def poll(session: Session, shop: Shop, adapter: MallAdapter, now: datetime,
+         commit: Callable[[], None]) -> SyncResult:
+    """Read what changed at the mall since the last poll. `commit` is called after each
+    batch, so a failure later keeps what was already imported."""
+    sync = session.get(ShopSync, shop.id) or ShopSync(shop_id=shop.id, inserted=0, updated=0)
+    session.add(sync)
+    sync.started_at, sync.error = now, None
+    since = (sync.watermark - OVERLAP if sync.watermark
+             else now - timedelta(days=int((shop.settings or {}).get("import_days")
+                                           or FIRST_IMPORT_DAYS)))
+    total = SyncResult()
+    try:
+        for batch in adapter.changed_since(since, now):
+            _add(total, import_batch(session, shop, batch))
+            commit()
+        for mall_order_id in total.to_confirm:
+            confirm_at_mall(session, shop, adapter, mall_order_id)
+        sync.watermark = now
+        sync.succeeded_at = utcnow()
+    except MallError as error:
+        session.rollback()
+        sync = session.get(ShopSync, shop.id) or ShopSync(shop_id=shop.id)
+        session.add(sync)
+        sync.error = str(error)
+    sync.finished_at = utcnow()
+    sync.inserted, sync.updated = total.inserted, total.updated
+    commit()
+    return total
+
+
+def confirm_at_mall(session: Session, shop: Shop, adapter: MallAdapter, mall_order_id: str
+                    ) -> None:
+    try:
+        adapter.confirm(mall_order_id)
+    except MallError as error:
+        record_failure(session, shop.id, mall_order_id, "confirm", str(error))
+
+
+def _add(total: SyncResult, part: SyncResult) -> None:
+    for name in ("inserted", "updated", "unchanged", "conflicts", "failed"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.to_confirm += part.to_confirm
+    total.outcomes.update(part.outcomes)
+
+
+def refresh(session: Session, shop: Shop, adapter: MallAdapter, orders: list[Order], *,
+            notification_id: int | None = None) -> dict[int, str | None]:
+    """注文更新: read these orders of one shop from the mall again and apply what changed.
+    Returns each order's outcome: None when done, else the reason (the mall's message)."""
+    outcomes: dict[int, str | None] = {}
+    for start in range(0, len(orders), adapter.batch_size):
+        chunk = orders[start:start + adapter.batch_size]
+        by_mall_id = {o.mall_order_id: o for o in chunk}
+        try:
+            batch = adapter.fetch(list(by_mall_id))
+        except MallError as error:
+            batch = Batch(problems=[Problem(mall_id, str(error)) for mall_id in by_mall_id])
+        result = import_batch(session, shop, batch, notification_id=notification_id,
+                              action="refresh")
+        for mall_id, order in by_mall_id.items():
+            outcomes[order.id] = result.outcomes.get(mall_id, "the mall did not answer")
+    session.flush()
+    return outcomes
