@@ -48,3 +48,20 @@ def export_cell(value, encoding: str) -> tuple[object, int]:
         return value, 0
     text = neutralise(str(value))
     return to_cp932(text) if encoding == "cp932" else (text, 0)
+
+
+class UploadError(ValueError):
+    """An uploaded file that cannot be read at all; the message says why."""
+
+
+def decode_upload(data: bytes) -> str:
+    """Text of an uploaded CSV: UTF-8 with or without BOM, else CP932 (Shift_JIS), both
+    strictly, so a wrong guess is an error and never mojibake (RELIABILITY.md D 5.2.2)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UploadError("The file is neither UTF-8 nor Shift_JIS (CP932) text.")

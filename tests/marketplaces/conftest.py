@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from flask_babel import force_locale
 
 from oms.models import MallKind, Shop
 from oms.sandbox.control import Sandbox
@@ -92,3 +93,10 @@ def adapter_for(app):
     yield open_
     for adapter in opened:
         adapter.close()
+
+
+@pytest.fixture(autouse=True)
+def _english(session):
+    """Services translate their messages; outside a request the jobs pick the locale."""
+    with force_locale("en"):
+        yield

@@ -1,0 +1,168 @@
+"""アイテム紐づけ: which of our SKUs each order line is, set-based.
+
+A line links to the SKU its shop maps its product code and option to (an exact option
+first, then the product's any-option mapping), else to the SKU whose code is the product
+code itself. Every line gets OK or FAIL with the reason, and `Order.link_result` follows
+its lines (FAIL when any line failed), so the list's link-result filter finds them.
+Each chunk of orders is two UPDATE statements, whatever its size: no query per line.
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from oms.csvfiles import decode_upload
+from oms.models import LinkResult, Order, OrderLine, Shop, Sku, SkuMapping
+
+CHUNK = 50_000  # orders per statement pair: bounded transactions, visible progress
+
+
+def link(session: Session, where: list[sa.ColumnElement[bool]],
+         report: Callable[[int], None] | None = None) -> int:
+    """Link every line of the orders matching `where`; returns how many orders.
+    `report(done)` runs after each chunk (a job commits there)."""
+    low, high = session.execute(sa.select(sa.func.min(Order.id), sa.func.max(Order.id))
+                                .where(*where)).one()
+    done = 0
+    if low is None:
+        return 0
+    messages = (_("No SKU matches this product code and option."),
+                _("The matching SKU is inactive."))
+    for start in range(low, high + 1, CHUNK):
+        in_chunk = [*where, Order.id >= start, Order.id < start + CHUNK]
+        _link_lines(session, in_chunk, *messages)
+        _sum_up_orders(session, in_chunk)
+        done += session.scalar(sa.select(sa.func.count()).select_from(Order).where(*in_chunk))
+        if report:
+            report(done)
+    session.flush()
+    return done
+
+
+def _link_lines(session: Session, where, no_match: str, inactive: str) -> None:
+    lines, orders = OrderLine.__table__, Order.__table__
+    exact, any_option = SkuMapping.__table__.alias("exact"), SkuMapping.__table__.alias("any")
+    by_code, sku = Sku.__table__.alias("by_code"), Sku.__table__.alias("sku")
+    found = sa.func.coalesce(exact.c.sku_id, any_option.c.sku_id, by_code.c.id)
+    candidates = (
+        sa.select(lines.c.id.label("line_id"), found.label("sku_id"),
+                  sku.c.active.label("active"))
+        .select_from(
+            lines.join(orders, orders.c.id == lines.c.order_id)
+            .outerjoin(exact, sa.and_(exact.c.shop_id == orders.c.shop_id,
+                                      exact.c.product_code == lines.c.mall_product_code,
+                                      exact.c.option == sa.func.coalesce(lines.c.mall_option, "")))
+            .outerjoin(any_option, sa.and_(any_option.c.shop_id == orders.c.shop_id,
+                                           any_option.c.product_code == lines.c.mall_product_code,
+                                           any_option.c.option == ""))
+            .outerjoin(by_code, by_code.c.code == lines.c.mall_product_code)
+            .outerjoin(sku, sku.c.id == found))
+        .where(*where)
+        .subquery("candidate"))
+    ok = sa.and_(candidates.c.sku_id.is_not(None), candidates.c.active.is_(True))
+    new_sku = sa.case((ok, candidates.c.sku_id))
+    new_result = sa.case((ok, LinkResult.ok.value), else_=LinkResult.fail.value)
+    new_error = sa.case((candidates.c.sku_id.is_(None), no_match), (ok, None), else_=inactive)
+    session.execute(
+        sa.update(lines)
+        .where(lines.c.id == candidates.c.line_id,
+               sa.or_(lines.c.sku_id.is_distinct_from(new_sku),
+                      lines.c.link_result.is_distinct_from(new_result),
+                      lines.c.link_error.is_distinct_from(new_error)))
+        .values(sku_id=new_sku, link_result=new_result, link_error=new_error))
+
+
+def _sum_up_orders(session: Session, where) -> None:
+    """Order.link_result from its lines, written only where it changes."""
+    orders, lines = Order.__table__, OrderLine.__table__
+    failed = sa.exists().where(lines.c.order_id == orders.c.id,
+                               lines.c.link_result == LinkResult.fail.value)
+    for result, condition in ((LinkResult.fail, failed), (LinkResult.ok, ~failed)):
+        session.execute(
+            sa.update(orders)
+            .where(*where, condition, orders.c.link_result.is_distinct_from(result.value))
+            .values(link_result=result.value))
+
+
+def link_order(session: Session, order: Order) -> LinkResult | None:
+    """⑯ アイテム紐づけ for one order."""
+    link(session, [Order.id == order.id])
+    session.refresh(order)
+    return order.link_result
+
+
+# --- the mapping ---------------------------------------------------------------------
+
+class MappingError(ValueError):
+    """A mapping that cannot be saved; the message says why."""
+
+
+def save_mapping(session: Session, shop_id: int, product_code: str, option: str | None,
+                 sku_code: str) -> SkuMapping:
+    """Add or change the SKU a mall product code (and option) stands for."""
+    product_code, option, sku_code = (product_code or "").strip(), (option or "").strip(), \
+        (sku_code or "").strip()
+    if not product_code or len(product_code) > 64:
+        raise MappingError(_("Enter the mall's product code (up to 64 characters)."))
+    if len(option) > 100:
+        raise MappingError(_("The option is longer than 100 characters."))
+    if session.get(Shop, shop_id) is None:
+        raise MappingError(_("Unknown shop."))
+    sku = session.scalar(sa.select(Sku).where(Sku.code == sku_code))
+    if sku is None:
+        raise MappingError(_("No SKU has the code %(code)s.", code=sku_code))
+    mapping = session.scalar(sa.select(SkuMapping).where(
+        SkuMapping.shop_id == shop_id, SkuMapping.product_code == product_code,
+        SkuMapping.option == option))
+    if mapping is None:
+        mapping = SkuMapping(shop_id=shop_id, product_code=product_code, option=option)
+        session.add(mapping)
+    mapping.sku_id = sku.id
+    session.flush()
+    return mapping
+
+
+@dataclass
+class CsvResult:
+    saved: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+CSV_COLUMNS = ("shop", "product_code", "option", "sku")
+
+
+def import_mappings(session: Session, data: bytes) -> CsvResult:
+    """Mappings from a CSV (shop code, product code, option, SKU code; header row first).
+    Every bad row is reported by line number, and then nothing is saved."""
+    result = CsvResult()
+    rows = list(csv.reader(io.StringIO(decode_upload(data))))
+    if not rows or [c.strip().lower() for c in rows[0]][:4] != list(CSV_COLUMNS):
+        result.errors.append((1, _("The first row must be the header: %(columns)s",
+                                   columns=",".join(CSV_COLUMNS))))
+        return result
+    shops = dict(session.execute(sa.select(Shop.code, Shop.id)).all())
+    with session.begin_nested() as savepoint:
+        for number, row in enumerate(rows[1:], 2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != 4:
+                result.errors.append((number, _("Expected 4 columns, found %(n)d.", n=len(row))))
+                continue
+            shop_code, product_code, option, sku_code = (cell.strip() for cell in row)
+            if shop_code not in shops:
+                result.errors.append((number, _("Unknown shop code %(code)s.", code=shop_code)))
+                continue
+            try:
+                save_mapping(session, shops[shop_code], product_code, option, sku_code)
+                result.saved += 1
+            except MappingError as error:
+                result.errors.append((number, str(error)))
+        if result.errors:
+            savepoint.rollback()
+            result.saved = 0
+    return result
