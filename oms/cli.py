@@ -13,10 +13,13 @@ from oms.services import users
 
 def init_app(app: Flask) -> None:
     from oms.demo.command import seed
+    from oms.marketplaces_cli import sandbox, scheduler
 
     app.cli.add_command(create_user)
     app.cli.add_command(worker)
     app.cli.add_command(seed)
+    app.cli.add_command(sandbox)
+    app.cli.add_command(scheduler)
 
 
 @click.command("create-user")

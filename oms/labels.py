@@ -116,3 +116,10 @@ def resolved(**mappings: dict) -> dict[str, dict]:
     """Translate label maps once, for templates that look them up on every row."""
     return {name: {key: str(text) for key, text in mapping.items()}
             for name, mapping in mappings.items()}
+
+
+# The marketplace jobs (issue 6), kept apart so concurrent edits above do not collide.
+JOB_KIND.update({
+    "mall_refresh": _l("Update all orders from the malls"),
+    "item_link": _l("Item linking"),
+})

@@ -12,6 +12,8 @@ from oms.services import notifications
 
 # kind -> RQ entry point (module path, so the web process never imports job code)
 ENTRY_POINTS = {"order_export": "jobs.exports.export_orders"}
+ENTRY_POINTS.update({"mall_refresh": "jobs.marketplaces.refresh_orders",
+                     "item_link": "jobs.marketplaces.link_orders"})
 JOB_TIMEOUT = 3 * 3600
 
 

@@ -1,0 +1,65 @@
+"""flask commands for the malls: the sandbox marketplace and the import scheduler."""
+
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from oms.extensions import db
+from oms.queue import get_queue, get_redis
+from oms.sandbox.control import Sandbox
+from oms.sandbox.server import DEFAULT_PORT, start
+from oms.services import mall_schedule
+
+
+@click.command("sandbox")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True)
+@click.option("--db", "db_path", type=click.Path(path_type=Path),
+              help="The sandbox's own state (default: instance/sandbox.db).")
+@click.option("--connect/--no-connect", default=True, show_default=True,
+              help="Point the mall shops without an API endpoint at this sandbox.")
+def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
+    """Run the sandbox marketplace on loopback until stopped (Ctrl-C or SIGTERM)."""
+    from oms.sandbox.connect import connect_shops
+
+    db_path = db_path or Path(current_app.instance_path) / "sandbox.db"
+    process = start(db_path, port)
+    click.echo(f"Sandbox marketplace on http://127.0.0.1:{port} (state in {db_path})")
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        if connect:
+            codes = connect_shops(db.session, Sandbox(f"http://127.0.0.1:{port}"),
+                                  current_app.config["SECRET_KEY"])
+            db.session.commit()
+            if codes:
+                click.echo(f"Connected shops: {', '.join(codes)}")
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait()
+
+
+@click.command("scheduler")
+@click.option("--interval", type=float, default=15, show_default=True,
+              help="Seconds between looks for shops that are due.")
+@click.option("--once", is_flag=True, help="Enqueue what is due now and stop.")
+def scheduler(interval: float, once: bool) -> None:
+    """Enqueue each shop's import from its mall when its polling interval has passed.
+    Run one scheduler per installation; the imports run on the workers."""
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    queue, connection = get_queue(), get_redis()
+    while not stopping:
+        try:
+            for shop_id in mall_schedule.due_shops(db.session, datetime.now(UTC)):
+                mall_schedule.enqueue_poll(queue, connection, shop_id)
+        finally:
+            db.session.rollback()  # read-only: do not hold a transaction between looks
+        if once:
+            return
+        deadline = time.monotonic() + interval
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.2)

@@ -1,0 +1,51 @@
+"""Starting the mall jobs over "every order of the current search" (seed 000 ⑫), and
+freezing a refresh job's targets when it starts (DESIGN.md "Background jobs")."""
+
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from oms.integrations.malls import ADAPTERS
+from oms.models import Notification, Order, Shop, SyncTarget, TargetState, User
+from oms.services import jobs, order_search
+
+REFRESH, LINK = "mall_refresh", "item_link"
+
+
+def start_refresh(session: Session, user: User, search: str, locale: str) -> Notification:
+    """全注文更新: refresh every order of the search from its mall, as a job."""
+    return jobs.start(session, REFRESH, user, {"search": search, "locale": locale})
+
+
+def start_link(session: Session, user: User, search: str, locale: str) -> Notification:
+    """アイテム紐づけ over every order of the search, as a job."""
+    return jobs.start(session, LINK, user, {"search": search, "locale": locale})
+
+
+def freeze_targets(session: Session, note: Notification, tz: ZoneInfo) -> int:
+    """The job's orders, fixed the first time it runs: one INSERT ... SELECT. Waiting
+    orders (only confirming and linking are allowed there, seed 000 ②) and orders of
+    shops without a mall API are skipped with the reason."""
+    existing = session.scalar(sa.select(sa.func.count()).select_from(SyncTarget).where(
+        SyncTarget.notification_id == note.id))
+    if existing:
+        return existing
+    where = order_search.target_conditions(session, note.params.get("search", ""),
+                                           note.params.get("order_ids"), tz)
+    no_mall = Order.shop_id.in_(sa.select(Shop.id).where(Shop.kind.not_in(list(ADAPTERS))))
+    waiting = Order.tab == "waiting"
+    reasons = (_("Waiting orders can only be confirmed or linked."),
+               _("This shop has no mall API."))
+    chosen = sa.select(
+        sa.literal(note.id), Order.id,
+        sa.case((sa.or_(waiting, no_mall), TargetState.skipped.value),
+                else_=TargetState.pending.value),
+        sa.case((waiting, reasons[0]), (no_mall, reasons[1])),
+    ).where(*where)
+    session.execute(sa.insert(SyncTarget).from_select(
+        ["notification_id", "order_id", "state", "error"], chosen))
+    session.flush()
+    return session.scalar(sa.select(sa.func.count()).select_from(SyncTarget).where(
+        SyncTarget.notification_id == note.id))
