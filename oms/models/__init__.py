@@ -1,6 +1,14 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
 from oms.models.base import Base
+from oms.models.bulk import (
+    BulkItem,
+    BulkJob,
+    BulkSelection,
+    ItemState,
+    SelectionSource,
+    bulk_selection_orders,
+)
 from oms.models.catalog import Sku, SkuMapping, Stock
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
 from oms.models.marketplace import (
@@ -38,11 +46,15 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BlacklistStatus",
+    "BulkItem",
+    "BulkJob",
+    "BulkSelection",
     "Customer",
     "CustomerAddress",
     "DateStamp",
     "FraudCheck",
     "HandlingStatus",
+    "ItemState",
     "JobState",
     "LineStatus",
     "LinkResult",
@@ -60,6 +72,7 @@ __all__ = [
     "PaymentStatus",
     "Role",
     "SearchPreset",
+    "SelectionSource",
     "Shipment",
     "ShipmentLine",
     "Shop",
@@ -73,5 +86,6 @@ __all__ = [
     "Tag",
     "TargetState",
     "User",
+    "bulk_selection_orders",
     "order_tags",
 ]

@@ -237,6 +237,8 @@ class Order(Base):
     remarks1: Mapped[str | None] = mapped_column(sa.Text)
     remarks2: Mapped[str | None] = mapped_column(sa.Text)
     linkage_number: Mapped[str | None] = mapped_column(sa.String(64))
+    # 連携用補足テキスト: free text handed to linked systems (seed 004).
+    linkage_text: Mapped[str | None] = mapped_column(sa.Text)
     customer_comment: Mapped[str | None] = mapped_column(sa.Text)
     reply_to_customer: Mapped[str | None] = mapped_column(sa.Text)
 
