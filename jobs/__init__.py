@@ -11,7 +11,11 @@ from flask import Flask
 from oms.extensions import db
 from oms.models import JobState, Notification
 from oms.services import notifications
+from oms.services.jobs import RESUMABLE
 from oms.services.notifications import JobCancelled
+
+# Run by every worker at start and then every WORKER_MAINTENANCE_SECONDS, with RQ's own.
+MAINTENANCE = ("jobs.bulk.recover",)
 
 
 @cache
@@ -63,15 +67,34 @@ def _close_record(job, reason: str) -> None:
         return
     with _app().app_context():
         note = db.session.get(Notification, notification_id)
-        if note is not None and not note.state.finished:
+        if note is not None and not note.state.finished and note.kind not in RESUMABLE:
             notifications.finish(db.session, note, JobState.failed, reason)
             db.session.commit()
 
 
 class Worker(rq.Worker):
     """RQ's worker, closing the job record when the work horse is killed (OOM killer,
-    kill -9): RQ 3 then fails the job without calling its on_failure callback.
+    kill -9): RQ 3 then fails the job without calling its on_failure callback; and running
+    MAINTENANCE, also while idle, so jobs of a lost worker are picked up again.
     `flask worker` uses it; with plain rq: `rq worker -w jobs.Worker`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval",
+                          _app().config["WORKER_MAINTENANCE_SECONDS"])
+        super().__init__(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ blocks for up to ~7 minutes waiting for a job; wake for maintenance instead.
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        for name in MAINTENANCE:
+            try:
+                rq.utils.import_attribute(name)()
+            except Exception:
+                self.log.exception("maintenance task %s failed", name)
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)

@@ -52,6 +52,13 @@ def from_env(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("OMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "LOGIN_MAX_FAILURES": int(os.environ.get("OMS_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("OMS_LOGIN_LOCK_MINUTES", "15")),
+        # Bulk update: RQ jobs ("lanes") per bulk job, which as many workers can run side by
+        # side; targets per committed chunk; silence after which a job counts as abandoned.
+        "BULK_LANES": int(os.environ.get("OMS_BULK_LANES", "4")),
+        "BULK_CHUNK": int(os.environ.get("OMS_BULK_CHUNK", "500")),
+        "BULK_LEASE_SECONDS": int(os.environ.get("OMS_BULK_LEASE_SECONDS", "120")),
+        # How often an idle worker wakes for maintenance (RQ registries, abandoned jobs).
+        "WORKER_MAINTENANCE_SECONDS": int(os.environ.get("OMS_WORKER_MAINTENANCE_SECONDS", "60")),
         # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.
         "PROXY_COUNT": int(os.environ.get("OMS_PROXY_COUNT", "0")),
     }

@@ -94,6 +94,7 @@ JOB_STATE = {
 }
 
 JOB_KIND = {"order_export": _l("Order information download")}
+JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
 
 ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
 

@@ -4,6 +4,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from oms.models import (
+    AttentionReason,
+    Customer,
+    HandlingStatus,
     JobState,
     LineStatus,
     MallKind,
@@ -15,6 +18,7 @@ from oms.models import (
     PaymentMethod,
     PaymentStatus,
     Shop,
+    Tag,
 )
 
 _seq = itertools.count(1)
@@ -76,6 +80,33 @@ class Factory:
         self.session.add(order)
         self.session.flush()
         return order
+
+    def tag(self, name: str | None = None, **kw) -> Tag:
+        tag = Tag(name=name or f"tag{next(_seq)}", **kw)
+        self.session.add(tag)
+        self.session.flush()
+        return tag
+
+    def handling_status(self, name: str | None = None, **kw) -> HandlingStatus:
+        status = HandlingStatus(name=name or f"handling{next(_seq)}", **kw)
+        self.session.add(status)
+        self.session.flush()
+        return status
+
+    def attention_reason(self, name: str | None = None, **kw) -> AttentionReason:
+        reason = AttentionReason(name=name or f"reason{next(_seq)}", **kw)
+        self.session.add(reason)
+        self.session.flush()
+        return reason
+
+    def customer(self, **kw) -> Customer:
+        n = next(_seq)
+        defaults = {"customer_number": f"C{n:08d}", "name": f"顧客 {n}"}
+        defaults.update(kw)
+        customer = Customer(**defaults)
+        self.session.add(customer)
+        self.session.flush()
+        return customer
 
     def notification(self, user=None, **kw) -> Notification:
         """A job record as the notification log shows it (default: a queued export)."""

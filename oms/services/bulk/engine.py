@@ -1,0 +1,126 @@
+"""Applying an operation to one chunk of claimed targets, inside the chunk's transaction.
+
+The orders are locked, the guards evaluated in SQL, each order planned and changed through
+the field setters, and every target's outcome written with the values it replaced. A
+database error isolates the failing order (savepoints) instead of losing the chunk.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from oms.access import Actor
+from oms.models import BulkItem, ItemState, Order
+from oms.models.base import utcnow
+from oms.services.bulk.fields import Refused, field
+from oms.services.bulk.operations.base import Operation, Options, Refusal, Skip
+
+
+@dataclass(frozen=True)
+class Target:
+    item_id: int
+    order_id: int
+    version: int
+
+
+@dataclass
+class Outcome:
+    item_id: int
+    state: ItemState
+    error: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def refusal_case(refusals: list[Refusal]) -> sa.ColumnElement[int]:
+    """Which guard refuses an order (its index), or -1: the first matching guard wins."""
+    if not refusals:
+        return sa.literal(-1)
+    return sa.case(*[(r.when, i) for i, r in enumerate(refusals)], else_=-1)
+
+
+def plan_change(order: Order, operation: Operation, options: Options, context: Any
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(before, after) of the fields this operation would really change on the order."""
+    planned = operation.plan(order, options, context)
+    before = {key: field(key).get(order) for key in planned}
+    after = {key: value for key, value in planned.items() if before[key] != value}
+    return {key: before[key] for key in after}, after
+
+
+def apply_chunk(session: Session, job_id: int, operation: Operation, options: Options,
+                targets: list[Target], actor: Actor) -> list[Outcome]:
+    refusals = operation.refusals(options)
+    order_ids = [t.order_id for t in targets]
+    rows = session.execute(
+        sa.select(Order, refusal_case(refusals))
+        .where(Order.id.in_(order_ids))
+        .order_by(Order.id)
+        .options(*operation.loaders())
+        .with_for_update(of=Order)
+    ).unique().all()
+    found = {order.id: (order, refused) for order, refused in rows}
+    context = operation.chunk_context(session, job_id, order_ids, options)
+
+    def one(target: Target) -> Outcome:
+        order, refused = found.get(target.order_id, (None, -1))
+        return _apply_one(session, target, order, refused, refusals, operation, options,
+                          context, actor)
+
+    try:
+        with session.begin_nested():
+            outcomes = [one(t) for t in targets]
+            session.flush()
+    except Exception:
+        # Whatever failed, isolate the order that caused it; the others still apply.
+        outcomes = [_isolated(session, t, one) for t in targets]
+    _record(session, outcomes)
+    return outcomes
+
+
+def _isolated(session: Session, target: Target, one) -> Outcome:
+    try:
+        with session.begin_nested():
+            outcome = one(target)
+            session.flush()
+        return outcome
+    except Exception as error:
+        # Recorded on the item: a failure is an outcome, never lost.
+        return Outcome(target.item_id, ItemState.failed, f"{type(error).__name__}: {error}")
+
+
+def _apply_one(session, target: Target, order: Order | None, refused: int,
+               refusals: list[Refusal], operation: Operation, options: Options, context,
+               actor: Actor) -> Outcome:
+    if order is None or order.deleted_at is not None:
+        return Outcome(target.item_id, ItemState.failed, str(_l("The order was deleted.")))
+    if refused >= 0:
+        rule = refusals[refused]
+        return Outcome(target.item_id, rule.state, rule.message)
+    if operation.replaces(options) and order.version != target.version:
+        return Outcome(target.item_id, ItemState.failed, str(_l(
+            "CONFLICT: the order was changed by someone else after this bulk update was "
+            "confirmed; it was left as it is.")))
+    try:
+        before, after = plan_change(order, operation, options, context)
+        if not after:
+            return Outcome(target.item_id, ItemState.skipped, str(_l("No change needed.")))
+        for key, value in after.items():
+            field(key).set(session, order, value, actor)
+    except Skip as reason:
+        return Outcome(target.item_id, ItemState.skipped, str(reason))
+    except Refused as reason:
+        return Outcome(target.item_id, ItemState.failed, str(reason))
+    return Outcome(target.item_id, ItemState.ok, None, before, after)
+
+
+def _record(session: Session, outcomes: list[Outcome]) -> None:
+    now = utcnow()
+    session.execute(sa.update(BulkItem), [
+        {"id": o.item_id, "state": o.state, "error": o.error, "before": o.before,
+         "after": o.after, "applied_at": now}
+        for o in outcomes
+    ])

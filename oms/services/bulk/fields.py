@@ -1,0 +1,185 @@
+"""What a bulk operation reads and writes on an order, by key.
+
+Operations say which keys they change to which values; the engine reads the values before,
+writes the new ones through these setters (each writes its audit row), and keeps both on
+the outcome row, so undo can put back exactly what it replaced.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from oms import labels
+from oms.access import Actor
+from oms.models import (
+    AttentionReason,
+    BlacklistStatus,
+    HandlingStatus,
+    Order,
+    OrderStatus,
+    Tag,
+)
+from oms.models.base import utcnow
+from oms.services import audit, workflow
+
+Value = str | int | bool | None
+
+
+class Refused(Exception):
+    """This order cannot take the change; the message says why (shown to the operator)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: Any
+    get: Callable[[Order], Value]
+    set: Callable[[Session, Order, Value, Actor], None]
+    # How a value reads on screen; some need the session to look up a name.
+    show: Callable[[Session, Value], str] = lambda session, value: _plain(value)
+
+
+def _plain(value: Value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)
+
+
+def _record(session: Session, actor: Actor, order: Order, key: str, old: Value, new: Value,
+            action: str = "order.update", entity: tuple[str, Any] | None = None) -> None:
+    entity_type, entity_id = entity or ("order", order.id)
+    audit.record(session, actor, action, entity_type=entity_type, entity_id=entity_id,
+                 field=key, old=old, new=new, details=_job_details(actor))
+
+
+def _job_details(actor: Actor) -> dict[str, Any] | None:
+    kind, _, ident = actor.via.partition(":")
+    return {"bulk_job": int(ident)} if kind == "bulk" and ident.isdigit() else None
+
+
+def _attribute(key: str, label, show=None) -> Field:
+    def set_(session: Session, order: Order, value: Value, actor: Actor) -> None:
+        _record(session, actor, order, key, getattr(order, key), value)
+        setattr(order, key, value)
+
+    return Field(key, label, lambda order: getattr(order, key), set_,
+                 show or (lambda session, value: _plain(value)))
+
+
+def _named(model) -> Callable[[Session, Value], str]:
+    def show(session: Session, value: Value) -> str:
+        row = session.get(model, value) if value is not None else None
+        return row.name if row else _plain(value)
+
+    return show
+
+
+def _set_status(session: Session, order: Order, value: Value, actor: Actor) -> None:
+    try:
+        workflow.change_status(session, order, OrderStatus(value), actor, manual=True)
+    except workflow.TransitionError as error:
+        raise Refused(str(error)) from error
+
+
+def _show_status(session: Session, value: Value) -> str:
+    return str(labels.ORDER_STATUS[OrderStatus(value)]) if value else "—"
+
+
+def _set_deleted(session: Session, order: Order, value: Value, actor: Actor) -> None:
+    _record(session, actor, order, "deleted", order.deleted_at is not None, value,
+            action="order.delete" if value else "order.restore")
+    order.deleted_at = utcnow() if value else None
+
+
+def _get_blacklist(order: Order) -> Value:
+    return order.customer.blacklist_status.value if order.customer else None
+
+
+def _set_blacklist(session: Session, order: Order, value: Value, actor: Actor) -> None:
+    customer = order.customer
+    if customer is None:
+        raise Refused(str(_l("The order has no customer record (a guest order).")))
+    _record(session, actor, order, "blacklist_status", customer.blacklist_status.value, value,
+            action="customer.blacklist", entity=("customer", customer.id))
+    customer.blacklist_status = BlacklistStatus(value)
+
+
+BLACKLIST_LABELS = {
+    BlacklistStatus.blacklisted.value: _l("Blacklisted"),
+    BlacklistStatus.candidate.value: _l("Blacklist candidate"),
+    BlacklistStatus.clear.value: _l("Not blacklisted"),
+}
+
+FIELDS: dict[str, Field] = {f.key: f for f in (
+    Field("status", _l("Order status"), lambda order: order.status.value, _set_status,
+          _show_status),
+    _attribute("handling_status_id", _l("Handling status"), _named(HandlingStatus)),
+    _attribute("needs_attention", _l("Needs attention")),
+    _attribute("attention_reason_id", _l("Attention reason"), _named(AttentionReason)),
+    _attribute("shipping_hold", _l("Shipping hold")),
+    _attribute("customer_comment", _l("Comment from the customer")),
+    _attribute("reply_to_customer", _l("Reply to the customer")),
+    _attribute("remarks1", _l("Remarks 1")),
+    _attribute("remarks2", _l("Remarks 2")),
+    _attribute("linkage_text", _l("Linkage supplementary text")),
+    _attribute("delivery_method", _l("Delivery method")),
+    _attribute("delivery_time_slot", _l("Delivery time slot")),
+    _attribute("ship_mail_sent", _l("Shipment-complete mail sent")),
+    Field("blacklist_status", _l("Customer blacklist"), _get_blacklist, _set_blacklist,
+          lambda session, value: str(BLACKLIST_LABELS.get(value, "—"))),
+    Field("deleted", _l("Deleted"), lambda order: order.deleted_at is not None, _set_deleted),
+)}
+
+TAG_PREFIX = "tag:"
+
+
+def tag_key(tag_id: int) -> str:
+    return f"{TAG_PREFIX}{tag_id}"
+
+
+@cache
+def _tag_field(tag_id: int) -> Field:
+    def get(order: Order) -> Value:
+        return any(t.id == tag_id for t in order.tags)
+
+    def set_(session: Session, order: Order, value: Value, actor: Actor) -> None:
+        tag = session.get(Tag, tag_id)
+        if tag is None:
+            raise Refused(str(_l("The tag no longer exists.")))
+        _record(session, actor, order, tag_key(tag_id), get(order), value,
+                action="order.tag_add" if value else "order.tag_remove")
+        if value:
+            order.tags.append(tag)
+        else:
+            order.tags.remove(tag)
+        # The tag link is another table: touching the row bumps the order's version, so
+        # concurrent edits of the order see the change (optimistic locking).
+        order.updated_at = utcnow()
+
+    def show(session: Session, value: Value) -> str:
+        tag = session.get(Tag, tag_id)
+        name = tag.name if tag else f"#{tag_id}"
+        return str(_l("tagged %(tag)s", tag=name) if value else _l("not tagged %(tag)s",
+                                                                    tag=name))
+
+    return Field(tag_key(tag_id), _l("Tag"), get, set_, show)
+
+
+def field(key: str) -> Field:
+    if key.startswith(TAG_PREFIX):
+        return _tag_field(int(key[len(TAG_PREFIX):]))
+    return FIELDS[key]
+
+
+def describe_change(session: Session, before: dict[str, Value] | None,
+                    after: dict[str, Value] | None) -> list[tuple[str, str, str]]:
+    """(field label, before, after) as the operator reads them."""
+    before = before or {}
+    return [(str(field(key).label), field(key).show(session, before.get(key)),
+             field(key).show(session, value)) for key, value in (after or {}).items()]

@@ -1,0 +1,70 @@
+"""受注一括更新履歴 (seed 004 ⑥): the jobs an operator may see, and their targets' outcomes."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from oms.models import BulkItem, BulkJob, ItemState, Notification, Order, User
+from oms.services import notifications
+
+
+@dataclass
+class Page:
+    rows: list
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def _visible(user: User) -> sa.ColumnElement[bool]:
+    return notifications.visible_to(user)  # operators their own jobs, admins everyone's
+
+
+def jobs(session: Session, user: User, *, kind: str = "orders", page: int = 1,
+         per_page: int = 50) -> Page:
+    rows = list(session.scalars(
+        sa.select(BulkJob).join(Notification, Notification.id == BulkJob.id)
+        .where(BulkJob.kind == kind, _visible(user))
+        .order_by(BulkJob.id.desc())
+        .offset((page - 1) * per_page).limit(per_page + 1)))
+    return Page(rows[:per_page], page, len(rows) > per_page)
+
+
+def get(session: Session, user: User, job_id: int) -> BulkJob | None:
+    return session.scalar(
+        sa.select(BulkJob).join(Notification, Notification.id == BulkJob.id)
+        .where(BulkJob.id == job_id, _visible(user)))
+
+
+def items(session: Session, job: BulkJob, state: ItemState, *, page: int = 1,
+          per_page: int = 100) -> Page:
+    """Targets in one outcome state, with their order numbers (failures: the drill-down)."""
+    rows = session.execute(
+        sa.select(BulkItem, Order.order_number)
+        .join(Order, Order.id == BulkItem.order_id)
+        .where(BulkItem.job_id == job.id, BulkItem.state == state)
+        .order_by(BulkItem.id)
+        .offset((page - 1) * per_page).limit(per_page + 1)).all()
+    return Page(rows[:per_page], page, len(rows) > per_page)
+
+
+def all_items(session: Session, job: BulkJob, state: ItemState, batch: int = 2000
+              ) -> Iterator[tuple[str, str | None]]:
+    """(order number, error) of every target in a state, streamed in id order."""
+    after = 0
+    while True:
+        rows = session.execute(
+            sa.select(BulkItem.id, Order.order_number, BulkItem.error)
+            .join(Order, Order.id == BulkItem.order_id)
+            .where(BulkItem.job_id == job.id, BulkItem.state == state, BulkItem.id > after)
+            .order_by(BulkItem.id).limit(batch)).all()
+        if not rows:
+            return
+        for _, number, error in rows:
+            yield number, error
+        after = rows[-1][0]

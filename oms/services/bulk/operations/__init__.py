@@ -1,0 +1,44 @@
+"""The registry of bulk operations: every module of this package that defines OPERATIONS.
+
+Adding an operation is adding a module here (see base.Operation for what it declares).
+"""
+
+import importlib
+import pkgutil
+from functools import cache
+
+from oms.models import User
+from oms.services.bulk.operations.base import Operation
+
+
+@cache
+def registry() -> dict[str, Operation]:
+    found: dict[str, Operation] = {}
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for operation in getattr(module, "OPERATIONS", ()):
+            assert operation.key not in found, f"two bulk operations named {operation.key}"
+            found[operation.key] = operation
+    return found
+
+
+def get(key: str | None) -> Operation | None:
+    return registry().get(key or "")
+
+
+def allowed(operation: Operation, user: User) -> bool:
+    return user.is_admin or not operation.admin_only
+
+
+def choices_for(user: User) -> list[Operation]:
+    """The operations the wizard offers this user, in the order of ORDER."""
+    listed = [op for op in registry().values() if op.listed and allowed(op, user)]
+    return sorted(listed, key=lambda op: ORDER.index(op.key) if op.key in ORDER else len(ORDER))
+
+
+# Seed 004's table order, then 受注進捗区分 and the working flags.
+ORDER = [
+    "status", "handling_status", "needs_attention", "shipping_hold", "tags",
+    "customer_comment", "reply_to_customer", "remarks1", "remarks2", "linkage_text",
+    "delivery", "ship_mail", "blacklist", "delete",
+]

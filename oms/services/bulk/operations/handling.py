@@ -1,0 +1,44 @@
+"""対応状況: set (or clear) the operator-defined handling status."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, SelectChoice, SelectField
+
+from oms.models import HandlingStatus, ItemState, Order
+from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
+
+
+def optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class HandlingForm(Form):
+    handling_status_id = SelectField(_l("Handling status"), coerce=optional_int,
+                                     validate_choice=True)
+
+
+class SetHandlingStatus(Operation):
+    key = "handling_status"
+    label = _l("Handling status")
+    form = HandlingForm
+    undoable = True
+
+    def prepare_form(self, form, session):
+        rows = session.scalars(sa.select(HandlingStatus).order_by(HandlingStatus.position))
+        form.handling_status_id.choices = [SelectChoice(None, _l("(none)")),
+                                           *(SelectChoice(r.id, r.name) for r in rows)]
+
+    def describe(self, session, options):
+        status = session.get(HandlingStatus, options["handling_status_id"] or 0)
+        return str(_l("Handling status → %(name)s", name=status.name if status else _l("(none)")))
+
+    def refusals(self, options):
+        value = options["handling_status_id"]
+        return [Refusal(equal_or_both_empty(Order.handling_status_id, value),
+                        str(_l("Already has this handling status.")), ItemState.skipped)]
+
+    def plan(self, order, options, context):
+        return {"handling_status_id": options["handling_status_id"]}
+
+
+OPERATIONS = [SetHandlingStatus()]

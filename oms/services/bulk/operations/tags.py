@@ -1,0 +1,55 @@
+"""タグ設定 (seed 004): add a tag to orders or remove it."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+from wtforms import Form, RadioField, SelectChoice, SelectField
+from wtforms.validators import InputRequired
+
+from oms.models import ItemState, Order, Tag, order_tags
+from oms.services.bulk.fields import tag_key
+from oms.services.bulk.operations.base import Operation, Refusal
+
+
+class TagForm(Form):
+    action = RadioField(_l("Action"), default="add",
+                        choices=[SelectChoice("add", _l("Add the tag")),
+                                 SelectChoice("remove", _l("Remove the tag"))])
+    tag_id = SelectField(_l("Tag"), coerce=int, validators=[InputRequired()])
+
+
+class SetTag(Operation):
+    key = "tags"
+    label = _l("Tags")
+    form = TagForm
+    undoable = True
+
+    def prepare_form(self, form, session):
+        form.tag_id.choices = [SelectChoice(t.id, t.name) for t in session.scalars(
+            sa.select(Tag).order_by(Tag.name))]
+
+    def describe(self, session, options):
+        tag = session.get(Tag, options["tag_id"])
+        name = tag.name if tag else f"#{options['tag_id']}"
+        if options["action"] == "add":
+            return str(_l("Tags: add %(tag)s", tag=name))
+        return str(_l("Tags: remove %(tag)s", tag=name))
+
+    def refusals(self, options):
+        tagged = Order.id.in_(sa.select(order_tags.c.order_id).where(
+            order_tags.c.tag_id == options["tag_id"]))
+        if options["action"] == "add":
+            return [Refusal(tagged, str(_l("Already has the tag.")), ItemState.skipped)]
+        return [Refusal(~tagged, str(_l("Does not have the tag.")), ItemState.skipped)]
+
+    def replaces(self, options):
+        return False  # a tag add or remove composes with other changes of the order
+
+    def loaders(self):
+        return [selectinload(Order.tags)]
+
+    def plan(self, order, options, context):
+        return {tag_key(options["tag_id"]): options["action"] == "add"}
+
+
+OPERATIONS = [SetTag()]

@@ -1,0 +1,45 @@
+"""Helpers for bulk update tests: start a job through the services, run a lane in-process."""
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from werkzeug.datastructures import MultiDict
+
+from oms.models import BulkItem, BulkJob, ItemState, SelectionSource
+from oms.services.bulk import launch, operations, runner, selection
+
+
+def options(session, key: str, **raw) -> dict:
+    """The options an operator submits in the wizard, validated by the operation's form."""
+    operation = operations.get(key)
+    form = operation.form(formdata=MultiDict({k: str(v) for k, v in raw.items()}))
+    operation.prepare_form(form, session)
+    assert form.validate(), form.errors
+    return operation.options_from(form)
+
+
+def start(session, user, orders, key: str, opts: dict | None = None, *,
+          locale: str = "en") -> BulkJob:
+    chosen = selection.from_ids(session, user, [o.id for o in orders], SelectionSource.selected)
+    operation = operations.get(key)
+    job, created = launch.start(session, chosen, operation, opts or {},
+                                selection.conditions(session, chosen, None), user,
+                                ip="192.0.2.1", locale=locale)
+    assert created
+    session.commit()
+    return job
+
+
+def run(session, job_id: int, *, chunk_size: int = runner.CHUNK,
+        max_chunks: int | None = None) -> BulkJob:
+    job = session.get(BulkJob, job_id)
+    with force_locale(job.locale):
+        runner.run_lane(session, job_id, chunk_size=chunk_size, max_chunks=max_chunks)
+    session.expire_all()
+    return session.get(BulkJob, job_id)
+
+
+def outcomes(session, job_id: int) -> dict[int, tuple[ItemState, str | None]]:
+    """order id -> (state, error) of every target."""
+    rows = session.execute(sa.select(BulkItem.order_id, BulkItem.state, BulkItem.error)
+                           .where(BulkItem.job_id == job_id))
+    return {order_id: (state, error) for order_id, state, error in rows}
