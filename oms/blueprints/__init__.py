@@ -4,9 +4,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from oms.blueprints import auth, main, notifications, orders
+    from oms.blueprints import auth, main, marketplaces, notifications, orders, shops
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(orders.bp, url_prefix="/orders")
     app.register_blueprint(notifications.bp, url_prefix="/notifications")
+    app.register_blueprint(marketplaces.bp, url_prefix="/marketplaces")
+    app.register_blueprint(shops.bp, url_prefix="/settings/shops")

@@ -16,6 +16,7 @@ def test_search_and_paging(ui, users, factory, session):
     ui.login("operator")
     page.goto("/orders/")
     if ui.js:
+        ui.assert_htmx()
         page.evaluate("() => { window.__samePage = true; }")
 
     page.locator("#f-q").fill("はせがわ")

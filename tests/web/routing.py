@@ -1,6 +1,6 @@
 """Walking the url_map: every rule with real values for its URL variables."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,12 +22,16 @@ class World:
     notification: Notification
     preset: SearchPreset
 
+    # Ids of the marketplace rows (issue 6): shop, SKU mapping, stock upload.
+    more: dict[str, int] = field(default_factory=dict)
+
     def values(self, rule: Rule) -> dict:
         known = {
             "order_id": self.order.id,
             "order_number": self.order.order_number,
             "notification_id": self.notification.id,
             "preset_id": self.preset.id,
+            **self.more,
             "name": AREA,
             "tab": "all",
         }
@@ -53,7 +57,7 @@ def make_world(session, factory, owner: User, export_dir: Path) -> World:
     preset = SearchPreset(user_id=owner.id, name="walk", query="tab=new")
     session.add(preset)
     session.commit()
-    return World(order, note, preset)
+    return World(order, note, preset, more=marketplace_rows(session, order, owner))
 
 
 def rules(app, method: str) -> list[Rule]:
@@ -74,3 +78,16 @@ def snapshot(session) -> dict:
         "users": session.execute(
             sa.select(User.id, User.session_epoch, User.active).order_by(User.id)).all(),
     }
+
+
+def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
+    from oms.models import Sku, SkuMapping, StockUpload
+
+    sku = Sku(code="WALK-1", name="walk", price=100)
+    session.add(sku)
+    session.flush()
+    mapping = SkuMapping(shop_id=order.shop_id, product_code="walk", option="", sku_id=sku.id)
+    upload = StockUpload(user_id=owner.id, filename="walk.csv", rows=[], errors=[])
+    session.add_all([mapping, upload])
+    session.commit()
+    return {"shop_id": order.shop_id, "mapping_id": mapping.id, "upload_id": upload.id}

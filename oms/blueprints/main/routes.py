@@ -13,8 +13,6 @@ UPCOMING = {
     "subscriptions": _l("Subscriptions"),
     "customers": _l("Customers"),
     "bulk": _l("Bulk update history"),
-    "shipping_info": _l("Send shipping info"),
-    "inventory": _l("Inventory download and upload"),
 }
 
 
@@ -45,6 +43,10 @@ def upcoming(name: str):
 
 # The settings area's sections: (endpoint, label). Each area's blueprint adds its own.
 SETTINGS_SECTIONS: list[tuple[str, object]] = []
+
+
+SETTINGS_SECTIONS += [("shops.index", _l("Shops")),
+                      ("shops.mappings", _l("Item links (SKU mappings)"))]
 
 
 @bp.route("/settings")
