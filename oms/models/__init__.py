@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 
 from oms.models.base import Base
+from oms.models.blacklist import BlacklistEntry
 from oms.models.bulk import (
     BulkItem,
     BulkJob,
@@ -9,8 +10,12 @@ from oms.models.bulk import (
     SelectionSource,
     bulk_selection_orders,
 )
+from oms.models.cards import CustomerCard
 from oms.models.catalog import Sku, SkuMapping, Stock
+from oms.models.conversions import ConversionNotice
+from oms.models.custom_fields import CustomField, CustomFieldCategory, CustomFieldValue, FieldType
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
+from oms.models.inquiries import Inquiry, InquiryCategory, InquiryResult
 from oms.models.marketplace import (
     MallOrderState,
     MallSyncFailure,
@@ -20,6 +25,7 @@ from oms.models.marketplace import (
     SyncTarget,
     TargetState,
 )
+from oms.models.memos import OrderMemo
 from oms.models.notifications import JobState, Notification
 from oms.models.orders import (
     TABS,
@@ -35,6 +41,7 @@ from oms.models.orders import (
     order_tags,
 )
 from oms.models.payments import PaymentKind, PaymentMethod, PaymentStatus
+from oms.models.recipients import RecipientChange
 from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
 from oms.models.shipping import Shipment, ShipmentLine
 from oms.models.users import AuditEvent, Role, User
@@ -45,15 +52,25 @@ __all__ = [
     "AttentionReason",
     "AuditEvent",
     "Base",
+    "BlacklistEntry",
     "BlacklistStatus",
     "BulkItem",
     "BulkJob",
     "BulkSelection",
+    "ConversionNotice",
+    "CustomField",
+    "CustomFieldCategory",
+    "CustomFieldValue",
     "Customer",
     "CustomerAddress",
+    "CustomerCard",
     "DateStamp",
+    "FieldType",
     "FraudCheck",
     "HandlingStatus",
+    "Inquiry",
+    "InquiryCategory",
+    "InquiryResult",
     "ItemState",
     "JobState",
     "LineStatus",
@@ -65,11 +82,13 @@ __all__ = [
     "NumberCounter",
     "Order",
     "OrderLine",
+    "OrderMemo",
     "OrderStatus",
     "OrderStatusCount",
     "PaymentKind",
     "PaymentMethod",
     "PaymentStatus",
+    "RecipientChange",
     "Role",
     "SearchPreset",
     "SelectionSource",

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oms.models.base import Base, enum_column, utcnow
+from oms.models.cards import CustomerCard
 from oms.models.catalog import Sku
 from oms.models.customers import Customer
 from oms.models.payments import PaymentMethod, PaymentStatus
@@ -119,6 +120,9 @@ class Order(Base):
         sa.Index("ix_orders_link_fail", "ordered_at",
                  postgresql_where=sa.text("link_result = 'FAIL'"),
                  sqlite_where=sa.text("link_result = 'FAIL'")),
+        sa.Index("ix_orders_blacklist_entry_id", "blacklist_entry_id",
+                 postgresql_where=sa.text("blacklist_entry_id IS NOT NULL"),
+                 sqlite_where=sa.text("blacklist_entry_id IS NOT NULL")),
     )
 
     # --- identifiers
@@ -146,6 +150,10 @@ class Order(Base):
     link_result: Mapped[LinkResult | None] = mapped_column(enum_column(LinkResult, 8))
     fraud_check: Mapped[FraudCheck | None] = mapped_column(enum_column(FraudCheck, 8))
     fraud_check_reasons: Mapped[str | None] = mapped_column(sa.String(500))
+    # The designated blacklist entry this non-member orderer matched (seed 003); the list
+    # shows the flag from this column, without a query per row.
+    blacklist_entry_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("blacklist_entries.id"))
 
     # --- inflow (流入元情報)
     media: Mapped[str | None] = mapped_column(sa.String(64))
@@ -205,6 +213,7 @@ class Order(Base):
     # --- payment
     payment_method_id: Mapped[int] = mapped_column(sa.ForeignKey("payment_methods.id"))
     installments: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    customer_card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer_cards.id"))
     transaction_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     # --- shipping
@@ -248,6 +257,7 @@ class Order(Base):
     shop: Mapped[Shop] = relationship()
     customer: Mapped[Customer | None] = relationship()
     payment_method: Mapped[PaymentMethod] = relationship()
+    customer_card: Mapped[CustomerCard | None] = relationship()
     handling_status: Mapped[HandlingStatus | None] = relationship()
     attention_reason: Mapped[AttentionReason | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=order_tags, order_by=Tag.id)
