@@ -3,7 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
+    FieldType,
     FraudCheck,
+    InquiryCategory,
+    InquiryResult,
     JobState,
     LineStatus,
     LinkResult,
@@ -97,6 +100,76 @@ JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
 
 ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
+
+INQUIRY_CATEGORY = {
+    InquiryCategory.product: _l("Product"),
+    InquiryCategory.delivery: _l("Delivery"),
+    InquiryCategory.payment: _l("Payment"),
+    InquiryCategory.cancel_return: _l("Cancel or return"),
+    InquiryCategory.other: _l("Other"),
+}
+
+INQUIRY_RESULT = {
+    InquiryResult.open: _l("Not started"),
+    InquiryResult.in_progress: _l("In progress"),
+    InquiryResult.completed: _l("Completed"),
+}
+
+# Order fields by column, for the audit trail, conflicts and the recipient history.
+ORDER_FIELD = {
+    "media": _l("Media"),
+    "needs_attention": _l("Needs attention"),
+    "attention_reason_id": _l("Attention reason"),
+    "handling_status_id": _l("Handling status"),
+    "tags": _l("Labels"),
+    "buyer_name": _l("Orderer name"),
+    "buyer_kana": _l("Orderer name (kana)"),
+    "buyer_postcode": _l("Orderer postcode"),
+    "buyer_prefecture": _l("Orderer prefecture"),
+    "buyer_address1": _l("Orderer address"),
+    "buyer_address2": _l("Orderer building, room"),
+    "buyer_phone": _l("Orderer phone"),
+    "buyer_fax": _l("Orderer fax"),
+    "buyer_email": _l("Orderer e-mail"),
+    "ship_name": _l("Recipient name"),
+    "ship_kana": _l("Recipient name (kana)"),
+    "ship_postcode": _l("Recipient postcode"),
+    "ship_prefecture": _l("Recipient prefecture"),
+    "ship_address1": _l("Recipient address"),
+    "ship_address2": _l("Recipient building, room"),
+    "ship_phone": _l("Recipient phone"),
+    "wrapping": _l("Wrapping"),
+    "payment_method_id": _l("Payment method"),
+    "customer_card_id": _l("Credit card"),
+    "installments": _l("Installments"),
+    "auto_advance": _l("Status advance"),
+    "carrier": _l("Carrier"),
+    "tracking_number": _l("Tracking number"),
+    "stock_location": _l("Stock location"),
+    "shipping_list_exported_at": _l("Shipping list exported at"),
+    "scheduled_ship_date": _l("Scheduled ship date"),
+    "shipped_at": _l("Shipped at"),
+    "scheduled_delivery_date": _l("Scheduled delivery date"),
+    "delivered_at": _l("Delivered at"),
+    "delivery_time_slot": _l("Delivery time"),
+    "remarks1": _l("Remarks 1"),
+    "remarks2": _l("Remarks 2"),
+    "linkage_number": _l("Linkage order number"),
+    "status": _l("Status"),
+    "deleted_at": _l("Deleted at"),
+}
+
+FIELD_TYPE = {
+    FieldType.text: _l("Text box: text"),
+    FieldType.number: _l("Text box: number"),
+    FieldType.email: _l("Text box: e-mail"),
+    FieldType.date: _l("Text box: date"),
+    FieldType.textarea: _l("Text area"),
+    FieldType.select: _l("Select box"),
+    FieldType.multiselect: _l("Select box, several choices"),
+    FieldType.radio: _l("Radio buttons"),
+    FieldType.checkbox: _l("Checkboxes"),
+}
 
 ALL = {
     "order_status": ORDER_STATUS,

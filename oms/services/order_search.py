@@ -290,8 +290,11 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
     if search.shipping_hold is not None:
         where.append(Order.shipping_hold.is_(search.shipping_hold))
     if search.blacklist:
-        where.append(Order.customer_id.in_(sa.select(Customer.id).where(
-            Customer.blacklist_status != BlacklistStatus.clear)))
+        # Members by their customer's status; non-members by a designated entry (seed 003).
+        where.append(sa.or_(
+            Order.blacklist_entry_id.is_not(None),
+            Order.customer_id.in_(sa.select(Customer.id).where(
+                Customer.blacklist_status != BlacklistStatus.clear))))
     if search.q:
         where.append(text_condition(search.q))
     return where
@@ -389,6 +392,7 @@ ROW_COLUMNS = (
     Order.ship_prefecture, Order.destination_country, Order.total, Order.payment_method_id,
     Order.payment_status, Order.status, Order.handling_status_id, Order.link_result,
     Order.needs_attention, Order.shipping_hold, Order.customer_id, Order.version,
+    Order.blacklist_entry_id,
 )
 
 

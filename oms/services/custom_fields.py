@@ -1,0 +1,456 @@
+"""Custom fields (seed 002 カスタム項目): definitions, and the answers of one order.
+
+An order's answers are edited as a draft: the stored answers, or the submitted form, with
+the +/- buttons of multiple-answer categories and the "update" button of values that no
+longer fit their field applied to it, then validated and saved as a whole.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from oms.access import Actor
+from oms.models import (
+    CustomField,
+    CustomFieldCategory,
+    CustomFieldValue,
+    FieldType,
+    Order,
+)
+from oms.models.base import utcnow
+from oms.services import audit
+from oms.services.order_edit import EditConflict
+
+MAX_TEXT = 4000
+MAX_CHOICES = 100
+_INTEGER = re.compile(r"-?\d{1,15}")
+
+
+class DefinitionError(ValueError):
+    """A field or category definition is refused; `errors` maps a form field to why."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# ---------------------------------------------------------------- definitions (admins)
+
+@dataclass
+class FieldSpec:
+    name: str
+    field_type: FieldType
+    category_id: int | None = None
+    required: bool = False
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    choices: list[str] = field(default_factory=list)
+    position: int = 0
+
+
+def fields_in_order(session: Session) -> list[CustomField]:
+    """Every field, uncategorised ones first, then by category and position."""
+    return list(session.scalars(
+        sa.select(CustomField).outerjoin(CustomField.category)
+        .options(selectinload(CustomField.category))
+        .order_by(CustomFieldCategory.position.nulls_first(), CustomFieldCategory.id.nulls_first(),
+                  CustomField.position, CustomField.id)))
+
+
+def categories(session: Session) -> list[CustomFieldCategory]:
+    return list(session.scalars(sa.select(CustomFieldCategory)
+                                .order_by(CustomFieldCategory.position, CustomFieldCategory.id)))
+
+
+def _check_spec(session: Session, spec: FieldSpec) -> None:
+    errors = {}
+    spec.name = spec.name.strip()
+    if not spec.name or len(spec.name) > 64:
+        errors["name"] = str(_l("Give the field a name of 1 to 64 characters."))
+    if spec.category_id is not None and session.get(CustomFieldCategory, spec.category_id) is None:
+        errors["category_id"] = str(_l("Unknown category."))
+    if spec.max_length is not None and spec.max_length < 1:
+        errors["max_length"] = str(_l("The maximum length must be at least 1."))
+    if (spec.min_value is not None and spec.max_value is not None
+            and spec.min_value > spec.max_value):
+        errors["max_value"] = str(_l("The maximum is below the minimum."))
+    choices = [c.strip() for c in spec.choices if c.strip()]
+    if spec.field_type.has_choices:
+        if not choices:
+            errors["choices"] = str(_l("List at least one choice, one per line."))
+        elif len(set(choices)) != len(choices) or len(choices) > MAX_CHOICES:
+            errors["choices"] = str(_l("Choices must be different from each other, at most "
+                                       "%(n)d.", n=MAX_CHOICES))
+    spec.choices = choices if spec.field_type.has_choices else []
+    if errors:
+        raise DefinitionError(errors)
+
+
+def _fill(target: CustomField, spec: FieldSpec) -> None:
+    for name in ("name", "field_type", "category_id", "required", "choices", "position"):
+        setattr(target, name, getattr(spec, name))
+    textual = spec.field_type in (FieldType.text, FieldType.textarea)
+    target.max_length = spec.max_length if textual else None
+    numeric = spec.field_type is FieldType.number
+    target.min_value = spec.min_value if numeric else None
+    target.max_value = spec.max_value if numeric else None
+
+
+def create_field(session: Session, spec: FieldSpec, actor: Actor) -> CustomField:
+    _check_spec(session, spec)
+    created = CustomField()
+    _fill(created, spec)
+    session.add(created)
+    session.flush()
+    audit.record(session, actor, "custom_field.create", entity_type="custom_field",
+                 entity_id=created.id, new=created.name)
+    return created
+
+
+def update_field(session: Session, target: CustomField, spec: FieldSpec, actor: Actor) -> None:
+    """Change a definition. Answers already stored stay as they are; those that no longer
+    fit are shown on the order with a message and an update button."""
+    _check_spec(session, spec)
+    _fill(target, spec)
+    audit.record(session, actor, "custom_field.update", entity_type="custom_field",
+                 entity_id=target.id, new=target.name)
+    session.flush()
+
+
+def delete_field(session: Session, target: CustomField, actor: Actor) -> None:
+    """Delete a field with every answer to it."""
+    session.execute(sa.delete(CustomFieldValue).where(CustomFieldValue.field_id == target.id))
+    audit.record(session, actor, "custom_field.delete", entity_type="custom_field",
+                 entity_id=target.id, old=target.name)
+    session.delete(target)
+    session.flush()
+
+
+def save_category(session: Session, target: CustomFieldCategory | None, name: str,
+                  multiple: bool, position: int, actor: Actor) -> CustomFieldCategory:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise DefinitionError({"name": str(_l("Give the category a name of 1 to 64 "
+                                              "characters."))})
+    clash = session.scalar(sa.select(CustomFieldCategory.id).where(
+        CustomFieldCategory.name == name,
+        CustomFieldCategory.id != (target.id if target else -1)))
+    if clash:
+        raise DefinitionError({"name": str(_l("A category with this name exists."))})
+    if target is None:
+        target = CustomFieldCategory()
+        session.add(target)
+    target.name, target.multiple, target.position = name, multiple, position
+    session.flush()
+    audit.record(session, actor, "custom_field_category.save",
+                 entity_type="custom_field_category", entity_id=target.id, new=name)
+    return target
+
+
+def delete_category(session: Session, target: CustomFieldCategory, actor: Actor) -> None:
+    if target.fields:
+        raise DefinitionError({"name": str(_l(
+            "Move or delete the fields of this category first."))})
+    audit.record(session, actor, "custom_field_category.delete",
+                 entity_type="custom_field_category", entity_id=target.id, old=target.name)
+    session.delete(target)
+    session.flush()
+
+
+# ---------------------------------------------------------------- values
+
+def problem(target: CustomField, value: Any) -> str | None:
+    """Why a stored value does not fit the field (e.g. written by an import), or None."""
+    kind = target.field_type
+    if value is None or value == "" or value == []:
+        return None
+    if kind.multiple:
+        items = value if isinstance(value, list) else [value]
+        unknown = [str(v) for v in items if v not in target.choices]
+        if unknown:
+            return str(_l("Stored answers that are not among the choices: %(values)s",
+                          values=", ".join(unknown)))
+        return None
+    if not isinstance(value, str):
+        return str(_l("The stored value does not fit this field: %(value)s", value=value))
+    if kind.has_choices:
+        if value not in target.choices:
+            return str(_l("The stored answer is not among the choices: %(value)s",
+                          value=value))
+        return None
+    _parsed, error = _parse_scalar(target, value)
+    if error:
+        return str(_l("The stored value “%(value)s” does not fit this field. %(error)s",
+                      value=value, error=error))
+    return None
+
+
+def _parse_scalar(target: CustomField, raw: str) -> tuple[str | None, str | None]:
+    """(value to store, error) for a typed text answer."""
+    kind = target.field_type
+    text = raw.strip()
+    if not text:
+        return None, None
+    if kind in (FieldType.text, FieldType.textarea):
+        limit = target.max_length or MAX_TEXT
+        if len(text) > limit:
+            return None, str(_l("At most %(n)d characters.", n=limit))
+        return text, None
+    text = unicodedata.normalize("NFKC", text)
+    if kind is FieldType.number:
+        if not _INTEGER.fullmatch(text):
+            return None, str(_l("Enter a whole number in half-width digits."))
+        number = int(text)
+        if target.min_value is not None and number < target.min_value:
+            return None, str(_l("At least %(n)d.", n=target.min_value))
+        if target.max_value is not None and number > target.max_value:
+            return None, str(_l("At most %(n)d.", n=target.max_value))
+        return str(number), None
+    if kind is FieldType.email:
+        try:
+            return validate_email(text, check_deliverability=False).normalized, None
+        except EmailNotValidError:
+            return None, str(_l("Enter an e-mail address such as name@example.jp."))
+    if kind is FieldType.date:
+        try:
+            return date.fromisoformat(text.replace("/", "-")).isoformat(), None
+        except ValueError:
+            return None, str(_l("Enter a date as YYYY-MM-DD."))
+    raise AssertionError(kind)
+
+
+def parse_answer(target: CustomField, raw: list[str]) -> tuple[Any, str | None]:
+    """(value to store, error) for what a form sent for one field."""
+    if target.field_type.multiple:
+        chosen = [v for v in raw if v]
+        if any(v not in target.choices for v in chosen):
+            return None, str(_l("Choose from the list."))
+        ordered = [c for c in target.choices if c in chosen]
+        return ordered or None, None
+    text = raw[0] if raw else ""
+    if target.field_type.has_choices:
+        if text and text not in target.choices:
+            return None, str(_l("Choose from the list."))
+        return text or None, None
+    return _parse_scalar(target, text)
+
+
+@dataclass
+class Slot:
+    """One field in one answer set, as the form shows it."""
+
+    field: CustomField
+    answer_no: int
+    value: Any = None           # stored or submitted (raw list of strings when submitted)
+    stored_problem: str | None = None   # the stored value does not fit: shown, kept as is
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.field.id}-{self.answer_no}"
+
+    @property
+    def selected(self) -> list[str]:
+        if self.value is None:
+            return []
+        return list(self.value) if isinstance(self.value, list) else [str(self.value)]
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.value, list):
+            return ", ".join(str(v) for v in self.value)
+        return "" if self.value is None else str(self.value)
+
+
+@dataclass
+class AnswerSet:
+    answer_no: int
+    slots: list[Slot]
+
+
+@dataclass
+class Group:
+    category: CustomFieldCategory | None
+    sets: list[AnswerSet]
+
+    @property
+    def multiple(self) -> bool:
+        return bool(self.category and self.category.multiple)
+
+    @property
+    def key(self) -> str:
+        return str(self.category.id) if self.category else "none"
+
+
+@dataclass
+class Draft:
+    groups: list[Group]
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [slot for g in self.groups for s in g.sets for slot in s.slots]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(slot.error for slot in self.slots)
+
+
+def _grouped(session: Session) -> list[tuple[CustomFieldCategory | None, list[CustomField]]]:
+    groups: dict[int | None, tuple[CustomFieldCategory | None, list[CustomField]]] = {}
+    for item in fields_in_order(session):
+        groups.setdefault(item.category_id, (item.category, []))[1].append(item)
+    return list(groups.values())
+
+
+def _stored(session: Session, order: Order) -> dict[tuple[int, int], Any]:
+    return {(v.field_id, v.answer_no): v.value for v in session.scalars(
+        sa.select(CustomFieldValue).where(CustomFieldValue.order_id == order.id))}
+
+
+def stored_draft(session: Session, order: Order) -> Draft:
+    """The order's answers as stored, every defined field present."""
+    stored = _stored(session, order)
+    groups = []
+    for category, members in _grouped(session):
+        ids = {f.id for f in members}
+        numbers = sorted({no for fid, no in stored if fid in ids}) or [0]
+        if not (category and category.multiple):
+            numbers = [0]
+        sets = [AnswerSet(no, [Slot(f, no, stored.get((f.id, no)),
+                                    problem(f, stored.get((f.id, no)))) for f in members])
+                for no in numbers]
+        groups.append(Group(category, sets))
+    return Draft(groups)
+
+
+def answered(draft: Draft) -> list[Group]:
+    """Only answered fields, for the detail page (seed 002)."""
+    shown = []
+    for group in draft.groups:
+        sets = [AnswerSet(s.answer_no, [slot for slot in s.slots if slot.selected])
+                for s in group.sets]
+        sets = [s for s in sets if s.slots]
+        if sets:
+            shown.append(Group(group.category, sets))
+    return shown
+
+
+def submitted_draft(session: Session, order: Order, form: MultiDict) -> Draft:
+    """The draft a custom-field form sent: its answer sets, its values, and which stored
+    values that do not fit were left untouched (`keep-<field>-<no>`)."""
+    stored = _stored(session, order)
+    groups = []
+    for category, members in _grouped(session):
+        key = str(category.id) if category else "none"
+        numbers = sorted({int(n) for n in form.getlist(f"set-{key}") if n.isdigit()}) or [0]
+        if not (category and category.multiple):
+            numbers = [0]
+        sets = []
+        for no in numbers:
+            slots = []
+            for item in members:
+                slot_key = f"{item.id}-{no}"
+                old = stored.get((item.id, no))
+                if form.get(f"keep-{slot_key}") and problem(item, old):
+                    slots.append(Slot(item, no, old, problem(item, old)))
+                else:
+                    slots.append(Slot(item, no, form.getlist(f"cf-{slot_key}")))
+            sets.append(AnswerSet(no, slots))
+        groups.append(Group(category, sets))
+    return Draft(groups)
+
+
+def apply_action(draft: Draft, action: str) -> bool:
+    """The form's +, - and update buttons; True when `action` was one of them.
+
+    add:<category>, remove:<category>:<answer no>, fix:<field>:<answer no>."""
+    kind, _sep, rest = action.partition(":")
+    if kind == "add":
+        for group in draft.groups:
+            if group.multiple and group.key == rest:
+                number = max(s.answer_no for s in group.sets) + 1
+                group.sets.append(AnswerSet(number, [
+                    Slot(f, number) for f in (slot.field for slot in group.sets[0].slots)]))
+        return True
+    if kind == "remove":
+        key, _sep, number = rest.partition(":")
+        for group in draft.groups:
+            if group.multiple and group.key == key and len(group.sets) > 1:
+                group.sets = [s for s in group.sets if str(s.answer_no) != number]
+        return True
+    if kind == "fix":
+        for slot in draft.slots:
+            if f"{slot.field.id}:{slot.answer_no}" == rest and slot.stored_problem:
+                # The seed's 更新: the original value cannot be brought back afterwards.
+                slot.value, slot.stored_problem = None, None
+        return True
+    return False
+
+
+def validate(draft: Draft) -> dict[tuple[int, int], Any]:
+    """Parse every submitted slot; errors go on the slots. Returns what to store."""
+    values = {}
+    for slot in draft.slots:
+        if slot.stored_problem:
+            values[slot.field.id, slot.answer_no] = slot.value
+            continue
+        raw = slot.value if isinstance(slot.value, list) else [slot.text]
+        value, error = parse_answer(slot.field, raw)
+        slot.error = error
+        if value is not None:
+            values[slot.field.id, slot.answer_no] = value
+    return values
+
+
+def save(session: Session, order: Order, draft: Draft, actor: Actor, *, version: int) -> int:
+    """Store the draft's answers in place of the order's; returns how many changed.
+
+    Answer sets are renumbered from 0, so removed sets leave no gaps. Saving touches the
+    order, so its version guards answers as it guards the order (EditConflict)."""
+    if version != order.version:
+        raise EditConflict
+    wanted = validate(draft)
+    if draft.has_errors:
+        raise ValueError("validate the draft and show its errors before saving")
+    renumber = {}
+    for group in draft.groups:
+        for index, answer_set in enumerate(group.sets):
+            for slot in answer_set.slots:
+                renumber[slot.field.id, slot.answer_no] = index
+    final = {(fid, renumber[fid, no]): value for (fid, no), value in wanted.items()}
+    before = _stored(session, order)
+    names = {slot.field.id: slot.field.name for slot in draft.slots}
+    changed = 0
+    for key in sorted(set(before) | set(final)):
+        if before.get(key) != final.get(key):
+            changed += 1
+            audit.record(session, actor, "order.custom_field", entity_type="order",
+                         entity_id=order.id, field=names.get(key[0], str(key[0]))[:64],
+                         old=_text(before.get(key)), new=_text(final.get(key)),
+                         details={"custom_field_id": key[0], "answer_no": key[1]})
+    session.execute(sa.delete(CustomFieldValue).where(CustomFieldValue.order_id == order.id))
+    session.add_all(CustomFieldValue(order_id=order.id, field_id=fid, answer_no=no, value=value)
+                    for (fid, no), value in final.items())
+    if changed:
+        order.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise EditConflict from error
+    return changed
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return None if value is None else str(value)

@@ -1,0 +1,98 @@
+"""What the order detail screen and its status history show, loaded in a few indexed queries."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from oms.models import (
+    BlacklistEntry,
+    ConversionNotice,
+    Inquiry,
+    Order,
+    OrderLine,
+    OrderMemo,
+    RecipientChange,
+    StatusHistory,
+    User,
+)
+from oms.services import blacklist, custom_fields, inquiries, memos
+
+
+def find(session: Session, order_number: str) -> Order | None:
+    """A live (not deleted) order with everything its detail and edit screens show."""
+    return session.scalar(
+        sa.select(Order)
+        .where(Order.order_number == order_number, Order.deleted_at.is_(None))
+        .options(
+            selectinload(Order.shop), selectinload(Order.payment_method),
+            selectinload(Order.handling_status), selectinload(Order.attention_reason),
+            selectinload(Order.customer), selectinload(Order.customer_card),
+            selectinload(Order.tags), selectinload(Order.lines), selectinload(Order.shipments),
+        ))
+
+
+@dataclass
+class OrderView:
+    order: Order
+    memos: list[OrderMemo]
+    inquiries: list[Inquiry]
+    custom: list[custom_fields.Group]   # answered custom fields only (seed 002)
+    has_custom_fields: bool              # any defined: the section shows, maybe empty
+    recipient_changes: list[RecipientChange]
+    notices: list[ConversionNotice]
+    blacklist: BlacklistEntry | None     # the designation a non-member orderer falls under
+
+    @property
+    def recipient_changed_at(self) -> datetime | None:
+        return self.recipient_changes[0].changed_at if self.recipient_changes else None
+
+
+def view(session: Session, order: Order) -> OrderView:
+    draft = custom_fields.stored_draft(session, order)
+    return OrderView(
+        order=order,
+        memos=memos.for_order(session, order),
+        inquiries=inquiries.for_order(session, order),
+        custom=custom_fields.answered(draft),
+        has_custom_fields=bool(draft.groups),
+        recipient_changes=list(session.scalars(
+            sa.select(RecipientChange).where(RecipientChange.order_id == order.id)
+            .order_by(RecipientChange.id.desc()))),
+        notices=list(session.scalars(
+            sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
+            .order_by(ConversionNotice.id.desc()))),
+        blacklist=blacklist_of(session, order),
+    )
+
+
+def blacklist_of(session: Session, order: Order) -> BlacklistEntry | None:
+    """The entry that flagged this order, or the active one its orderer falls under."""
+    if order.blacklist_entry_id is not None:
+        return session.get(BlacklistEntry, order.blacklist_entry_id)
+    return blacklist.active_entry_for(session, order)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    line_id: int | None
+    line: OrderLine | None
+    from_status: str | None
+    to_status: str
+    username: str | None
+    via: str
+
+
+def status_history(session: Session, order: Order) -> list[HistoryRow]:
+    """注文処理履歴 (seed 003): every status change of the order and its lines, newest
+    first, with who made it and through what."""
+    rows = session.execute(
+        sa.select(StatusHistory, User.username)
+        .outerjoin(User, User.id == StatusHistory.user_id)
+        .where(StatusHistory.order_id == order.id)
+        .order_by(StatusHistory.id.desc())).all()
+    lines = {line.id: line for line in order.lines}
+    return [HistoryRow(h.created_at, h.line_id, lines.get(h.line_id), h.from_status, h.to_status,
+                       username, h.via) for h, username in rows]

@@ -1,0 +1,404 @@
+"""Changing an order from its screens (seed 002 編集画面, seed 003 注文者/受取人の変更).
+
+Every rule of the edit screen lives here, so a form, a bulk job and a test change an order
+the same way: nothing is written when any rule refuses, every changed field gets an audit
+row, and a save based on an older version of the order is refused (optimistic locking).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from oms.access import Actor
+from oms.models import (
+    AddressKind,
+    AttentionReason,
+    AuditEvent,
+    CustomerAddress,
+    CustomerCard,
+    DateStamp,
+    HandlingStatus,
+    Order,
+    PaymentKind,
+    PaymentMethod,
+    PaymentStatus,
+    RecipientChange,
+    Shipment,
+    Tag,
+)
+from oms.models.base import utcnow
+from oms.services import audit
+
+BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
+                "buyer_address1", "buyer_address2", "buyer_phone", "buyer_fax", "buyer_email")
+RECIPIENT_FIELDS = ("ship_name", "ship_kana", "ship_postcode", "ship_prefecture",
+                    "ship_address1", "ship_address2", "ship_phone")
+# What 住所情報反映 copies from the buyer: name, kana, postcode, prefecture, address, phone.
+_ADDRESS_PARTS = ("name", "kana", "postcode", "prefecture", "address1", "address2", "phone")
+EDITABLE = frozenset({
+    "media", "needs_attention", "attention_reason_id", "handling_status_id",
+    *BUYER_FIELDS, *RECIPIENT_FIELDS, "wrapping",
+    "payment_method_id", "customer_card_id", "installments",
+    "carrier", "stock_location", "shipping_list_exported_at", "scheduled_ship_date",
+    "shipped_at", "scheduled_delivery_date", "delivered_at", "delivery_time_slot",
+    "remarks1", "remarks2", "linkage_number",
+})
+
+
+class Propagate:
+    """Where 住所情報反映 may copy the buyer's address besides this order (seed 002)."""
+
+    recipient = "recipient"                    # お届先住所 (受注管理): this order's recipient
+    customer_billing = "customer_billing"      # 請求先住所 (顧客管理)
+    customer_shipping = "customer_shipping"    # お届先住所 (顧客管理), if it has exactly one
+    subscription = "subscription"              # お届先住所 (定期受注管理)
+
+
+@dataclass
+class OrderEdit:
+    """What an operator asked to change. `values` holds only the columns of the submitted
+    form; tags and the tracking number are None when the form does not carry them."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    tag_ids: list[int] | None = None
+    tracking_number: str | None = None
+    remarks_to_subscription: bool = False
+    propagate: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+class EditRefused(ValueError):
+    """Rules refused the edit; `errors` maps a form field to its message. Nothing changed."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class EditConflict(Exception):
+    """Someone saved the order after the version the edit was based on. Nothing changed."""
+
+
+def as_text(value: Any) -> str | None:
+    """The one text form of a value, for the audit trail and for comparing edits with it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
+
+
+def latest_audit_id(session: Session, order: Order) -> int:
+    """The newest audit row of the order: an edit form carries it, so a conflict can show
+    exactly what others changed since the form was opened."""
+    return session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(AuditEvent.id), 0))
+        .where(AuditEvent.entity_type == "order", AuditEvent.entity_id == str(order.id)))
+
+
+def changes_since(session: Session, order: Order, audit_id: int) -> list[AuditEvent]:
+    return list(session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.entity_type == "order", AuditEvent.entity_id == str(order.id),
+               AuditEvent.id > audit_id)
+        .order_by(AuditEvent.id)))
+
+
+def current_text(order: Order, name: str) -> str | None:
+    """The current value of an edited field, in the audit's text form."""
+    if name == "tags":
+        return _tag_text(order.tags)
+    if name == "tracking_number":
+        return order.shipments[0].tracking_number if len(order.shipments) == 1 else None
+    return as_text(getattr(order, name, None))
+
+
+def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, *,
+                 version: int, today: date) -> list[FieldChange]:
+    """Apply an edit, or refuse it whole (EditRefused) or as stale (EditConflict)."""
+    if version != order.version:
+        raise EditConflict
+    unknown = set(edit.values) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    values = dict(edit.values)
+    errors: dict[str, str] = {}
+    method = _check_payment(session, order, values, errors, today)
+    _check_carrier(order, method, values, errors)
+    shipping_address = _check_propagation(session, order, edit, errors)
+    if edit.remarks_to_subscription:
+        errors["remarks_scope"] = str(_l("This order has no subscription to copy remarks to."))
+    if edit.tracking_number is not None and len(order.shipments) > 1:
+        errors["tracking_number"] = str(_l(
+            "This order has several shipments: change their tracking numbers one by one."))
+    if errors:
+        raise EditRefused(errors)
+
+    _derive(session, order, values, method)
+    if Propagate.recipient in edit.propagate:
+        values.update({f"ship_{part}": values.get(f"buyer_{part}", getattr(order, f"buyer_{part}"))
+                       for part in _ADDRESS_PARTS})
+    changes = _assign(order, values)
+    changes += _set_tags(session, order, edit.tag_ids)
+    changes += _set_tracking(session, order, edit.tracking_number)
+    for change in changes:
+        audit.record(session, actor, "order.update", entity_type="order", entity_id=order.id,
+                     field=change.field, old=change.old, new=change.new,
+                     details=_labels(session, change))
+    _record_recipient_change(session, order, changes, actor)
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise EditConflict from error
+    # Ids were set, not objects: reload the related rows the order now points at.
+    session.expire(order, ["payment_method", "customer_card", "handling_status",
+                           "attention_reason"])
+    _propagate_to_customer(session, order, edit.propagate, shipping_address, actor)
+    return changes
+
+
+# Columns that hold a row id: the audit also keeps the names a person reads.
+_NAMED = {"attention_reason_id": AttentionReason, "handling_status_id": HandlingStatus,
+          "payment_method_id": PaymentMethod}
+
+
+def _labels(session: Session, change: FieldChange) -> dict[str, str | None] | None:
+    model = _NAMED.get(change.field)
+    if model is None:
+        return None
+
+    def name(value: str | None) -> str | None:
+        row = session.get(model, int(value)) if value else None
+        return row.name if row else None
+
+    return {"old_label": name(change.old), "new_label": name(change.new)}
+
+
+def _check_payment(session: Session, order: Order, values: dict[str, Any],
+                   errors: dict[str, str], today: date) -> PaymentMethod:
+    """Payment-method rules of seed 002; returns the method the order will have."""
+    method = order.payment_method
+    if "payment_method_id" in values and values["payment_method_id"] != order.payment_method_id:
+        chosen = session.get(PaymentMethod, values["payment_method_id"])
+        if chosen is None or not chosen.active:
+            errors["payment_method_id"] = str(_l("Choose an active payment method."))
+            return method
+        if method.kind is PaymentKind.card and order.payment_status is PaymentStatus.authorized:
+            errors["payment_method_id"] = str(_l(
+                "The card payment is authorized: void the authorization before changing the "
+                "payment method, then authorize again."))
+        elif method.kind is PaymentKind.card and order.payment_status is PaymentStatus.captured:
+            errors["payment_method_id"] = str(_l(
+                "The card payment is already captured: the payment method can no longer be "
+                "changed."))
+        elif chosen.requires_login:
+            errors["payment_method_id"] = str(_l(
+                "%(method)s needs the customer to sign in while buying; it cannot be chosen "
+                "after the order was placed.", method=chosen.name))
+        method = chosen
+    if method.kind is PaymentKind.card:
+        card_changed = ("customer_card_id" in values
+                        and values["customer_card_id"] != order.customer_card_id)
+        if method.id != order.payment_method_id or card_changed:
+            problem = _card_problem(session, order, values.get("customer_card_id"), today)
+            if problem:
+                errors["customer_card_id"] = problem
+    elif "payment_method_id" in values:
+        values["customer_card_id"] = None
+        values["installments"] = None
+    return method
+
+
+def _card_problem(session: Session, order: Order, card_id: int | None, today: date
+                  ) -> str | None:
+    if order.customer_id is None or not saved_cards(session, order):
+        return str(_l("The customer has no saved card. They must register one on their "
+                      "My Page before the order can be paid by card."))
+    card = session.get(CustomerCard, card_id) if card_id else None
+    if card is None or card.customer_id != order.customer_id:
+        return str(_l("Choose one of the customer's saved cards."))
+    if card.expired(today):
+        return str(_l("This card has expired."))
+    return None
+
+
+def saved_cards(session: Session, order: Order) -> list[CustomerCard]:
+    if order.customer_id is None:
+        return []
+    return list(session.scalars(
+        sa.select(CustomerCard).where(CustomerCard.customer_id == order.customer_id)
+        .order_by(CustomerCard.is_default.desc(), CustomerCard.id)))
+
+
+def carrier_locked(order: Order) -> bool:
+    """Zero-yen payment fixes the carrier until another method is saved (seed 002)."""
+    return order.payment_method.kind is PaymentKind.zero_yen
+
+
+def _check_carrier(order: Order, method: PaymentMethod, values: dict[str, Any],
+                   errors: dict[str, str]) -> None:
+    if "carrier" not in values or (values["carrier"] or None) == order.carrier:
+        return
+    if carrier_locked(order) or method.kind is PaymentKind.zero_yen:
+        errors["carrier"] = str(_l(
+            "With zero-yen payment the carrier cannot be changed. Save another payment "
+            "method first."))
+
+
+def customer_shipping_address(session: Session, order: Order) -> CustomerAddress | None:
+    """The customer's shipping address when there is exactly one: only then may the
+    buyer's address be copied to it (seed 002)."""
+    if order.customer_id is None:
+        return None
+    found = list(session.scalars(
+        sa.select(CustomerAddress).where(CustomerAddress.customer_id == order.customer_id,
+                                         CustomerAddress.kind == AddressKind.shipping)
+        .limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def propagation_choices(session: Session, order: Order) -> list[str]:
+    """The 住所情報反映 targets the screen offers for this order."""
+    choices = [Propagate.recipient]
+    if order.customer_id is not None:
+        choices.append(Propagate.customer_billing)
+        if customer_shipping_address(session, order):
+            choices.append(Propagate.customer_shipping)
+    return choices
+
+
+def _check_propagation(session: Session, order: Order, edit: OrderEdit,
+                       errors: dict[str, str]) -> CustomerAddress | None:
+    offered = propagation_choices(session, order)
+    if edit.propagate - set(offered):
+        errors["propagate"] = str(_l("The address cannot be copied there for this order."))
+    return customer_shipping_address(session, order) if (
+        Propagate.customer_shipping in edit.propagate) else None
+
+
+def _derive(session: Session, order: Order, values: dict[str, Any],
+            method: PaymentMethod) -> None:
+    """Values that follow from others (seeds 001 and 002)."""
+    if values.get("needs_attention") is False:
+        values["attention_reason_id"] = None
+    if method.id != order.payment_method_id:
+        values["auto_advance"] = False
+    status_id = values.get("handling_status_id", order.handling_status_id)
+    if status_id and status_id != order.handling_status_id:
+        status = session.get(HandlingStatus, status_id)
+        stamp = status.stamps if status else DateStamp.none
+        for kind, column in ((DateStamp.shipped, "shipped_at"),
+                             (DateStamp.delivered, "delivered_at")):
+            if stamp is kind and values.get(column, getattr(order, column)) is None:
+                values[column] = utcnow()
+
+
+def _assign(order: Order, values: dict[str, Any]) -> list[FieldChange]:
+    changes = []
+    for name, value in values.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        old = getattr(order, name)
+        if as_text(old) != as_text(value):
+            setattr(order, name, value)
+            changes.append(FieldChange(name, as_text(old), as_text(value)))
+    return changes
+
+
+def _tag_text(tags: Iterable[Tag]) -> str | None:
+    return ", ".join(sorted(t.name for t in tags)) or None
+
+
+def _set_tags(session: Session, order: Order, tag_ids: list[int] | None) -> list[FieldChange]:
+    if tag_ids is None:
+        return []
+    tags = list(session.scalars(sa.select(Tag).where(Tag.id.in_(tag_ids)))) if tag_ids else []
+    old, new = _tag_text(order.tags), _tag_text(tags)
+    if old == new:
+        return []
+    order.tags = tags
+    return [FieldChange("tags", old, new)]
+
+
+def _set_tracking(session: Session, order: Order, number: str | None) -> list[FieldChange]:
+    if number is None:
+        return []
+    number = number.strip() or None
+    shipment = order.shipments[0] if order.shipments else None
+    old = shipment.tracking_number if shipment else None
+    if old == number:
+        return []
+    if shipment is None:
+        shipment = Shipment(order_id=order.id, carrier=order.carrier or "")
+        session.add(shipment)
+        order.shipments.append(shipment)
+    shipment.tracking_number = number
+    return [FieldChange("tracking_number", old, number)]
+
+
+def _record_recipient_change(session: Session, order: Order, changes: list[FieldChange],
+                             actor: Actor) -> None:
+    moved = [c for c in changes if c.field in RECIPIENT_FIELDS]
+    if moved:
+        session.add(RecipientChange(
+            order_id=order.id, user_id=actor.user_id, username=actor.username, ip=actor.ip,
+            before={c.field: c.old for c in moved}, after={c.field: c.new for c in moved}))
+
+
+def _propagate_to_customer(session: Session, order: Order, targets: frozenset[str],
+                           shipping: CustomerAddress | None, actor: Actor) -> None:
+    addresses = []
+    if Propagate.customer_billing in targets:
+        billing = session.scalar(
+            sa.select(CustomerAddress).where(CustomerAddress.customer_id == order.customer_id,
+                                             CustomerAddress.kind == AddressKind.billing)
+            .order_by(CustomerAddress.id).limit(1))
+        if billing is None:
+            billing = CustomerAddress(customer_id=order.customer_id, kind=AddressKind.billing,
+                                      name=order.buyer_name)
+            session.add(billing)
+            session.flush()
+        addresses.append(billing)
+    if shipping is not None:
+        addresses.append(shipping)
+    for address in addresses:
+        for part in _ADDRESS_PARTS:
+            new = getattr(order, f"buyer_{part}")
+            old = getattr(address, part)
+            if old != new:
+                setattr(address, part, new)
+                audit.record(session, actor, "customer_address.update",
+                             entity_type="customer_address", entity_id=address.id, field=part,
+                             old=old, new=new, details={"order_id": order.id})
+    session.flush()
+
+
+def delete_order(session: Session, order: Order, actor: Actor, *, version: int) -> None:
+    """削除 (seed 002), admins only: the order leaves every list and counter; the row and
+    the audit trail stay, recording who deleted it and when."""
+    if version != order.version:
+        raise EditConflict
+    order.deleted_at = utcnow()
+    audit.record(session, actor, "order.delete", entity_type="order", entity_id=order.id,
+                 field="deleted_at", new=as_text(order.deleted_at),
+                 details={"order_number": order.order_number})
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise EditConflict from error
