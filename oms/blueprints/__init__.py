@@ -4,7 +4,15 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from oms.blueprints import auth, main, marketplaces, notifications, orders, shops
+    from oms.blueprints import (
+        auth,
+        custom_fields,
+        main,
+        marketplaces,
+        notifications,
+        orders,
+        shops,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -12,3 +20,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp, url_prefix="/notifications")
     app.register_blueprint(marketplaces.bp, url_prefix="/marketplaces")
     app.register_blueprint(shops.bp, url_prefix="/settings/shops")
+    app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")

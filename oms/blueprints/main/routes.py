@@ -42,7 +42,9 @@ def upcoming(name: str):
 
 
 # The settings area's sections: (endpoint, label). Each area's blueprint adds its own.
-SETTINGS_SECTIONS: list[tuple[str, object]] = []
+SETTINGS_SECTIONS: list[tuple[str, object]] = [
+    ("custom_fields.index", _l("Custom fields")),
+]
 
 
 SETTINGS_SECTIONS += [("shops.index", _l("Shops")),

@@ -2,4 +2,11 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
 
-from oms.blueprints.orders import routes  # noqa: E402, F401
+from oms.blueprints.orders import (  # noqa: E402, F401
+    blacklist,
+    custom_values,
+    detail,
+    inquiries,
+    memos,
+    routes,
+)

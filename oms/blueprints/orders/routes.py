@@ -183,14 +183,3 @@ def delete_preset(preset_id: int):
     db.session.commit()
     flash(_("The preset was deleted."), "info")
     return redirect(url_for("orders.index"), 303)
-
-
-@bp.route("/<order_number>")
-@access(Access.operator)
-def detail(order_number: str):
-    """One order (a full page; with JS it opens as a dialog from the list)."""
-    order = db.session.scalar(db.select(Order).where(
-        Order.order_number == order_number, Order.deleted_at.is_(None)))
-    if order is None:
-        abort(404)
-    return render_page("orders/detail.html", "detail", "dialog", order=order, labels=labels)

@@ -1,0 +1,52 @@
+"""An order's custom field answers (seed 002 カスタム項目), with +/- answer sets and the
+update button for stored values that no longer fit their field."""
+
+from flask import flash, request
+from flask_babel import gettext as _
+
+from oms.access import Access, access, current_actor
+from oms.blueprints.orders import bp
+from oms.blueprints.orders.detail import back_to_detail, get_order, render_panel
+from oms.blueprints.orders.detail_forms import LockedForm
+from oms.extensions import db
+from oms.models import Order
+from oms.services import custom_fields, order_edit
+
+
+def _render(order: Order, draft, form: LockedForm, status: int = 200, **context):
+    return render_panel("orders/custom_fields.html", status, order=order, draft=draft,
+                        form=form, **context)
+
+
+@bp.route("/<order_number>/custom-fields", methods=["GET", "POST"])
+@access(Access.operator)
+def custom_fields_edit(order_number: str):
+    """Answer the custom fields of an order; + and - add and remove answer sets."""
+    order = get_order(order_number)
+    if request.method == "GET":
+        form = LockedForm(formdata=None)
+        form.version.data = str(order.version)
+        form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
+        return _render(order, custom_fields.stored_draft(db.session, order), form)
+    form = LockedForm()
+    draft = custom_fields.submitted_draft(db.session, order, request.form)
+    if not form.validate():
+        return _render(order, draft, form, 422)
+    if custom_fields.apply_action(draft, request.form.get("action", "save")):
+        return _render(order, draft, form)
+    custom_fields.validate(draft)
+    if draft.has_errors:
+        return _render(order, draft, form, 422)
+    try:
+        changed = custom_fields.save(db.session, order, draft, current_actor(),
+                                     version=form.version_number())
+    except order_edit.EditConflict:
+        db.session.rollback()
+        order = get_order(order_number)
+        events = order_edit.changes_since(db.session, order, form.mark_number())
+        form.version.data = str(order.version)
+        form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
+        return _render(order, draft, form, 409, conflict=events)
+    db.session.commit()
+    flash(_("The custom fields were saved (%(n)d changes).", n=changed), "success")
+    return back_to_detail(order, "custom-fields")

@@ -1,0 +1,299 @@
+"""The order detail screen (seeds 002, 003): the page or dialog, edit, orderer and recipient
+changes with optimistic locking, status history, and deletion by admins."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from oms import labels
+from oms.access import Access, access, current_actor
+from oms.blueprints.orders import bp
+from oms.blueprints.orders import detail_forms as forms
+from oms.extensions import db
+from oms.htmx import render_page, wants_fragment
+from oms.models import (
+    AttentionReason,
+    HandlingStatus,
+    LineStatus,
+    Order,
+    OrderStatus,
+    PaymentKind,
+    PaymentMethod,
+    Tag,
+)
+from oms.services import memos, order_detail, order_edit
+
+# Choices of the edit screen; an order's own value is always offered too.
+CARRIERS = ("ヤマト運輸", "佐川急便", "日本郵便", "西濃運輸", "福山通運")
+TIME_SLOTS = ("午前中", "12-14時", "14-16時", "16-18時", "18-20時", "19-21時")
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["OMS_TZ"])
+
+
+def get_order(order_number: str) -> Order:
+    order = order_detail.find(db.session, order_number)
+    if order is None:
+        abort(404)
+    return order
+
+
+def render_detail(order: Order, status: int = 200, **forms_):
+    """The detail page, or its block for the dialog; `forms_` replaces blank forms (to
+    show a refused memo with its errors, for instance)."""
+    context = {
+        "memo_form": forms.MemoForm(formdata=None),
+        "blacklist_form": forms.BlacklistForm(formdata=None),
+        **forms_,
+    }
+    return render_page(
+        "orders/detail.html", "detail", "dialog", view=order_detail.view(db.session, order),
+        order=order, labels=labels, as_dialog=wants_fragment("dialog"),
+        may_change_memo=memos.may_change, **context), status
+
+
+def back_to_detail(order: Order, anchor: str | None = None):
+    """After a POST: the detail page (htmx follows the 303 and swaps it into the dialog)."""
+    url = url_for("orders.detail", order_number=order.order_number)
+    return redirect(url + (f"#{anchor}" if anchor else ""), 303)
+
+
+def render_panel(template: str, status: int = 200, **context):
+    """A page of the detail screen that opens inside the dialog with JS."""
+    return render_page(template, "panel", "dialog", labels=labels,
+                       as_dialog=wants_fragment("dialog"), **context), status
+
+
+@bp.route("/<order_number>")
+@access(Access.operator)
+def detail(order_number: str):
+    """One order with every group of seed 002 (a full page; a dialog from the list)."""
+    return render_detail(get_order(order_number))
+
+
+@bp.route("/<order_number>/history")
+@access(Access.operator)
+def history(order_number: str):
+    """注文処理履歴: every status change of the order and its lines."""
+    order = get_order(order_number)
+    return render_panel("orders/history.html", order=order,
+                        rows=order_detail.status_history(db.session, order),
+                        status_label=_status_label)
+
+
+def _status_label(row: order_detail.HistoryRow, value: str | None) -> str:
+    """An order or line status by name; values the labels do not know are shown as is."""
+    if value is None:
+        return "—"
+    table, kind = ((labels.LINE_STATUS, LineStatus) if row.line_id
+                   else (labels.ORDER_STATUS, OrderStatus))
+    try:
+        return str(table[kind(value)])
+    except (ValueError, KeyError):
+        return value
+
+
+# ------------------------------------------------------------------ editing
+
+def _edit_choices(form: forms.EditForm, order: Order) -> None:
+    session = db.session
+
+    def rows(model):
+        found = session.scalars(db.select(model).order_by(model.position, model.id))
+        return forms.options([("", "—"), *((r.id, r.name) for r in found)])
+
+    form.attention_reason_id.choices = rows(AttentionReason)
+    form.handling_status_id.choices = rows(HandlingStatus)
+    form.tag_ids.choices = forms.options((t.id, t.name) for t in session.scalars(
+        db.select(Tag).order_by(Tag.name)))
+    methods = session.scalars(db.select(PaymentMethod).where(
+        (PaymentMethod.active.is_(True)) | (PaymentMethod.id == order.payment_method_id))
+        .order_by(PaymentMethod.id))
+    form.payment_method_id.choices = forms.options((m.id, m.name) for m in methods)
+    today = datetime.now(tz()).date()
+    form.customer_card_id.choices = forms.options([("", "--"), *(
+        (c.id, _card_label(c, today)) for c in order_edit.saved_cards(session, order))])
+    form.installments.choices = forms.options([("", _("Lump sum")), *(
+        (n, _("%(n)d payments", n=n)) for n in forms.INSTALLMENTS)])
+    form.carrier.choices = _with_current(CARRIERS, order.carrier)
+    form.delivery_time_slot.choices = _with_current(TIME_SLOTS, order.delivery_time_slot,
+                                                    blank=_("Not specified"))
+    _orderer_choices(form, order)
+    if len(order.shipments) > 1:
+        del form.tracking_number
+
+
+def _with_current(known, current, blank="—"):
+    values = list(known) + ([current] if current and current not in known else [])
+    return forms.options([("", blank), *((v, v) for v in values)])
+
+
+def _card_label(card, today) -> str:
+    label = _("%(brand)s ending %(last4)s, expires %(month)02d/%(year)d", brand=card.brand,
+              last4=card.last4, month=card.exp_month, year=card.exp_year)
+    if card.is_default:
+        label += " " + _("(default)")
+    if card.expired(today):
+        label += " " + _("(expired)")
+    return label
+
+
+def _propagate_label(target: str) -> str:
+    return {
+        order_edit.Propagate.recipient: _("This order's recipient"),
+        order_edit.Propagate.customer_billing: _("The customer's billing address"),
+        order_edit.Propagate.customer_shipping: _("The customer's shipping address"),
+    }.get(target, target)
+
+
+def _orderer_choices(form, order: Order) -> None:
+    form.propagate.choices = forms.options(
+        (p, _propagate_label(p)) for p in order_edit.propagation_choices(db.session, order))
+
+
+# What each edit screen is: its form, how its choices are set, its template.
+SCREENS = {
+    "edit": (forms.EditForm, _edit_choices, "orders/edit.html"),
+    "orderer": (forms.OrdererForm, _orderer_choices, "orders/orderer.html"),
+    "recipient": (forms.RecipientForm, lambda form, order: None, "orders/recipient.html"),
+}
+
+
+def _render_screen(screen: str, order: Order, form, status: int = 200, **context):
+    template = SCREENS[screen][2]
+    context.setdefault("conflict", None)
+    context.setdefault("clashes", {})
+    return render_panel(template, status, order=order, form=form,
+                        zero_yen=order.payment_method.kind is PaymentKind.zero_yen,
+                        carrier_locked=order_edit.carrier_locked(order), **context)
+
+
+def _save(screen: str, order_number: str, post: bool):
+    """GET shows the screen's form filled from the order; POST saves it through the
+    rules, answering 422 with messages beside the fields, or 409 on a conflict."""
+    form_class, set_choices, _template = SCREENS[screen]
+    order = get_order(order_number)
+    form = form_class() if post else form_class(formdata=None)
+    set_choices(form, order)
+    if not post:
+        forms.fill(form, order, tz(), order_edit.latest_audit_id(db.session, order))
+        return _render_screen(screen, order, form)
+    if not form.validate():
+        return _render_screen(screen, order, form, 422)
+    try:
+        changes = order_edit.update_order(
+            db.session, order, forms.to_edit(form, tz()), current_actor(),
+            version=form.version_number(), today=datetime.now(tz()).date())
+    except order_edit.EditRefused as refused:
+        db.session.rollback()
+        _add_errors(form, refused.errors)
+        return _render_screen(screen, get_order(order_number), form, 422)
+    except order_edit.EditConflict:
+        db.session.rollback()
+        return _conflict(screen, order_number, form)
+    db.session.commit()
+    if changes:
+        flash(_("The order was saved (%(n)d changes).", n=len(changes)), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return back_to_detail(order)
+
+
+def _add_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _conflict(screen: str, order_number: str, form):
+    """Someone saved in between: nothing was saved. Show their changes, keep the operator's
+    own edits, and take the other's value wherever the operator had not touched a field."""
+    order = get_order(order_number)
+    SCREENS[screen][1](form, order)
+    events = order_edit.changes_since(db.session, order, form.mark_number())
+    first_old: dict[str, str | None] = {}
+    for event in events:
+        if event.field:
+            first_old.setdefault(event.field, event.old_value)
+    clashes = {}
+    for name, old in first_old.items():
+        mine = (_tag_text(form) if name == "tags"
+                else forms.submitted_text(form, name, tz()))
+        if not _shown_in(form, name):
+            continue
+        if mine == old:
+            forms.show_value(form, name, order, tz())
+        else:
+            clashes[_form_field(name)] = order_edit.current_text(order, name)
+    form.version.data = str(order.version)
+    form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
+    return _render_screen(screen, order, form, 409, conflict=events, clashes=clashes)
+
+
+def _form_field(name: str) -> str:
+    return "tag_ids" if name == "tags" else name
+
+
+def _shown_in(form, name: str) -> bool:
+    return _form_field(name) in form
+
+
+def _tag_text(form) -> str | None:
+    names = {choice.value: choice.label for choice in form.tag_ids.choices}
+    return ", ".join(sorted(names[i] for i in form.tag_ids.data or [] if i in names)) or None
+
+
+@bp.route("/<order_number>/edit", methods=["GET", "POST"])
+@access(Access.operator)
+def edit(order_number: str):
+    """編集画面: every editable field of seed 002."""
+    return _save("edit", order_number, request.method == "POST")
+
+
+@bp.route("/<order_number>/orderer", methods=["GET", "POST"])
+@access(Access.operator)
+def orderer(order_number: str):
+    """注文者情報の変更 (seed 003)."""
+    return _save("orderer", order_number, request.method == "POST")
+
+
+@bp.route("/<order_number>/recipient", methods=["GET", "POST"])
+@access(Access.operator)
+def recipient(order_number: str):
+    """受取人情報の変更 (seed 003); each change is kept in the recipient change history."""
+    return _save("recipient", order_number, request.method == "POST")
+
+
+@bp.route("/<order_number>/delete", methods=["GET", "POST"])
+@access(Access.admin)
+def delete(order_number: str):
+    """Delete an order (admins): a confirmation step that names the order, then POST."""
+    order = get_order(order_number)
+    if request.method == "GET":
+        form = forms.DeleteForm(formdata=None)
+        forms.fill(form, order, tz(), 0)
+        return render_template("orders/delete.html", order=order, form=form, labels=labels)
+    form = forms.DeleteForm()
+    if not form.validate() or form.confirm_number.data != order.order_number:
+        if not form.confirm_number.errors:
+            form.confirm_number.errors = [_("Type the order number exactly as shown.")]
+        return render_template("orders/delete.html", order=order, form=form,
+                               labels=labels), 422
+    try:
+        order_edit.delete_order(db.session, order, current_actor(),
+                                version=form.version_number())
+    except order_edit.EditConflict:
+        db.session.rollback()
+        order = get_order(order_number)
+        forms.fill(form, order, tz(), 0)
+        form.confirm_number.data = ""
+        return render_template("orders/delete.html", order=order, form=form, labels=labels,
+                               conflict=True), 409
+    db.session.commit()
+    flash(_("Order %(n)s was deleted.", n=order.order_number), "success")
+    return redirect(url_for("orders.index"), 303)

@@ -1,0 +1,275 @@
+"""Forms of the order detail screen: edit, orderer, recipient, delete; memos, inquiries.
+
+Field names are the Order columns they set, so one conversion turns any of the edit forms
+into an OrderEdit for oms.services.order_edit, which holds the rules.
+"""
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from oms.models import InquiryCategory, InquiryResult, Order
+from oms.models.base import utcnow
+from oms.services import order_edit
+from oms.services.contact_keys import phone_key
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+INSTALLMENTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def optional_int(value) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def phone_number(form, field) -> None:
+    if field.data and phone_key(field.data) is None:
+        raise ValidationError(_l("Enter a phone number such as 090-1234-5678."))
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _text(label, length: int, *validators):
+    return StringField(label, [Optional(), Length(max=length), *validators], filters=[stripped])
+
+
+class LockedForm(FlaskForm):
+    """Carries the order version the form was filled from, and the newest audit row seen,
+    so a save over someone else's newer change is refused and their change shown."""
+
+    version = HiddenField(validators=[InputRequired()])
+    audit_mark = HiddenField()
+
+    def version_number(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return -1
+
+    def mark_number(self) -> int:
+        try:
+            return int(self.audit_mark.data or 0)
+        except ValueError:
+            return 0
+
+
+class BuyerFields:
+    buyer_name = StringField(_l("Name"), [DataRequired(), Length(max=100)], filters=[stripped])
+    buyer_kana = _text(_l("Name (kana)"), 100)
+    buyer_postcode = _text(_l("Postcode"), 8)
+    buyer_prefecture = _text(_l("Prefecture"), 8)
+    buyer_address1 = _text(_l("Address"), 200)
+    buyer_address2 = _text(_l("Building, room"), 200)
+    buyer_phone = _text(_l("Phone"), 20, phone_number)
+    buyer_fax = _text(_l("Fax"), 20, phone_number)
+    buyer_email = _text(_l("E-mail"), 254, Email(_l("Enter an e-mail address such as "
+                                                  "name@example.jp.")))
+    propagate = CheckboxesField(_l("Also copy the address to"), choices=[])
+
+
+class RecipientFields:
+    ship_name = StringField(_l("Name"), [DataRequired(), Length(max=100)], filters=[stripped])
+    ship_kana = _text(_l("Name (kana)"), 100)
+    ship_postcode = _text(_l("Postcode"), 8)
+    ship_prefecture = _text(_l("Prefecture"), 8)
+    ship_address1 = _text(_l("Address"), 200)
+    ship_address2 = _text(_l("Building, room"), 200)
+    ship_phone = _text(_l("Phone"), 20, phone_number)
+
+
+class EditForm(LockedForm, BuyerFields):
+    """編集画面 (seed 002)."""
+
+    media = _text(_l("Media"), 64)
+    needs_attention = RadioField(_l("Needs attention"), default="0",
+                                 choices=options([("1", _l("Yes")), ("0", _l("No"))]))
+    attention_reason_id = SelectField(_l("Reason"), coerce=optional_int, choices=[])
+    tag_ids = CheckboxesField(_l("Labels"), coerce=int, choices=[])
+    handling_status_id = SelectField(_l("Handling status"), coerce=optional_int, choices=[])
+    wrapping = _text(_l("Wrapping"), 64)
+    payment_method_id = SelectField(_l("Payment method"), coerce=int, choices=[])
+    customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
+    installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
+    carrier = SelectField(_l("Carrier"), choices=[])
+    tracking_number = _text(_l("Tracking number"), 32)
+    stock_location = _text(_l("Stock location"), 32)
+    shipping_list_exported = RadioField(
+        _l("Shipping list"), choices=options([("1", _l("Exported")),
+                                              ("0", _l("Not exported"))]),
+        default="0")
+    shipping_list_exported_at = DateTimeLocalField(_l("Shipping list exported at"),
+                                                   [Optional()], format=DATETIME_FORMAT)
+    scheduled_ship_date = DateField(_l("Scheduled ship date"), [Optional()])
+    shipped_at = DateTimeLocalField(_l("Shipped at"), [Optional()], format=DATETIME_FORMAT)
+    scheduled_delivery_date = DateField(_l("Scheduled delivery date"), [Optional()])
+    delivered_at = DateTimeLocalField(_l("Delivered at"), [Optional()], format=DATETIME_FORMAT)
+    delivery_time_slot = SelectField(_l("Delivery time"), choices=[])
+    remarks1 = TextAreaField(_l("Remarks 1"), [Optional(), Length(max=4000)])
+    remarks2 = TextAreaField(_l("Remarks 2"), [Optional(), Length(max=4000)])
+    remarks_scope = RadioField(
+        _l("Save remarks to"),
+        choices=options([("order", _l("This order only")),
+                         ("subscription", _l("Also overwrite the subscription's remarks 1/2"))]),
+        default="order")
+    linkage_number = _text(_l("Linkage order number"), 64)
+
+
+class OrdererForm(LockedForm, BuyerFields):
+    """注文者情報の変更 (seed 003)."""
+
+
+class RecipientForm(LockedForm, RecipientFields):
+    """受取人情報の変更 (seed 003)."""
+
+
+class DeleteForm(LockedForm):
+    confirm_number = StringField(_l("Type the order number to confirm"),
+                                 [DataRequired()], filters=[stripped])
+
+
+# ----------------------------------------------------------------- order <-> form
+
+_DATETIMES = ("shipping_list_exported_at", "shipped_at", "delivered_at")
+
+
+def fill(form: LockedForm, order: Order, tz: ZoneInfo, audit_mark: int) -> None:
+    """Put the order's current values into a freshly built form."""
+    for name, field in form._fields.items():
+        if name in order_edit.EDITABLE:
+            value = getattr(order, name)
+            if name in _DATETIMES and value is not None:
+                value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+            if value is None and isinstance(field, SelectField) and field.coerce is str:
+                value = ""
+            field.data = value
+    if isinstance(form, EditForm):
+        form.needs_attention.data = "1" if order.needs_attention else "0"
+        form.tag_ids.data = [t.id for t in order.tags]
+        form.tracking_number.data = (order.shipments[0].tracking_number
+                                     if len(order.shipments) == 1 else None)
+        form.shipping_list_exported.data = "1" if order.shipping_list_exported_at else "0"
+    if "propagate" in form:
+        form.propagate.data = []
+    form.version.data = str(order.version)
+    form.audit_mark.data = str(audit_mark)
+
+
+def to_edit(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
+    """The OrderEdit a validated form asks for."""
+    values = {}
+    for name, field in form._fields.items():
+        if name not in order_edit.EDITABLE:
+            continue
+        value = field.data
+        if name in _DATETIMES and value is not None:
+            value = value.replace(tzinfo=tz).astimezone(UTC)
+        values[name] = value
+    edit = order_edit.OrderEdit(values=values)
+    if isinstance(form, EditForm):
+        values["needs_attention"] = form.needs_attention.data == "1"
+        values["carrier"] = values["carrier"] or None
+        values["delivery_time_slot"] = values["delivery_time_slot"] or None
+        if form.shipping_list_exported.data == "0":
+            values["shipping_list_exported_at"] = None
+        elif values["shipping_list_exported_at"] is None:
+            values["shipping_list_exported_at"] = utcnow().replace(second=0, microsecond=0)
+        edit.tag_ids = form.tag_ids.data or []
+        if "tracking_number" in form:
+            edit.tracking_number = form.tracking_number.data or ""
+        edit.remarks_to_subscription = form.remarks_scope.data == "subscription"
+    if "propagate" in form:
+        edit.propagate = frozenset(form.propagate.data or [])
+    return edit
+
+
+def show_value(form: LockedForm, name: str, order: Order, tz: ZoneInfo) -> None:
+    """Replace one field's submitted value by the order's current one (conflict merge)."""
+    if name == "tags" and "tag_ids" in form:
+        form.tag_ids.data = [t.id for t in order.tags]
+        return
+    if name == "tracking_number" and "tracking_number" in form:
+        form.tracking_number.data = order_edit.current_text(order, name)
+        return
+    if name not in form:
+        return
+    value = getattr(order, name)
+    if name in _DATETIMES and value is not None:
+        value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+    if name == "needs_attention":
+        value = "1" if value else "0"
+    form[name].data = value
+
+
+def submitted_text(form: LockedForm, name: str, tz: ZoneInfo) -> str | None:
+    """A submitted field in the audit's text form, to compare with others' changes."""
+    edit = to_edit(form, tz)
+    if name == "tags":
+        return None  # compared by the caller through tag names
+    if name == "tracking_number":
+        return edit.tracking_number or None
+    if name not in edit.values:
+        return None
+    value = edit.values[name]
+    if isinstance(value, str):
+        value = value.strip() or None
+    return order_edit.as_text(value)
+
+
+# ----------------------------------------------------------------- memos, inquiries
+
+class MemoForm(FlaskForm):
+    body = TextAreaField(_l("Memo"), [DataRequired(), Length(max=4000)])
+    important = BooleanField(_l("Important"))
+    pinned = BooleanField(_l("Pin to top"))
+    also_inquiry = BooleanField(_l("Also register as a reply in the consultations"))
+
+
+class MemoEditForm(FlaskForm):
+    body = TextAreaField(_l("Memo"), [DataRequired(), Length(max=4000)])
+    important = BooleanField(_l("Important"))
+    pinned = BooleanField(_l("Pin to top"))
+
+
+class InquiryForm(FlaskForm):
+    category = SelectField(_l("Category"), choices=[], validators=[InputRequired()])
+    content = TextAreaField(_l("Consultation"), [DataRequired(), Length(max=4000)])
+    reply = TextAreaField(_l("Reply"), [Optional(), Length(max=4000)])
+    result = SelectField(_l("Result"), choices=[], validators=[InputRequired()])
+
+    def set_choices(self, labels) -> None:
+        self.category.choices = options((c.value, labels.INQUIRY_CATEGORY[c])
+                                        for c in InquiryCategory)
+        self.result.choices = options((r.value, labels.INQUIRY_RESULT[r]) for r in InquiryResult)
+
+
+class BlacklistForm(FlaskForm):
+    reason = _text(_l("Reason"), 200)
