@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -407,3 +408,20 @@ def refresh(session: Session, shop: Shop, adapter: MallAdapter, orders: list[Ord
             outcomes[order.id] = result.outcomes.get(mall_id, "the mall did not answer")
     session.flush()
     return outcomes
+
+
+def refresh_order(session: Session, order: Order,
+                  open_adapter: Callable[[Shop], MallAdapter]) -> str | None:
+    """⑮ 注文更新 for one order: None when done, else why not (in words for the operator).
+    Waiting orders are left to the scheduled import (seed 000 ②: only confirming and
+    linking are allowed there)."""
+    if order.status in TABS["waiting"]:
+        return _("Waiting orders can only be confirmed or linked.")
+    try:
+        adapter = open_adapter(order.shop)
+    except malls.NotConnected as error:
+        return str(error)
+    try:
+        return refresh(session, order.shop, adapter, [order])[order.id]
+    finally:
+        adapter.close()

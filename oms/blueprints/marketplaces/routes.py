@@ -1,0 +1,252 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from jinja2_fragments.flask import render_block
+
+from oms import labels
+from oms.access import Access, access, current_actor
+from oms.blueprints.marketplaces import bp
+from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, SelectionForm
+from oms.csvfiles import UploadError
+from oms.extensions import db
+from oms.models import LinkResult, Order, StockUpload
+from oms.queue import get_redis
+from oms.services import (
+    inventory,
+    item_links,
+    mall_sync,
+    malls,
+    marketplace_jobs,
+    order_search,
+    shipping_info,
+    workflow,
+)
+
+# A person waits for the answer of a single-order update: fail fast rather than retry long.
+INTERACTIVE_HTTP = {"timeout": 8.0, "retries": 1, "backoff": 0.5}
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["OMS_TZ"])
+
+
+def _back(search: str | None):
+    return redirect(url_for("orders.index") + (f"?{search}" if search else ""), 303)
+
+
+def _started(note, started: str):
+    if note.error:
+        flash(_("The job could not be started: %(error)s", error=note.error), "error")
+    else:
+        flash(started, "info")
+    return redirect(url_for("notifications.show", notification_id=note.id), 303)
+
+
+@bp.post("/refresh")
+@access(Access.operator)
+def refresh_all():
+    """全注文更新: update every order of the current search from its mall (a job)."""
+    form = SelectionForm()
+    if not form.validate():
+        abort(400)
+    note = marketplace_jobs.start_refresh(db.session, current_user, form.search.data or "",
+                                          str(get_locale()))
+    return _started(note, _("Updating all orders of the search from their malls."))
+
+
+@bp.post("/link")
+@access(Access.operator)
+def link_all():
+    """アイテム紐づけ: link the items of every order of the current search (a job)."""
+    form = SelectionForm()
+    if not form.validate():
+        abort(400)
+    note = marketplace_jobs.start_link(db.session, current_user, form.search.data or "",
+                                       str(get_locale()))
+    return _started(note, _("Linking the items of all orders of the search."))
+
+
+def _order(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.deleted_at is not None:
+        abort(404)
+    return order
+
+
+def _row(order: Order, action: str, message: str, ok: bool):
+    """The updated row in place (htmx from the row's own button, which swaps its closest
+    row), or the list again with the message (no JS)."""
+    headers = request.headers
+    if (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-Trigger") == f"{action}-{order.id}"):
+        return render_block(
+            "orders/index.html", "order_row", o=order, select=None, labels=labels,
+            row_labels=labels.resolved(status=labels.ORDER_STATUS,
+                                       payment_status=labels.PAYMENT_STATUS),
+            row_message=message, row_ok=ok)
+    flash(f"{order.order_number}: {message}", "success" if ok else "error")
+    return _back(request.form.get("search"))
+
+
+@bp.post("/orders/<int:order_id>/refresh")
+@access(Access.operator)
+def refresh_order(order_id: int):
+    """⑮ 注文更新: update one order from its mall and show the result in its row."""
+    if not SelectionForm().validate():
+        abort(400)
+    order = _order(order_id)
+    secret, connection = current_app.config["SECRET_KEY"], get_redis()
+    problem = mall_sync.refresh_order(
+        db.session, order,
+        lambda shop: malls.open_adapter(shop, secret, connection, **INTERACTIVE_HTTP))
+    db.session.commit()
+    db.session.refresh(order)
+    return _row(order, "refresh", problem or _("Updated from the mall."), problem is None)
+
+
+@bp.post("/orders/<int:order_id>/link")
+@access(Access.operator)
+def link_order(order_id: int):
+    """⑯ アイテム紐づけ: link the items of one order and show the result in its row."""
+    if not SelectionForm().validate():
+        abort(400)
+    order = _order(order_id)
+    result = item_links.link_order(db.session, order)
+    db.session.commit()
+    if result is LinkResult.ok:
+        return _row(order, "link", _("All items are linked (OK)."), True)
+    errors = "; ".join(f"{ln.mall_product_code}: {ln.link_error}" for ln in order.lines
+                       if ln.link_result is LinkResult.fail)
+    return _row(order, "link",
+                _("Some items could not be linked (FAIL): %(errors)s", errors=errors), False)
+
+
+def _chosen_ids(form: SelectionForm) -> list[int] | None:
+    """The checked orders, or every order of the search up to the direct-action limit;
+    None when the search is larger than that."""
+    if form.scope.data == "search":
+        where = order_search.target_conditions(db.session, form.search.data or "", None, _tz())
+        ids = list(db.session.scalars(db.select(Order.id).where(*where)
+                                      .limit(workflow.MAX_DIRECT_ORDERS + 1)))
+        return ids if len(ids) <= workflow.MAX_DIRECT_ORDERS else None
+    return [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+
+
+@bp.post("/shipping-info")
+@access(Access.operator)
+def send_shipping_info():
+    """配送情報送信: register shipping information for the chosen processing orders."""
+    form = SelectionForm()
+    search = form.search.data or ""
+    ids = _chosen_ids(form) if form.validate() else []
+    if ids is None:
+        flash(_("More than %(n)d orders: narrow the search.", n=workflow.MAX_DIRECT_ORDERS),
+              "error")
+        return _back(search)
+    if not ids:
+        flash(_("Select orders, or choose every order of the search."), "error")
+        return _back(search)
+    result = shipping_info.send(db.session, ids, current_actor())
+    db.session.commit()
+    return render_template("marketplaces/shipping_result.html", result=result, search=search)
+
+
+@bp.post("/inventory/download")
+@access(Access.operator)
+def inventory_download():
+    """在庫情報ダウンロード: the processing orders' lines with SKU, stock and allocation."""
+    form = ExportForm()
+    if not form.validate():
+        flash(_("Select orders, or choose every order of the search."), "error")
+        return _back(form.search.data)
+    ids = None
+    if form.scope.data == "selected":
+        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+    where = [*order_search.target_conditions(db.session, form.search.data or "", ids, _tz()),
+             Order.tab == "processing"]
+    name = f"inventory-{datetime.now(_tz()):%Y%m%d-%H%M}.csv"
+    # Built whole: processing orders are a working set (thousands), and a finished body
+    # needs no database session while it is sent.
+    return Response(
+        b"".join(inventory.download_rows(db.session, where, form.encoding.data)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Cache-Control": "private, no-store"})
+
+
+class UploadForm(FlaskForm):
+    file = FileField(validators=[FileRequired()])
+
+
+class ApplyForm(FlaskForm):
+    pass
+
+
+@bp.route("/inventory/upload", methods=["GET", "POST"])
+@access(Access.operator)
+def inventory_upload():
+    """在庫情報アップロード: check a stock CSV (nothing changes until it is confirmed)."""
+    form = UploadForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            checked = inventory.check_upload(db.session, current_user, upload.filename or "",
+                                             upload.read())
+        except UploadError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            db.session.commit()
+            return redirect(url_for(".inventory_check", upload_id=checked.id), 303)
+    elif request.method == "POST":
+        error = _("Choose a CSV file.")
+    status = 422 if error else 200
+    return render_template("marketplaces/inventory_upload.html", form=form, error=error), status
+
+
+def _upload(upload_id: int) -> StockUpload:
+    upload = db.session.get(StockUpload, upload_id)
+    if upload is None or (upload.user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    return upload
+
+
+@bp.get("/inventory/uploads/<int:upload_id>")
+@access(Access.operator)
+def inventory_check(upload_id: int):
+    """A checked stock CSV: its bad rows by line, and what confirming it will set."""
+    return render_template("marketplaces/inventory_check.html", upload=_upload(upload_id),
+                           form=ApplyForm(formdata=None))
+
+
+@bp.post("/inventory/uploads/<int:upload_id>/apply")
+@access(Access.operator)
+def inventory_apply(upload_id: int):
+    """Apply the good rows of a checked stock CSV."""
+    upload = _upload(upload_id)
+    if not ApplyForm().validate():
+        abort(400)
+    try:
+        count = inventory.apply_upload(db.session, upload, current_actor())
+    except UploadError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".inventory_check", upload_id=upload.id), 303)
+    db.session.commit()
+    flash(_("Stock was set for %(n)d SKU locations.", n=count), "success")
+    return redirect(url_for("orders.index", tab="processing"), 303)

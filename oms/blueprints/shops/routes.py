@@ -1,0 +1,197 @@
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from oms import labels
+from oms.access import Access, access
+from oms.blueprints.shops import bp
+from oms.blueprints.shops.forms import EmptyForm, MappingForm, MappingImportForm, ShopForm
+from oms.csvfiles import UploadError
+from oms.extensions import db
+from oms.integrations.malls import ADAPTERS
+from oms.models import MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
+from oms.queue import get_queue, get_redis
+from oms.services import item_links, mall_schedule, malls
+
+MAPPINGS_PER_PAGE = 100
+
+
+def _shop(shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        abort(404)
+    return shop
+
+
+@bp.route("/")
+@access(Access.admin)
+def index():
+    """Shops: each mall account, its connection and how its imports go."""
+    shops = db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
+    syncs = {s.shop_id: s for s in db.session.scalars(sa.select(ShopSync))}
+    secret = current_app.config["SECRET_KEY"]
+    return render_template("shops/index.html", shops=shops, syncs=syncs, labels=labels,
+                           masked={s.id: malls.masked_credentials(s, secret) for s in shops},
+                           connectable=set(ADAPTERS))
+
+
+@bp.route("/<int:shop_id>", methods=["GET", "POST"])
+@access(Access.admin)
+def edit(shop_id: int):
+    """One shop's mall settings: endpoint, credentials, auto-confirm, polling, statuses."""
+    shop = _shop(shop_id)
+    settings = dict(shop.settings or {})
+    form = ShopForm(obj=None if request.method == "POST" else shop,
+                    rate_per_second=settings.get("rate_per_second"),
+                    lookback_days=settings.get("lookback_days"))
+    adapter = ADAPTERS.get(shop.kind.value)
+    mapping_errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        overrides, mapping_errors = _status_overrides(adapter)
+        if not mapping_errors:
+            _save(shop, form, settings, overrides)
+            db.session.commit()
+            flash(_("The shop settings were saved."), "success")
+            return redirect(url_for(".edit", shop_id=shop.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "shops/edit.html", shop=shop, form=form, adapter=adapter, labels=labels,
+        mapping=malls.status_map(shop) if adapter else {}, mapping_errors=mapping_errors,
+        statuses=list(OrderStatus), sync=db.session.get(ShopSync, shop.id),
+        masked=malls.masked_credentials(shop, current_app.config["SECRET_KEY"]),
+        failures=db.session.scalars(
+            sa.select(MallSyncFailure).where(MallSyncFailure.shop_id == shop.id)
+            .order_by(MallSyncFailure.id.desc()).limit(50)).all(),
+        poll_form=EmptyForm(formdata=None)), status
+
+
+def _status_overrides(adapter) -> tuple[dict[str, str], dict[str, str]]:
+    """The mall statuses mapped otherwise than by default, from the form's selects."""
+    overrides, errors = {}, {}
+    for code in adapter.statuses if adapter else ():
+        value = request.form.get(f"map-{code}", "")
+        if value not in OrderStatus.__members__:
+            errors[code] = _("Choose one of our statuses.")
+        elif OrderStatus(value) is not adapter.default_map[code]:
+            overrides[code] = value
+    return overrides, errors
+
+
+def _save(shop: Shop, form: ShopForm, settings: dict, overrides: dict[str, str]) -> None:
+    shop.api_endpoint = (form.api_endpoint.data or "").strip() or None
+    if form.clear_credentials.data:
+        shop.credentials = None
+    elif form.credentials.data:
+        malls.set_credentials(shop, current_app.config["SECRET_KEY"], form.credentials.data)
+    shop.auto_confirm = form.auto_confirm.data
+    shop.active = form.active.data
+    shop.poll_minutes = form.poll_minutes.data or 0
+    for name in ("rate_per_second", "lookback_days"):
+        value = getattr(form, name).data
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = float(value) if name == "rate_per_second" else int(value)
+    settings["status_map"] = overrides
+    shop.settings = settings  # a new dict: JSON columns notice reassignment only
+
+
+@bp.post("/<int:shop_id>/poll")
+@access(Access.admin)
+def poll(shop_id: int):
+    """Import from the shop's mall now, instead of waiting for its interval."""
+    shop = _shop(shop_id)
+    if not EmptyForm().validate():
+        abort(400)
+    if mall_schedule.enqueue_poll(get_queue(), get_redis(), shop.id):
+        flash(_("The import from the mall has been queued."), "info")
+    else:
+        flash(_("An import from this mall is already waiting or running."), "info")
+    return redirect(url_for(".edit", shop_id=shop.id), 303)
+
+
+# --- SKU mappings (アイテム紐づけの設定) ------------------------------------------------
+
+@bp.route("/mappings")
+@access(Access.admin)
+def mappings():
+    """Which of our SKUs each mall product code stands for; add, delete, import by CSV."""
+    return _mappings_page(MappingForm(formdata=None), None, 200)
+
+
+def _mappings_page(form: MappingForm, errors, status: int):
+    shop_id = request.args.get("shop_id", type=int)
+    q = (request.args.get("q") or "").strip()[:64]
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (sa.select(SkuMapping, Shop.name, Sku.code).join(Shop, Shop.id == SkuMapping.shop_id)
+             .join(Sku, Sku.id == SkuMapping.sku_id))
+    if shop_id:
+        query = query.where(SkuMapping.shop_id == shop_id)
+    if q:
+        query = query.where(SkuMapping.product_code.startswith(q, autoescape=True))
+    rows = db.session.execute(query.order_by(SkuMapping.shop_id, SkuMapping.product_code,
+                                             SkuMapping.option)
+                              .offset((page - 1) * MAPPINGS_PER_PAGE)
+                              .limit(MAPPINGS_PER_PAGE + 1)).all()
+    shops = db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
+    return render_template(
+        "shops/mappings.html", rows=rows[:MAPPINGS_PER_PAGE], has_next=len(rows) >
+        MAPPINGS_PER_PAGE, page=page, shops=shops, shop_id=shop_id, q=q, form=form,
+        import_form=MappingImportForm(formdata=None), delete_form=EmptyForm(formdata=None),
+        errors=errors, columns=",".join(item_links.CSV_COLUMNS)), status
+
+
+@bp.post("/mappings")
+@access(Access.admin)
+def add_mapping():
+    """Add or change one mapping."""
+    form = MappingForm()
+    if form.validate():
+        try:
+            item_links.save_mapping(db.session, form.shop_id.data, form.product_code.data,
+                                    form.option.data, form.sku_code.data)
+        except item_links.MappingError as error:
+            form.sku_code.errors = [*form.sku_code.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("The mapping was saved. Link the FAIL orders again to apply it."),
+                  "success")
+            return redirect(url_for(".mappings"), 303)
+    db.session.rollback()
+    return _mappings_page(form, None, 422)
+
+
+@bp.post("/mappings/<int:mapping_id>/delete")
+@access(Access.admin)
+def delete_mapping(mapping_id: int):
+    """Delete one mapping."""
+    mapping = db.session.get(SkuMapping, mapping_id)
+    if mapping is None:
+        abort(404)
+    if not EmptyForm().validate():
+        abort(400)
+    db.session.delete(mapping)
+    db.session.commit()
+    flash(_("The mapping was deleted."), "info")
+    return redirect(url_for(".mappings"), 303)
+
+
+@bp.post("/mappings/import")
+@access(Access.admin)
+def import_mappings():
+    """Mappings from a CSV: every bad row is listed by line, and then none is saved."""
+    form = MappingImportForm()
+    if not form.validate():
+        return _mappings_page(MappingForm(formdata=None),
+                              [(0, _("Choose a CSV file."))], 422)
+    try:
+        result = item_links.import_mappings(db.session, form.file.data.read())
+    except UploadError as error:
+        db.session.rollback()
+        return _mappings_page(MappingForm(formdata=None), [(0, str(error))], 422)
+    if result.errors:
+        db.session.rollback()
+        return _mappings_page(MappingForm(formdata=None), result.errors, 422)
+    db.session.commit()
+    flash(_("%(n)d mappings were saved.", n=result.saved), "success")
+    return redirect(url_for(".mappings"), 303)
