@@ -4,8 +4,15 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from oms.models import (
+    AddressKind,
     AttentionReason,
     Customer,
+    CustomerAddress,
+    CustomerCard,
+    CustomField,
+    CustomFieldCategory,
+    CustomFieldValue,
+    FieldType,
     HandlingStatus,
     JobState,
     LineStatus,
@@ -117,3 +124,43 @@ class Factory:
         self.session.add(note)
         self.session.flush()
         return note
+
+    def card(self, customer, **kw) -> CustomerCard:
+        """A card the customer saved (default: VISA ending 1111, valid until 2099)."""
+        defaults = {"brand": "VISA", "last4": "1111", "exp_month": 1, "exp_year": 2099}
+        defaults.update(kw)
+        card = CustomerCard(customer_id=customer.id, **defaults)
+        self.session.add(card)
+        self.session.flush()
+        return card
+
+    def address(self, customer, kind: AddressKind = AddressKind.shipping, **kw
+                ) -> CustomerAddress:
+        defaults = {"name": customer.name, "prefecture": "大阪府", "address1": "北区1-1"}
+        defaults.update(kw)
+        address = CustomerAddress(customer_id=customer.id, kind=kind, **defaults)
+        self.session.add(address)
+        self.session.flush()
+        return address
+
+    def custom_category(self, name: str | None = None, **kw) -> CustomFieldCategory:
+        category = CustomFieldCategory(name=name or f"category{next(_seq)}", **kw)
+        self.session.add(category)
+        self.session.flush()
+        return category
+
+    def custom_field(self, field_type: FieldType = FieldType.text, **kw) -> CustomField:
+        defaults = {"name": f"field{next(_seq)}", "choices": []}
+        defaults.update(kw)
+        created = CustomField(field_type=field_type, **defaults)
+        self.session.add(created)
+        self.session.flush()
+        return created
+
+    def custom_value(self, order, custom_field, value, answer_no: int = 0) -> CustomFieldValue:
+        """A stored answer, as an import may have written it (not validated)."""
+        stored = CustomFieldValue(order_id=order.id, field_id=custom_field.id,
+                                  answer_no=answer_no, value=value)
+        self.session.add(stored)
+        self.session.flush()
+        return stored

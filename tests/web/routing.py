@@ -6,7 +6,18 @@ from pathlib import Path
 import sqlalchemy as sa
 from werkzeug.routing import Rule
 
-from oms.models import JobState, Notification, Order, User
+from oms.models import (
+    CustomField,
+    CustomFieldCategory,
+    FieldType,
+    Inquiry,
+    InquiryCategory,
+    JobState,
+    Notification,
+    Order,
+    OrderMemo,
+    User,
+)
 from oms.models.orders import SearchPreset
 
 # Endpoints anyone may open; a new public endpoint must be added here on purpose.
@@ -21,6 +32,10 @@ class World:
     order: Order
     notification: Notification
     preset: SearchPreset
+    memo: OrderMemo
+    inquiry: Inquiry
+    custom_field: CustomField
+    category: CustomFieldCategory
 
     # Ids of the marketplace rows (issue 6): shop, SKU mapping, stock upload.
     more: dict[str, int] = field(default_factory=dict)
@@ -31,6 +46,10 @@ class World:
             "order_number": self.order.order_number,
             "notification_id": self.notification.id,
             "preset_id": self.preset.id,
+            "memo_id": self.memo.id,
+            "inquiry_id": self.inquiry.id,
+            "field_id": self.custom_field.id,
+            "category_id": self.category.id,
             **self.more,
             "name": AREA,
             "tab": "all",
@@ -55,9 +74,15 @@ def make_world(session, factory, owner: User, export_dir: Path) -> World:
     note = factory.notification(owner, state=JobState.succeeded, total=1, done=1,
                                 result_path=str(path), result_name="walk.csv")
     preset = SearchPreset(user_id=owner.id, name="walk", query="tab=new")
-    session.add(preset)
+    memo = OrderMemo(order_id=order.id, body="walk", author_id=owner.id)
+    inquiry = Inquiry(order_id=order.id, customer_name="walk", category=InquiryCategory.other,
+                      content="walk")
+    category = CustomFieldCategory(name="walk")
+    custom_field = CustomField(name="walk", field_type=FieldType.text, choices=[])
+    session.add_all([preset, memo, inquiry, category, custom_field])
     session.commit()
-    return World(order, note, preset, more=marketplace_rows(session, order, owner))
+    return World(order, note, preset, memo, inquiry, custom_field, category,
+                 more=marketplace_rows(session, order, owner))
 
 
 def rules(app, method: str) -> list[Rule]:
