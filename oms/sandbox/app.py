@@ -26,6 +26,7 @@ def _rules() -> Map:
         Rule("/_sandbox/accounts", endpoint="put_account", methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/products", endpoint="put_products", methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/orders", endpoint="generate", methods=["POST"]),
+        Rule("/_sandbox/<kind>/<token>/adopt", endpoint="adopt", methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>", endpoint="show", methods=["GET"]),
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>/<event>", endpoint="event",
              methods=["POST"]),
@@ -95,6 +96,12 @@ class SandboxApp:
                                   status=body.get("status"), at=body.get("at"),
                                   seed=body.get("seed"))
         return json_response({"order_ids": ids})
+
+    def adopt(self, request: Request, kind: str, token: str) -> Response:
+        orders = request.get_json(silent=True)
+        if not isinstance(orders, list):
+            raise SandboxError("send a JSON list of orders")
+        return json_response({"adopted": self.store.adopt(self._account(kind, token), orders)})
 
     def show(self, request: Request, kind: str, token: str, order_id: str) -> Response:
         order = self.store.get(self._account(kind, token), order_id)

@@ -5,12 +5,16 @@ item linking has FAIL orders to fix), and new orders and buyer changes over time
 import random
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from oms.integrations.malls import ADAPTERS
-from oms.models import Shop, Sku
+from oms.models import TABS, LinkResult, Order, OrderLine, OrderStatus, Shop, Sku, SkuMapping
 from oms.sandbox.control import Sandbox
 from oms.services import malls
+
+ADOPT_CHUNK = 2000
+PAYMENTS = {"cod": "cod", "prepaid_konbini": "konbini", "prepaid_bank": "konbini",
+            "points": "points"}
 
 PRODUCTS_PER_SHOP = 60
 OLD_CODES = 2  # products listed under a code our SKU master does not know
@@ -36,6 +40,8 @@ def connect_shops(session: Session, sandbox: Sandbox, secret_key: str) -> list[s
         sandbox.products(shop.kind.value, token, _products(shop, skus))
         shop.api_endpoint = sandbox.endpoint(shop.kind.value)
         malls.set_credentials(shop, secret_key, token)
+        _adopt_orders(session, sandbox, shop, token)
+        _learn_mappings(session, shop)
         connected.append(shop.code)
     session.flush()
     return connected
@@ -50,3 +56,64 @@ def _products(shop: Shop, skus: list[Sku]) -> list[dict]:
         products.append({"code": f"OLD-{sku.code}", "option": "", "name": f"{sku.name} (旧品番)",
                          "price": sku.price, "tax_rate": sku.tax_rate})
     return products
+
+
+def _adopt_orders(session: Session, sandbox: Sandbox, shop: Shop, token: str) -> None:
+    """The mall learns the orders the OMS already has (the demo's history), so that
+    updating them from the mall works like for the orders it places itself."""
+    adapter = ADAPTERS[shop.kind.value]
+    last_id = 0
+    while orders := session.scalars(
+            sa.select(Order).where(Order.shop_id == shop.id, Order.id > last_id)
+            .order_by(Order.id).limit(ADOPT_CHUNK)
+            .options(selectinload(Order.lines), selectinload(Order.payment_method))).all():
+        last_id = orders[-1].id
+        sandbox.adopt(shop.kind.value, token, [{
+            "order_id": o.mall_order_id, "status": mall_status(adapter, o.status),
+            "created": o.ordered_at.timestamp(),
+            "buyer": {"name": o.buyer_name, "kana": o.buyer_kana, "email": o.buyer_email,
+                      "phone": o.buyer_phone, "postcode": o.buyer_postcode,
+                      "prefecture": o.buyer_prefecture, "address1": o.buyer_address1},
+            "ship": {"name": o.ship_name, "kana": o.ship_kana, "email": None,
+                     "phone": o.ship_phone, "postcode": o.ship_postcode,
+                     "prefecture": o.ship_prefecture, "address1": o.ship_address1},
+            "payment": PAYMENTS.get(o.payment_method.kind.value, "card"),
+            "shipping_fee": o.shipping_fee,
+            "lines": [{"code": ln.mall_product_code, "option": ln.mall_option or "",
+                       "name": ln.product_name, "qty": ln.quantity, "price": ln.unit_price,
+                       "tax_rate": ln.tax_rate} for ln in o.lines],
+        } for o in orders])
+
+
+def mall_status(adapter, status: OrderStatus) -> str:
+    """The mall status that means our status, or the nearest one of the same tab."""
+    reverse: dict[OrderStatus, str] = {}
+    for code, ours in adapter.default_map.items():
+        reverse.setdefault(ours, code)
+    if status in reverse:
+        return reverse[status]
+    for tab, statuses in TABS.items():
+        if tab != "all" and status in statuses:
+            for candidate in statuses:
+                if candidate in reverse:
+                    return reverse[candidate]
+    fallback = {OrderStatus.closed: OrderStatus.cancelled}.get(status, OrderStatus.shipped)
+    return reverse.get(fallback) or next(iter(adapter.statuses))
+
+
+def _learn_mappings(session: Session, shop: Shop) -> None:
+    """Mappings for the product codes that the demo's history already links to a SKU
+    under another code, so linking those orders again gives the same result."""
+    lines, orders, skus = OrderLine.__table__, Order.__table__, Sku.__table__
+    option = sa.func.coalesce(lines.c.mall_option, "")
+    known = sa.select(SkuMapping.product_code).where(SkuMapping.shop_id == shop.id)
+    rows = sa.select(orders.c.shop_id, lines.c.mall_product_code, option,
+                     sa.func.min(lines.c.sku_id)).select_from(
+        lines.join(orders, orders.c.id == lines.c.order_id)
+        .join(skus, skus.c.id == lines.c.sku_id)).where(
+        orders.c.shop_id == shop.id, lines.c.link_result == LinkResult.ok.value,
+        skus.c.code != lines.c.mall_product_code,
+        lines.c.mall_product_code.not_in(known)).group_by(
+        orders.c.shop_id, lines.c.mall_product_code, option)
+    session.execute(sa.insert(SkuMapping).from_select(
+        ["shop_id", "product_code", "option", "sku_id"], rows))

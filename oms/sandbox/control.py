@@ -30,6 +30,9 @@ class Sandbox:
         return self._post(f"/_sandbox/{kind}/{token}/orders",
                           {"count": count, **options})["order_ids"]
 
+    def adopt(self, kind: str, token: str, orders: list[dict]) -> int:
+        return self._post(f"/_sandbox/{kind}/{token}/adopt", orders)["adopted"]
+
     def order(self, kind: str, token: str, order_id: str) -> dict:
         response = self.http.get(f"/_sandbox/{kind}/{token}/orders/{order_id}")
         response.raise_for_status()

@@ -211,6 +211,33 @@ class Store:
             self.db.execute("COMMIT")
         return [row[1] for row in rows]
 
+    def adopt(self, account: Account, orders: list[dict[str, Any]]) -> int:
+        """Take over orders placed before the sandbox existed (the demo's history): each
+        {order_id, status, created, lines: [{code, option, name, qty, price, tax_rate}],
+        buyer: {...}, payment, shipping_fee}. Orders it already has are kept."""
+        rows = []
+        for order in orders:
+            if order["status"] not in account.kind.statuses:
+                raise SandboxError(f"unknown {account.kind.name} status {order['status']!r}")
+            lines = order["lines"]
+            goods = sum(ln["qty"] * ln["price"] for ln in lines)
+            tax = {rate: sum(ln["qty"] * ln["price"] for ln in lines if ln["tax_rate"] == rate)
+                   * rate // 100 for rate in (8, 10)}
+            fee = int(order.get("shipping_fee") or 0)
+            doc = {"buyer": order["buyer"], "ship": order.get("ship") or order["buyer"],
+                   "lines": lines, "payment": order.get("payment") or "card",
+                   "shipping_fee": fee, "goods": goods, "tax8": tax[8], "tax10": tax[10],
+                   "total": goods + tax[8] + tax[10] + fee, "tracking": [], "flags": {},
+                   "note": ""}
+            created = float(order["created"])
+            rows.append((account.id, str(order["order_id"]), order["status"], created, created,
+                         json.dumps(doc)))
+        with self.lock:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR IGNORE INTO orders VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.execute("COMMIT")
+        return len(rows)
+
     def get(self, account: Account, order_id: str) -> Order | None:
         row = self.db.execute(
             "SELECT order_id, status, created, updated, doc FROM orders "
