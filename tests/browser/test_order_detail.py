@@ -163,3 +163,32 @@ def test_the_second_save_meets_the_conflict(ui, users, factory, session, make_us
     # The refused save answered 409 on purpose; anything else would be an error.
     ui.errors = [e for e in ui.errors if not e.startswith("409 POST")]
     ui.assert_clean()
+
+
+def test_change_recipient_keeps_a_history(ui, users, factory, session):
+    order = factory.order(ship_name="山田 太郎", ship_address1="千代田区1-1")
+    session.commit()
+    page = ui.page
+    ui.login("operator")
+    page.goto("/orders/")
+    page.locator(f'[data-order-number="{order.order_number}"] a[data-dialog]').click()
+    root = page.locator("dialog#dialog[open]") if ui.js else page
+    root.locator('[data-action="change-recipient"]').click()
+    root.locator("#ship_address1").fill("港区2-2")
+    if ui.js:
+        # Closing the dialog with unsaved edits asks first; dismissing keeps them.
+        asked = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+        root.locator("button[data-dialog-close]").click()
+        assert asked, "closing with unsaved edits did not ask"
+        expect(root.locator("#ship_address1")).to_have_value("港区2-2")
+    root.locator('[data-action="save"]').click()
+    recipient = root.locator("section#recipient")
+    expect(recipient).to_contain_text("港区2-2")
+    expect(recipient.locator("[data-recipient-changes]")).to_have_attribute(
+        "data-recipient-changes", "1")
+    if ui.js:
+        expect(page).to_have_url(re.compile(r"/orders/$"))  # all of it inside the dialog
+    session.expire_all()
+    assert session.get(Order, order.id).ship_address1 == "港区2-2"
+    ui.assert_clean()

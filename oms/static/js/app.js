@@ -71,20 +71,29 @@
     }
   });
 
+  // A dialog holding a form[data-warn-unsaved] with edits asks before it closes.
+  function mayClose(box) {
+    if (!box.querySelector("form[data-warn-unsaved][data-dirty]")) return true;
+    return window.confirm(box.dataset.confirmDiscard || "Discard your changes?");
+  }
+
   document.addEventListener("click", (event) => {
     const box = dialog();
     if (!box || !box.open) return;
     if (event.target.closest("[data-dialog-close]")) {
       event.preventDefault();
-      box.close();
+      if (mayClose(box)) box.close();
     } else if (event.target === box) {
       // A click on the backdrop reaches the <dialog> itself, outside its box.
       const r = box.getBoundingClientRect();
       const inside = event.clientX >= r.left && event.clientX <= r.right
         && event.clientY >= r.top && event.clientY <= r.bottom;
-      if (!inside) box.close();
+      if (!inside && mayClose(box)) box.close();
     }
   });
+  document.addEventListener("cancel", (event) => {
+    if (event.target === dialog() && !mayClose(event.target)) event.preventDefault();
+  }, true);
 
   // Escape closes natively (the "cancel" event). On close, drop the content so the next
   // dialog never shows stale data. The server can also close it with HX-Trigger: dialog-close.
