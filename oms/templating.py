@@ -15,7 +15,7 @@ NAV = [
     ("main.upcoming", _l("Shipments"), {"name": "shipments"}),
     ("main.upcoming", _l("Subscriptions"), {"name": "subscriptions"}),
     ("main.upcoming", _l("Customers"), {"name": "customers"}),
-    ("main.upcoming", _l("Bulk history"), {"name": "bulk"}),
+    ("bulk.index", _l("Bulk history"), {}),
     ("notifications.index", _l("Notifications"), {}),
 ]
 ADMIN_NAV = [("main.settings", _l("Settings"), {})]

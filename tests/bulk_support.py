@@ -43,3 +43,12 @@ def outcomes(session, job_id: int) -> dict[int, tuple[ItemState, str | None]]:
     rows = session.execute(sa.select(BulkItem.order_id, BulkItem.state, BulkItem.error)
                            .where(BulkItem.job_id == job_id))
     return {order_id: (state, error) for order_id, state, error in rows}
+
+
+def in_english(client) -> None:
+    """Switch a signed-in test client to English, so tests read the msgids (the default
+    locale is Japanese)."""
+    from tests.conftest import csrf_token
+
+    response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
+    assert response.status_code == 303

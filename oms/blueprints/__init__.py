@@ -6,6 +6,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from oms.blueprints import (
         auth,
+        bulk,
         custom_fields,
         main,
         marketplaces,
@@ -20,4 +21,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp, url_prefix="/notifications")
     app.register_blueprint(marketplaces.bp, url_prefix="/marketplaces")
     app.register_blueprint(shops.bp, url_prefix="/settings/shops")
+    app.register_blueprint(bulk.bp, url_prefix="/bulk")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")

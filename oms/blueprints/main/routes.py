@@ -12,7 +12,6 @@ UPCOMING = {
     "shipments": _l("Shipments"),
     "subscriptions": _l("Subscriptions"),
     "customers": _l("Customers"),
-    "bulk": _l("Bulk update history"),
 }
 
 

@@ -1,0 +1,197 @@
+"""The bulk update wizard (seed 004 ①–⑤): selection → operation → options → confirm with a
+dry run → 確定. Every step is a GET page whose query string carries the choices made so far
+(the selection is a stored draft), so going back keeps them; htmx swaps #bulk-wizard."""
+
+from time import monotonic
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from oms.access import Access, access
+from oms.blueprints.bulk import bp
+from oms.blueprints.bulk.forms import CsvForm, RunForm
+from oms.blueprints.orders.forms import MAX_SELECTED, SelectionForm
+from oms.extensions import db
+from oms.htmx import render_page
+from oms.models import BulkSelection, SelectionSource
+from oms.services.bulk import csv_selection, launch, operations, preview, selection
+from oms.services.bulk.operations.base import Operation
+
+TARGET = "bulk-wizard"
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["OMS_TZ"])
+
+
+def _selection(values: MultiDict) -> BulkSelection | None:
+    return selection.get_own(db.session, current_user, values.get("selection", type=int))
+
+
+def _lost():
+    flash(_("This selection is no longer available: select the orders again."), "error")
+    return redirect(url_for("orders.index"), 303)
+
+
+def _operation(values: MultiDict) -> Operation | None:
+    operation = operations.get(values.get("op"))
+    if operation is not None and not operations.allowed(operation, current_user):
+        abort(403)
+    return operation
+
+
+def _options_form(operation: Operation, values: MultiDict):
+    form = operation.form(formdata=values)
+    operation.prepare_form(form, db.session)
+    return form
+
+
+def _option_args(form, values: MultiDict) -> list[tuple[str, str]]:
+    """The option fields as submitted, to carry to the next step and back."""
+    return [(name, value) for name in form._fields for value in values.getlist(name)]
+
+
+def _step(template: str, **context):
+    return render_page(f"bulk/{template}", "wizard", TARGET, **context)
+
+
+@bp.post("/start")
+@access(Access.operator)
+def start():
+    """一括更新 on the order list: keep its selection (checked rows or the whole search)."""
+    form = SelectionForm()
+    if not form.validate():
+        flash(_("Select orders, or choose every order of the search."), "error")
+        return redirect(url_for("orders.index"), 303)
+    if form.scope.data == "search":
+        chosen = selection.from_search(db.session, current_user, form.search.data or "", _tz())
+    else:
+        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+        if not ids:
+            flash(_("Check orders on the list, select all results, or upload a CSV file of "
+                    "order numbers."), "info")
+            return redirect(url_for("bulk.csv_form"), 303)
+        chosen = selection.from_ids(db.session, current_user, ids, SelectionSource.selected)
+    if chosen.count == 0:
+        db.session.rollback()
+        flash(_("None of the selected orders exists any more."), "error")
+        return redirect(url_for("orders.index"), 303)
+    db.session.commit()
+    return redirect(url_for("bulk.operation", selection=chosen.id), 303)
+
+
+@bp.get("/csv")
+@access(Access.operator)
+def csv_form():
+    """注文番号指定 (CSV): choose orders by a file of order numbers."""
+    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(), result=None,
+                       selection=None)
+
+
+@bp.post("/csv")
+@access(Access.operator)
+def csv_upload():
+    """Read the file and report every line that is not a usable order number."""
+    form = CsvForm()
+    result = None
+    if form.validate():
+        upload = form.file.data
+        try:
+            result = csv_selection.parse(db.session, upload.filename or "", upload.read())
+        except csv_selection.NotACsvFile as error:
+            form.file.errors.append(str(error))
+    if result is None or not result.order_ids:
+        if result is not None:
+            form.file.errors.append(_("The file holds no order number that can be updated."))
+        return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
+                           selection=None), 422
+    chosen = selection.from_ids(db.session, current_user, result.order_ids, SelectionSource.csv,
+                                file_name=(form.file.data.filename or "")[:255])
+    db.session.commit()
+    return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
+                       selection=chosen)
+
+
+@bp.get("/operation")
+@access(Access.operator)
+def operation():
+    """Step ②: choose the operation."""
+    chosen = _selection(request.args)
+    if chosen is None:
+        return _lost()
+    return _step("operation.html", selection=chosen,
+                 operations=operations.choices_for(current_user),
+                 current=request.args.get("op"))
+
+
+@bp.get("/options")
+@access(Access.operator)
+def options():
+    """Step ③: the operation's options."""
+    chosen, op = _selection(request.args), _operation(request.args)
+    if chosen is None:
+        return _lost()
+    if op is None:
+        flash(_("Choose an operation."), "error")
+        return redirect(url_for("bulk.operation", selection=chosen.id), 303)
+    return _step("options.html", selection=chosen, op=op,
+                 form=_options_form(op, request.args))
+
+
+@bp.get("/confirm")
+@access(Access.operator)
+def confirm():
+    """Step ④: what will happen (a dry run over every target), and the final 確定."""
+    chosen, op = _selection(request.args), _operation(request.args)
+    if chosen is None:
+        return _lost()
+    if chosen.job_id is not None:
+        return redirect(url_for("bulk.show", notification_id=chosen.job_id), 303)
+    if op is None:
+        return redirect(url_for("bulk.operation", selection=chosen.id), 303)
+    form = _options_form(op, request.args)
+    if not form.validate():
+        return _step("options.html", selection=chosen, op=op, form=form), 422
+    values = op.options_from(form)
+    started = monotonic()
+    result = preview.preview(db.session, selection.conditions(db.session, chosen, _tz()), op,
+                             values)
+    args = _option_args(form, request.args)
+    return _step("confirm.html", selection=chosen, op=op, preview=result,
+                 description=op.describe(db.session, values), option_args=args,
+                 seconds=monotonic() - started,
+                 run_form=RunForm(formdata=None, selection=chosen.id, op=op.key))
+
+
+@bp.post("/run")
+@access(Access.operator)
+def run():
+    """Step ⑤ 確定: freeze the targets and queue the job."""
+    run_form = RunForm()
+    chosen, op = _selection(request.form), _operation(request.form)
+    if not run_form.validate() or chosen is None:
+        return _lost()
+    if op is None:
+        return redirect(url_for("bulk.operation", selection=chosen.id), 303)
+    form = _options_form(op, request.form)
+    if not form.validate():
+        return _step("options.html", selection=chosen, op=op, form=form), 422
+    try:
+        job, created = launch.start(
+            db.session, chosen, op, op.options_from(form),
+            selection.conditions(db.session, chosen, _tz()), current_user,
+            ip=request.remote_addr, locale=str(get_locale()))
+    except launch.BulkError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("bulk.confirm", selection=chosen.id, op=op.key,
+                                **request.form.to_dict(flat=False)), 303)
+    db.session.commit()
+    if created and not launch.queue_lanes(job.id, launch.lanes(db.session)):
+        flash(_("The job queue cannot be reached: the bulk update will start as soon as "
+                "the workers run again."), "warning")
+    return redirect(url_for("bulk.show", notification_id=job.id, accepted=1), 303)

@@ -1,0 +1,187 @@
+"""Bulk jobs on real `flask worker` processes and a real Redis: killed mid-job in every way
+RQ can lose a worker (RELIABILITY.md F), then finished by another worker with every target
+applied exactly once. A remarks append makes a double application visible."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from oms.models import AuditEvent, BulkItem, BulkJob, ItemState, JobState, Order, OrderStatus
+from oms.services.bulk import launch
+from tests import bulk_support as bulk
+from tests.conftest import ROOT, aware
+
+WORKER_ENV = {
+    # Small chunks: many commit points to be killed between, and between no others.
+    "OMS_BULK_CHUNK": "100",
+    # Recover quickly: a job silent for 2 s is abandoned; idle workers look every second.
+    "OMS_BULK_LEASE_SECONDS": "2",
+    "OMS_WORKER_MAINTENANCE_SECONDS": "1",
+}
+
+
+def insert_orders(session, factory, n: int, **values) -> list[int]:
+    """Many orders in one statement (the factory per order would be slow)."""
+    template = factory.order()
+    session.commit()
+    base = aware(2026, 1, 1)
+    rows = [{"order_number": f"{7000000000 + i}", "shop_id": template.shop_id,
+             "mall_order_id": f"BULK-{i}", "status": OrderStatus.new, "buyer_name": "一括 注文",
+             "ship_name": "一括 注文", "ordered_at": base,
+             "payment_method_id": template.payment_method_id, "total": 1100, **values}
+            for i in range(n)]
+    session.execute(sa.insert(Order), rows)
+    session.execute(sa.delete(Order).where(Order.id == template.id))
+    session.commit()
+    return list(session.scalars(sa.select(Order.id).order_by(Order.id)))
+
+
+class Orders(list):
+    """Stand-ins with just an id, for bulk_support.start."""
+
+    def __init__(self, ids):
+        super().__init__(type("O", (), {"id": i})() for i in ids)
+
+
+def start_worker(test_env, log_path):
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=ROOT, env={**os.environ, **test_env, **WORKER_ENV}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def horse_of(worker_pid: int) -> int | None:
+    """RQ forks the horse into its own process group; the scheduler stays in the worker's."""
+    out = subprocess.run(["ps", "--ppid", str(worker_pid), "-o", "pid=,pgid="],
+                         capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        pid, pgid = (int(x) for x in line.split())
+        if pid == pgid:
+            return pid
+    return None
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(interval)
+    return None
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def job_state(session, job_id: int) -> BulkJob:
+    session.rollback()
+    session.expire_all()
+    return session.get(BulkJob, job_id)
+
+
+def assert_applied_exactly_once(session, job_id: int, order_ids: list[int]) -> None:
+    session.rollback()
+    session.expire_all()
+    items = session.execute(sa.select(BulkItem.order_id, BulkItem.state).where(
+        BulkItem.job_id == job_id)).all()
+    assert sorted(i for i, _ in items) == sorted(order_ids)  # one outcome per target
+    assert {state for _, state in items} == {ItemState.ok}
+    remarks = session.execute(sa.select(Order.remarks1, sa.func.count())
+                              .group_by(Order.remarks1)).all()
+    assert remarks == [("r\n+bulk", len(order_ids))]  # none twice, none lost
+    audits = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.via == f"bulk:{job_id}"))
+    assert audits == len(order_ids)
+    job = session.get(BulkJob, job_id)
+    note = job.notification
+    assert (note.state, note.done, note.failed, job.skipped) == (
+        JobState.succeeded, len(order_ids), 0, 0)
+    assert note.error is None
+
+
+def started_job(session, users, order_ids):
+    job = bulk.start(session, users["operator"], Orders(order_ids), "remarks1",
+                     bulk.options(session, "remarks1", mode="add", text="+bulk"))
+    assert launch.queue_lanes(job.id, launch.lanes(session))
+    return job.id
+
+
+def mid_job(session, job_id, total):
+    """Wait until some chunks are committed but not all."""
+    def progressed():
+        note = job_state(session, job_id).notification
+        return total * 0.1 <= note.done < total * 0.8
+    return wait_for(progressed, 120, 0.02)
+
+
+N = 6_000
+
+
+@pytest.mark.parametrize("how", ["whole worker", "work horse", "double SIGTERM"])
+def test_killed_worker_resumes_and_applies_each_target_once(
+        how, session, users, factory, test_env, tmp_path):
+    order_ids = insert_orders(session, factory, N, remarks1="r")
+    job_id = started_job(session, users, order_ids)
+    log_path = tmp_path / "workers.log"
+    first = start_worker(test_env, log_path)
+    second = None
+    try:
+        assert mid_job(session, job_id, N), "the job never got half way: " + log_path.read_text()
+        horse = horse_of(first.pid)
+        if how == "whole worker":
+            # A lost host: the worker, its scheduler and its horse die at once.
+            if horse:
+                os.killpg(horse, signal.SIGKILL)
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+        elif how == "work horse":
+            assert horse, "no work horse found"
+            os.kill(horse, signal.SIGKILL)  # the OOM killer: the worker itself lives on
+        else:
+            first.send_signal(signal.SIGTERM)
+            time.sleep(1.1)  # RQ ignores a second signal within a second
+            first.send_signal(signal.SIGTERM)  # cold shutdown: the horse is killed
+            first.wait(30)
+        note = job_state(session, job_id).notification
+        assert note.done < N and not note.state.finished, (note.done, note.state)
+        if first.poll() is not None:
+            second = start_worker(test_env, log_path)
+        finished = wait_for(lambda: job_state(session, job_id).notification.state.finished,
+                            180, 0.2)
+        assert finished, log_path.read_text()[-4000:]
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                stop(worker)
+    assert_applied_exactly_once(session, job_id, order_ids)
+
+
+def test_status_change_on_a_real_worker_with_refusals(session, users, factory, run_worker):
+    new_ids = insert_orders(session, factory, 300)
+    session.execute(sa.update(Order).where(Order.id.in_(new_ids[:3]))
+                    .values(status=OrderStatus.cancelled))
+    session.commit()
+    job = bulk.start(session, users["operator"], Orders(new_ids), "status",
+                     bulk.options(session, "status", to="ready_to_ship"), locale="en")
+    assert launch.queue_lanes(job.id, launch.lanes(session))
+    run_worker()
+    job = job_state(session, job.id)
+    assert (job.notification.state, job.succeeded, job.notification.failed) == (
+        JobState.succeeded, 297, 3)
+    assert job.notification.summary == "297 changed, 3 failed, 0 skipped."
+    statuses = dict(session.execute(sa.select(Order.status, sa.func.count())
+                                    .group_by(Order.status)).all())
+    assert statuses == {OrderStatus.ready_to_ship: 297, OrderStatus.cancelled: 3}
