@@ -11,6 +11,7 @@ the entry, or the order, has neither a mobile number nor an e-mail.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,8 @@ from oms.models import BlacklistEntry, Order
 from oms.models.base import utcnow
 from oms.services import audit
 from oms.services.contact_keys import email_key, phone_key
+
+_orders = Order.__table__
 
 
 class BlacklistError(ValueError):
@@ -33,35 +36,46 @@ class ContactKeys:
     email: str | None
     landline: str | None
 
+    @classmethod
+    def of(cls, phone: str | None, email: str | None) -> "ContactKeys":
+        number = phone_key(phone)
+        return cls(mobile=number.e164 if number and number.mobile else None,
+                   email=email_key(email),
+                   landline=number.e164 if number and not number.mobile else None)
+
     @property
     def empty(self) -> bool:
         return not (self.mobile or self.email or self.landline)
 
+    def matches(self, entry: BlacklistEntry) -> bool:
+        """The matching rule of seed 003, in one place."""
+        if (self.mobile and self.mobile == entry.mobile_key) or (
+                self.email and self.email == entry.email_key):
+            return True
+        without_both = not (self.mobile or self.email) or not (
+            entry.mobile_key or entry.email_key)
+        return bool(self.landline and self.landline == entry.landline_key and without_both)
+
 
 def keys_of(order: Order) -> ContactKeys:
-    phone = phone_key(order.buyer_phone)
-    return ContactKeys(
-        mobile=phone.e164 if phone and phone.mobile else None,
-        email=email_key(order.buyer_email),
-        landline=phone.e164 if phone and not phone.mobile else None,
-    )
+    return ContactKeys.of(order.buyer_phone, order.buyer_email)
 
 
-def _entry_matches(keys: ContactKeys) -> sa.ColumnElement[bool]:
-    """SQL: active entries this orderer matches."""
-    options = []
-    if keys.mobile:
-        options.append(BlacklistEntry.mobile_key == keys.mobile)
-    if keys.email:
-        options.append(BlacklistEntry.email_key == keys.email)
-    if keys.landline:
-        if keys.mobile or keys.email:
-            options.append(sa.and_(BlacklistEntry.landline_key == keys.landline,
-                                   BlacklistEntry.mobile_key.is_(None),
-                                   BlacklistEntry.email_key.is_(None)))
-        else:
-            options.append(BlacklistEntry.landline_key == keys.landline)
-    return sa.and_(BlacklistEntry.released_at.is_(None), sa.or_(*options))
+def _candidates(session: Session, keys: Iterable[ContactKeys]) -> list[BlacklistEntry]:
+    """Active entries sharing any key with these orderers (the rule then decides)."""
+    mobiles, emails, landlines = set(), set(), set()
+    for k in keys:
+        mobiles.add(k.mobile)
+        emails.add(k.email)
+        landlines.add(k.landline)
+    options = [column.in_(values - {None}) for column, values in (
+        (BlacklistEntry.mobile_key, mobiles), (BlacklistEntry.email_key, emails),
+        (BlacklistEntry.landline_key, landlines)) if values - {None}]
+    if not options:
+        return []
+    return list(session.scalars(
+        sa.select(BlacklistEntry).where(BlacklistEntry.released_at.is_(None), sa.or_(*options))
+        .order_by(BlacklistEntry.id)))
 
 
 def active_entry_for(session: Session, order: Order) -> BlacklistEntry | None:
@@ -69,8 +83,7 @@ def active_entry_for(session: Session, order: Order) -> BlacklistEntry | None:
     keys = keys_of(order)
     if order.customer_id is not None or keys.empty:
         return None
-    return session.scalar(sa.select(BlacklistEntry).where(_entry_matches(keys))
-                          .order_by(BlacklistEntry.id).limit(1))
+    return next((e for e in _candidates(session, [keys]) if keys.matches(e)), None)
 
 
 def designate(session: Session, order: Order, actor: Actor, reason: str | None = None
@@ -93,7 +106,7 @@ def designate(session: Session, order: Order, actor: Actor, reason: str | None =
     session.flush()
     audit.record(session, actor, "blacklist.designate", entity_type="blacklist",
                  entity_id=entry.id, details={"order_id": order.id, "name": entry.name})
-    _flag_from(session, entry)
+    _flag_late_arrivals(session, entry)
     return entry
 
 
@@ -103,35 +116,65 @@ def release(session: Session, entry: BlacklistEntry, actor: Actor) -> int:
         raise BlacklistError(str(_l("This orderer is no longer blacklisted.")))
     entry.released_at = utcnow()
     entry.released_by_name = actor.username
-    cleared = session.execute(
-        sa.update(Order).where(Order.blacklist_entry_id == entry.id)
-        .values(blacklist_entry_id=None).execution_options(synchronize_session="fetch")
-    ).rowcount
-    audit.record(session, actor, "blacklist.release", entity_type="blacklist",
-                 entity_id=entry.id, details={"orders_cleared": cleared, "name": entry.name})
     session.flush()
-    return cleared
+    cleared = session.execute(
+        sa.update(_orders).where(_orders.c.blacklist_entry_id == entry.id)
+        .values(blacklist_entry_id=None).returning(_orders.c.id)).scalars().all()
+    _expire_flags(session, cleared)
+    audit.record(session, actor, "blacklist.release", entity_type="blacklist",
+                 entity_id=entry.id, details={"orders_cleared": len(cleared),
+                                              "name": entry.name})
+    session.flush()
+    return len(cleared)
 
 
-def flag_new_orders(session: Session, orders: Iterable[Order]) -> int:
-    """Flag freshly imported or created orders whose non-member orderer is blacklisted.
+def flag_orders(session: Session, order_ids: Iterable[int]) -> int:
+    """Flag new orders whose non-member orderer is blacklisted; returns how many.
 
-    Imports call this for the orders they add; returns how many were flagged.
+    Set-based, for imports: one read of the orders, one of the candidate entries, one
+    batched update. The flag is bookkeeping, not an edit: versions stay, so an operator's
+    open edit form is not made stale by it.
     """
-    flagged = 0
-    for order in orders:
-        if order.blacklist_entry_id is not None:
-            continue
-        entry = active_entry_for(session, order)
-        if entry is not None and order.ordered_at >= entry.created_at:
-            order.blacklist_entry_id = entry.id
-            flagged += 1
-    return flagged
+    session.flush()
+    rows = session.execute(
+        sa.select(_orders.c.id, _orders.c.buyer_phone, _orders.c.buyer_email,
+                  _orders.c.ordered_at)
+        .where(_orders.c.id.in_(list(order_ids)), _orders.c.customer_id.is_(None),
+               _orders.c.blacklist_entry_id.is_(None), _orders.c.deleted_at.is_(None))).all()
+    keyed = [(row.id, ContactKeys.of(row.buyer_phone, row.buyer_email), row.ordered_at)
+             for row in rows]
+    keyed = [item for item in keyed if not item[1].empty]
+    entries = _candidates(session, (keys for _id, keys, _at in keyed))
+    flags = []
+    for order_id, keys, ordered_at in keyed:
+        entry = _first_match(entries, keys, ordered_at)
+        if entry is not None:
+            flags.append({"oid": order_id, "eid": entry.id})
+    if flags:
+        session.execute(
+            sa.update(_orders).where(_orders.c.id == sa.bindparam("oid"))
+            .values(blacklist_entry_id=sa.bindparam("eid")), flags)
+        _expire_flags(session, [f["oid"] for f in flags])
+    return len(flags)
 
 
-def _flag_from(session: Session, entry: BlacklistEntry) -> None:
+def _expire_flags(session: Session, order_ids: list[int]) -> None:
+    """Orders already loaded in the session re-read the flag written around them."""
+    ids = set(order_ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Order) and obj.id in ids:
+            session.expire(obj, ["blacklist_entry_id"])
+
+
+def _first_match(entries: list[BlacklistEntry], keys: ContactKeys, ordered_at: datetime
+                 ) -> BlacklistEntry | None:
+    """Only orders placed from the designation on are flagged (seed 003)."""
+    return next((e for e in entries if keys.matches(e) and ordered_at >= e.created_at), None)
+
+
+def _flag_late_arrivals(session: Session, entry: BlacklistEntry) -> None:
     """Orders that already arrived with an order date from the designation on (a mall may
-    deliver orders late). Candidates come from indexed columns, then exact keys decide."""
+    deliver orders late). Candidates come from indexed columns, then the rule decides."""
     candidates = []
     if entry.email_key:
         candidates.append(sa.func.lower(Order.buyer_email) == entry.email_key)
@@ -139,7 +182,5 @@ def _flag_from(session: Session, entry: BlacklistEntry) -> None:
     if phone:
         national = "0" + phone.removeprefix("+81")
         candidates.append(sa.func.replace(Order.buyer_phone, "-", "").in_([national, phone]))
-    orders = session.scalars(sa.select(Order).where(
-        sa.or_(*candidates), Order.customer_id.is_(None), Order.deleted_at.is_(None),
-        Order.ordered_at >= entry.created_at, Order.blacklist_entry_id.is_(None)))
-    flag_new_orders(session, orders)
+    flag_orders(session, session.scalars(sa.select(Order.id).where(
+        sa.or_(*candidates), Order.ordered_at >= entry.created_at)))

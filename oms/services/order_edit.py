@@ -129,6 +129,16 @@ def current_text(order: Order, name: str) -> str | None:
     return as_text(getattr(order, name, None))
 
 
+def current_label(order: Order, name: str) -> str | None:
+    """The current value of an edited field as a person reads it (names, not row ids)."""
+    related = {"attention_reason_id": order.attention_reason,
+               "handling_status_id": order.handling_status,
+               "payment_method_id": order.payment_method}.get(name)
+    if related is not None:
+        return related.name
+    return current_text(order, name)
+
+
 def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, *,
                  version: int, today: date) -> list[FieldChange]:
     """Apply an edit, or refuse it whole (EditRefused) or as stale (EditConflict)."""

@@ -192,3 +192,39 @@ def test_change_recipient_keeps_a_history(ui, users, factory, session):
     session.expire_all()
     assert session.get(Order, order.id).ship_address1 == "港区2-2"
     ui.assert_clean()
+
+
+def test_custom_fields_with_answer_sets_and_a_stale_value(ui, users, factory, session):
+    pets = factory.custom_category("ペット", multiple=True)
+    kind = factory.custom_field(FieldType.radio, name="種類", category_id=pets.id,
+                                choices=["犬", "猫"], required=True)
+    name = factory.custom_field(FieldType.text, name="名前", category_id=pets.id, max_length=20)
+    birthday = factory.custom_field(FieldType.date, name="誕生日")
+    order = factory.order()
+    factory.custom_value(order, birthday, "バレンタインデー")
+    session.commit()
+    page = ui.page
+    ui.login("operator")
+    page.goto(f"/orders/{order.order_number}")
+    if ui.js:
+        page.goto("/orders/")
+        page.locator(f'[data-order-number="{order.order_number}"] a[data-dialog]').click()
+    root = page.locator("dialog#dialog[open]") if ui.js else page
+    expect(root.locator("section#custom-fields [data-stored-problem]")).to_be_visible()
+    root.locator('[data-action="custom-fields"]').click()
+    root.locator(f'input[name="cf-{kind.id}-0"][value="犬"]').check()
+    root.locator(f"#cf-{name.id}-0").fill("ポチ")
+    root.locator('[data-action="add-answer"]').click()
+    expect(root.locator('[data-answer-set="2"]')).to_be_visible()
+    expect(root.locator(f"#cf-{name.id}-0")).to_have_value("ポチ")  # kept across the +
+    root.locator(f'input[name="cf-{kind.id}-1"][value="猫"]').check()
+    root.locator(f"#cf-{name.id}-1").fill("タマ")
+    root.locator('[data-action="fix-value"]').click()
+    root.locator(f"#cf-{birthday.id}-0").fill("2020-02-14")
+    ui.screenshot("order-custom-fields")
+    root.locator('[data-action="save"]').first.click()
+    section = root.locator("section#custom-fields")
+    expect(section).to_contain_text("タマ")
+    expect(section).to_contain_text("2020-02-14")
+    expect(section.locator("[data-stored-problem]")).to_have_count(0)
+    ui.assert_clean()

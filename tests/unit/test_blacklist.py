@@ -20,6 +20,10 @@ def actor(users):
     return Actor(users["operator"].id, "operator", "192.0.2.9")
 
 
+def flag(session, orders) -> int:
+    return blacklist.flag_orders(session, [o.id for o in orders])
+
+
 def later(minutes: int = 0):
     """An order date after the designation that happens during the test."""
     return utcnow() + timedelta(minutes=5 + minutes)
@@ -54,7 +58,7 @@ def test_later_orders_matching_mobile_or_email_are_flagged(session, factory, act
                              ordered_at=later())
     member = factory.order(customer_id=factory.customer().id, buyer_phone="090-1111-2222",
                            ordered_at=later())
-    assert blacklist.flag_new_orders(session, [same_mobile, same_email, stranger, member]) == 2
+    assert flag(session, [same_mobile, same_email, stranger, member]) == 2
     assert same_mobile.blacklist_entry_id == entry.id == same_email.blacklist_entry_id
     assert stranger.blacklist_entry_id is None and member.blacklist_entry_id is None
     audit = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "blacklist.designate"))
@@ -66,14 +70,14 @@ def test_the_landline_counts_only_without_mobile_and_email(session, factory, act
     entry = blacklist.designate(session, landline_only, actor)
     assert (entry.mobile_key, entry.email_key, entry.landline_key) == (None, None, "+81312345678")
     again = factory.order(buyer_phone="0312345678", buyer_email=None, ordered_at=later())
-    assert blacklist.flag_new_orders(session, [again]) == 1
+    assert flag(session, [again]) == 1
 
     # An orderer blacklisted with an e-mail is not matched by a shared office landline.
     with_email = factory.order(buyer_phone="06-1111-2222", buyer_email="who@example.jp")
     blacklist.designate(session, with_email, actor)
     colleague = factory.order(buyer_phone="06-1111-2222", buyer_email="other@example.jp",
                               ordered_at=later())
-    assert blacklist.flag_new_orders(session, [colleague]) == 0
+    assert flag(session, [colleague]) == 0
 
 
 def test_orders_already_delivered_late_are_flagged_at_designation(session, factory, actor):
@@ -90,14 +94,14 @@ def test_release_clears_every_flag(session, factory, actor):
     entry = blacklist.designate(session, source, actor)
     flagged = [factory.order(buyer_email="gone@example.jp", buyer_phone=None,
                              ordered_at=later(minutes=i)) for i in range(3)]
-    blacklist.flag_new_orders(session, flagged)
+    flag(session, flagged)
     assert all(o.blacklist_entry_id == entry.id for o in flagged)
     assert blacklist.release(session, entry, actor) == 3
     for order in flagged:
         session.refresh(order)
         assert order.blacklist_entry_id is None
     assert blacklist.active_entry_for(session, source) is None
-    assert blacklist.flag_new_orders(session, [factory.order(
+    assert flag(session, [factory.order(
         buyer_email="gone@example.jp", ordered_at=later(minutes=9))]) == 0
     with pytest.raises(BlacklistError):
         blacklist.release(session, entry, actor)
@@ -124,5 +128,26 @@ def test_flagging_uses_the_order_date(session, factory, actor):
     entry = blacklist.designate(session, source, actor)
     older = factory.order(buyer_email="late@example.jp",
                           ordered_at=datetime(2020, 1, 1, tzinfo=UTC))
-    assert blacklist.flag_new_orders(session, [older]) == 0
+    assert flag(session, [older]) == 0
     assert entry.active
+
+
+def test_flagging_an_import_batch_is_set_based(session, factory, actor, app):
+    from oms.extensions import db
+
+    source = factory.order(buyer_email="batch@example.jp", buyer_phone=None)
+    blacklist.designate(session, source, actor)
+    batch = [factory.order(buyer_email="batch@example.jp" if i % 5 == 0 else f"{i}@example.jp",
+                           ordered_at=later(i)) for i in range(50)]
+    session.flush()
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert flag(session, batch) == 10
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 4, statements

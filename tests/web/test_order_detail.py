@@ -19,6 +19,7 @@ from oms.models import (
     PaymentKind,
     PaymentStatus,
     RecipientChange,
+    Shipment,
     StatusHistory,
 )
 from oms.models.base import utcnow
@@ -252,6 +253,21 @@ def test_concurrent_edit_is_refused_with_the_other_change(client, auth, factory,
     session.expire_all()
     saved = session.get(Order, order.id)
     assert (saved.remarks1, saved.media, saved.linkage_number) == ("私の変更", "Instagram", "L-1")
+
+
+def test_several_shipments_keep_their_own_tracking_numbers(operator, factory, session):
+    order = factory.order(carrier="佐川急便")
+    session.add_all([Shipment(order_id=order.id, carrier="佐川急便", tracking_number=n)
+                     for n in ("1111", "2222")])
+    session.commit()
+    page = operator.get(f"/orders/{order.order_number}/edit").text
+    assert 'id="tracking_number"' not in page and "1111, 2222" in page
+    data = edit_form(operator, order)
+    data["remarks2"] = ["分割出荷"]
+    assert operator.post(f"/orders/{order.order_number}/edit", data=data).status_code == 303
+    session.expire_all()
+    assert sorted(s.tracking_number for s in session.get(Order, order.id).shipments) == [
+        "1111", "2222"]
 
 
 def test_edit_page_warns_before_leaving(operator, factory, session):
@@ -498,7 +514,7 @@ def test_blacklist_from_the_orderer_block_flags_later_orders_in_the_list(
 
     later = factory.order(buyer_phone="09033334444", buyer_email=None,
                           ordered_at=datetime(2099, 1, 1, tzinfo=UTC))
-    blacklist.flag_new_orders(session, [later])
+    blacklist.flag_orders(session, [later.id])
     session.commit()
     listing = operator.get("/orders/?blacklist=1").text
     assert f'data-order-number="{later.order_number}"' in listing

@@ -19,7 +19,6 @@ from oms.models import (
     LineStatus,
     Order,
     OrderStatus,
-    PaymentKind,
     PaymentMethod,
     Tag,
 )
@@ -167,7 +166,6 @@ def _render_screen(screen: str, order: Order, form, status: int = 200, **context
     context.setdefault("conflict", None)
     context.setdefault("clashes", {})
     return render_panel(template, status, order=order, form=form,
-                        zero_yen=order.payment_method.kind is PaymentKind.zero_yen,
                         carrier_locked=order_edit.carrier_locked(order), **context)
 
 
@@ -214,22 +212,21 @@ def _conflict(screen: str, order_number: str, form):
     """Someone saved in between: nothing was saved. Show their changes, keep the operator's
     own edits, and take the other's value wherever the operator had not touched a field."""
     order = get_order(order_number)
-    SCREENS[screen][1](form, order)
     events = order_edit.changes_since(db.session, order, form.mark_number())
     first_old: dict[str, str | None] = {}
     for event in events:
-        if event.field:
+        if event.action == "order.update":
             first_old.setdefault(event.field, event.old_value)
     clashes = {}
+    edit = forms.to_edit(form, tz())
     for name, old in first_old.items():
-        mine = (_tag_text(form) if name == "tags"
-                else forms.submitted_text(form, name, tz()))
         if not _shown_in(form, name):
             continue
+        mine = _tag_text(form) if name == "tags" else forms.submitted_text(edit, name)
         if mine == old:
             forms.show_value(form, name, order, tz())
         else:
-            clashes[_form_field(name)] = order_edit.current_text(order, name)
+            clashes[_form_field(name)] = order_edit.current_label(order, name)
     form.version.data = str(order.version)
     form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
     return _render_screen(screen, order, form, 409, conflict=events, clashes=clashes)

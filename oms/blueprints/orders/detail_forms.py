@@ -161,21 +161,28 @@ class DeleteForm(LockedForm):
 _DATETIMES = ("shipping_list_exported_at", "shipped_at", "delivered_at")
 
 
+def _form_value(order: Order, name: str, tz: ZoneInfo):
+    """An order column as its form field holds it."""
+    value = getattr(order, name)
+    if name in _DATETIMES and value is not None:
+        value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+    if name == "needs_attention":
+        value = "1" if value else "0"
+    return value
+
+
 def fill(form: LockedForm, order: Order, tz: ZoneInfo, audit_mark: int) -> None:
     """Put the order's current values into a freshly built form."""
     for name, field in form._fields.items():
         if name in order_edit.EDITABLE:
-            value = getattr(order, name)
-            if name in _DATETIMES and value is not None:
-                value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+            value = _form_value(order, name, tz)
             if value is None and isinstance(field, SelectField) and field.coerce is str:
                 value = ""
             field.data = value
     if isinstance(form, EditForm):
-        form.needs_attention.data = "1" if order.needs_attention else "0"
         form.tag_ids.data = [t.id for t in order.tags]
-        form.tracking_number.data = (order.shipments[0].tracking_number
-                                     if len(order.shipments) == 1 else None)
+        if "tracking_number" in form:
+            form.tracking_number.data = order_edit.current_text(order, "tracking_number")
         form.shipping_list_exported.data = "1" if order.shipping_list_exported_at else "0"
     if "propagate" in form:
         form.propagate.data = []
@@ -213,32 +220,19 @@ def to_edit(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
 
 def show_value(form: LockedForm, name: str, order: Order, tz: ZoneInfo) -> None:
     """Replace one field's submitted value by the order's current one (conflict merge)."""
-    if name == "tags" and "tag_ids" in form:
-        form.tag_ids.data = [t.id for t in order.tags]
-        return
-    if name == "tracking_number" and "tracking_number" in form:
-        form.tracking_number.data = order_edit.current_text(order, name)
-        return
-    if name not in form:
-        return
-    value = getattr(order, name)
-    if name in _DATETIMES and value is not None:
-        value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
-    if name == "needs_attention":
-        value = "1" if value else "0"
-    form[name].data = value
-
-
-def submitted_text(form: LockedForm, name: str, tz: ZoneInfo) -> str | None:
-    """A submitted field in the audit's text form, to compare with others' changes."""
-    edit = to_edit(form, tz)
     if name == "tags":
-        return None  # compared by the caller through tag names
+        form.tag_ids.data = [t.id for t in order.tags]
+    elif name == "tracking_number":
+        form.tracking_number.data = order_edit.current_text(order, name)
+    else:
+        form[name].data = _form_value(order, name, tz)
+
+
+def submitted_text(edit: order_edit.OrderEdit, name: str) -> str | None:
+    """A submitted field in the audit's text form, to compare with others' changes."""
     if name == "tracking_number":
         return edit.tracking_number or None
-    if name not in edit.values:
-        return None
-    value = edit.values[name]
+    value = edit.values.get(name)
     if isinstance(value, str):
         value = value.strip() or None
     return order_edit.as_text(value)
