@@ -1,0 +1,183 @@
+"""How fast the OMS imports, refreshes and links mall orders; prints figures.
+
+    .venv/bin/python bench/sync_bench.py [--orders 100000] [--refresh 10000]
+        [--import-db URL] [--link-db URL] [--skip-link]
+
+1. Import: the sandbox marketplace (a child process, its default latency) holds `--orders`
+   Amazon orders; one worker's import job reads them all into a fresh PostgreSQL database
+   (`--import-db`, dropped and created again).
+2. Refresh: 全注文更新 of `--refresh` orders of another shop, as the job runs it.
+3. Link: アイテム紐づけ of every order in `--link-db` (the 1,000,000-order database that
+   bench/seed_bench.py fills). It runs in one transaction that is rolled back, so that
+   database is left as it was.
+"""
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--refresh", type=int, default=10_000)
+    parser.add_argument("--import-db", default="postgresql://postgres@127.0.0.1/oms_sync_bench")
+    parser.add_argument("--link-db", default="postgresql://postgres@127.0.0.1/oms_bench")
+    parser.add_argument("--skip-link", action="store_true")
+    args = parser.parse_args()
+
+    recreate(args.import_db)
+    os.environ["DATABASE_URL"] = args.import_db
+    os.environ.setdefault("OMS_QUEUE", "sync-bench")
+    from flask_migrate import upgrade
+
+    from oms import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade(revision="heads")
+    with tempfile.TemporaryDirectory() as tmp:
+        from oms.sandbox.control import Sandbox
+        from oms.sandbox.server import start
+
+        port = _free_port()
+        sandbox_process = start(Path(tmp) / "sandbox.db", port)
+        try:
+            sandbox = Sandbox(f"http://127.0.0.1:{port}")
+            import_rate = bench_import(app, sandbox, args.orders)
+            refresh_rate = bench_refresh(app, sandbox, args.refresh)
+        finally:
+            sandbox_process.terminate()
+            sandbox_process.wait()
+    link_seconds = None if args.skip_link else bench_link(args.link_db)
+    print()
+    print(f"import   {args.orders:>9,} orders   {import_rate:>8,.0f} orders/s  (goal 1,000)")
+    print(f"refresh  {args.refresh:>9,} orders   {refresh_rate:>8,.0f} orders/s  "
+          f"(sandbox latency {LATENCY_MS} ms per call)")
+    if link_seconds is not None:
+        print(f"link     {LINKED:>9,} orders   {link_seconds:>8.1f} s         (goal < 60 s)")
+
+
+LATENCY_MS = 20  # the sandbox's default
+LINKED = 0
+
+
+def _shop(session, kind: str, code: str, endpoint: str, token: str, secret: str):
+    from oms.models import MallKind, Shop
+    from oms.services import malls
+
+    shop = Shop(code=code, name=code, kind=MallKind(kind), api_endpoint=endpoint,
+                settings={"rate_per_second": 1000}, poll_minutes=0)
+    malls.set_credentials(shop, secret, token)
+    session.add(shop)
+    session.commit()
+    return shop
+
+
+def bench_import(app, sandbox, count: int) -> float:
+    from jobs.marketplaces import poll_shop
+    from oms.extensions import db
+    from oms.models import Order
+
+    sandbox.account("amazon", "bench-import", latency_ms=LATENCY_MS)
+    for start in range(0, count, 10_000):
+        sandbox.generate("amazon", "bench-import", min(10_000, count - start), seed=start)
+    with app.app_context():
+        shop = _shop(db.session, "amazon", "bench-import", sandbox.endpoint("amazon"),
+                     "bench-import", app.config["SECRET_KEY"])
+        shop_id = shop.id
+    started = time.perf_counter()
+    poll_shop(shop_id)  # the job one worker runs
+    elapsed = time.perf_counter() - started
+    with app.app_context():
+        imported = db.session.scalar(db.select(db.func.count()).select_from(Order).where(
+            Order.shop_id == shop_id))
+    assert imported == count, f"imported {imported} of {count}"
+    print(f"import: {count:,} orders in {elapsed:.1f} s")
+    return count / elapsed
+
+
+def bench_refresh(app, sandbox, count: int) -> float:
+    from jobs.marketplaces import poll_shop, refresh_orders
+    from oms.extensions import db
+    from oms.models import JobState, Notification
+
+    sandbox.account("amazon", "bench-refresh", latency_ms=0)
+    sandbox.generate("amazon", "bench-refresh", count, seed=1)
+    with app.app_context():
+        shop = _shop(db.session, "amazon", "bench-refresh", sandbox.endpoint("amazon"),
+                     "bench-refresh", app.config["SECRET_KEY"])
+        shop_id = shop.id
+    poll_shop(shop_id)
+    sandbox.account("amazon", "bench-refresh", latency_ms=LATENCY_MS)
+    with app.app_context():
+        note = Notification(kind="mall_refresh", params={"search": f"shop_id={shop_id}",
+                                                         "locale": "en"})
+        db.session.add(note)
+        db.session.commit()
+        note_id = note.id
+    started = time.perf_counter()
+    refresh_orders(note_id)  # the job one worker runs
+    elapsed = time.perf_counter() - started
+    with app.app_context():
+        note = db.session.get(Notification, note_id)
+        assert note.state is JobState.succeeded and note.done == count, (note.state, note.error)
+    print(f"refresh: {count:,} orders in {elapsed:.1f} s")
+    return count / elapsed
+
+
+def bench_link(url: str) -> float:
+    global LINKED
+    os.environ["DATABASE_URL"] = url
+    from flask_babel import force_locale
+
+    from oms import create_app
+    from oms.extensions import db
+    from oms.models import Order
+    from oms.sandbox.connect import _learn_mappings
+    from oms.services import item_links
+
+    app = create_app()
+    with app.app_context(), force_locale("ja"):
+        session = db.session
+        from oms.models import Shop
+
+        for shop in session.scalars(db.select(Shop)):
+            _learn_mappings(session, shop)  # as make run does: the demo keeps its links
+        session.flush()
+        started = time.perf_counter()
+        LINKED = item_links.link(session, [Order.deleted_at.is_(None)])
+        session.flush()
+        elapsed = time.perf_counter() - started
+        session.rollback()  # leave the shared benchmark database as it was
+    print(f"link: {LINKED:,} orders in {elapsed:.1f} s")
+    return elapsed
+
+
+def recreate(url: str) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.pop("dbname")
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()
