@@ -301,8 +301,9 @@ class Store:
             if not (new or changes) and minutes < 1:
                 return  # keep the fraction of a minute for the next call
             self.db.execute("UPDATE accounts SET clock=? WHERE id=?", (now, account.id))
-            if new:
-                self.generate(account, new)
+            # Placed at moments spread over the time that passed, as buyers would.
+            for _ in range(new):
+                self.generate(account, 1, at=clock + random.random() * (now - clock))
             for _ in range(changes):
                 self._buyer_event(account)
 

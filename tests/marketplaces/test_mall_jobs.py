@@ -4,6 +4,7 @@ progress and per-order failures, アイテム紐づけ over a search, the schedu
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,3 +129,37 @@ def test_scheduler_enqueues_due_shops_once(session, make_mall, factory):
     assert not mall_schedule.enqueue_poll(queue, connection, due.shop.id)
     queue.empty()
     assert mall_schedule.due_shops(session, now + timedelta(minutes=1)) == [due.shop.id]
+
+
+def test_new_orders_appear_by_themselves(session, make_mall, test_env, run_worker):
+    """What make run does: the mall places orders over time, the scheduler enqueues the
+    import, a worker runs it."""
+    mall = make_mall("qoo10", new_per_minute=1200)  # twenty a second
+    time.sleep(1.5)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--once"],
+                   cwd=ROOT, env={**os.environ, **test_env}, check=True, timeout=60)
+    run_worker()
+    session.expire_all()
+    assert _count(session, mall.shop) > 0
+
+
+def test_connecting_the_demo_shops(session, sandbox, factory, app):
+    from oms.models import MallKind, SkuMapping
+    from oms.sandbox.connect import connect_shops
+
+    session.add(Sku(code="TEE-M", name="Tシャツ", price=2900))
+    shop = factory.shop(MallKind.amazon)
+    own = factory.shop(MallKind.own)
+    order = factory.order(shop=shop, status=OrderStatus.ready_to_ship)
+    order.lines[0].mall_product_code = "B0ASIN0001"
+    order.lines[0].sku_id = session.scalar(sa.select(Sku.id))
+    order.lines[0].link_result = LinkResult.ok
+    session.commit()
+    assert connect_shops(session, sandbox, app.config["SECRET_KEY"]) == [shop.code]
+    session.commit()
+    assert shop.api_endpoint and shop.credentials and own.api_endpoint is None
+    # The mall knows the order the OMS had, and the old link became a mapping.
+    from oms.sandbox.connect import token_for
+
+    assert sandbox.order("amazon", token_for(shop), order.mall_order_id)["status"] == "Unshipped"
+    assert session.scalar(sa.select(SkuMapping.product_code)) == "B0ASIN0001"

@@ -56,7 +56,8 @@ class Qoo10Adapter(MallAdapter):
     def _window(self, start: datetime, end: datetime) -> Iterator[Batch]:
         code, body = self._call("ShippingBasic.GetShippingInfo_v3", {
             "search_condition": "3", "search_Sdate": _request_time(start),
-            "search_Edate": _request_time(end)}, allow=(TOO_MANY,))
+            # Whole seconds: round the end up so nothing of its last second is left out.
+            "search_Edate": _request_time(end + timedelta(seconds=1))}, allow=(TOO_MANY,))
         if code == TOO_MANY and end - start > timedelta(seconds=2):
             middle = start + (end - start) / 2
             yield from self._window(start, middle)

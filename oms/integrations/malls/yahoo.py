@@ -59,7 +59,9 @@ class YahooAdapter(MallAdapter):
             body = self._post("orderList", {
                 "SellerId": self.seller_id, "Start": start, "Result": PAGE,
                 "Condition": {"LastUpdateTimeFrom": since.astimezone(JST).strftime(REQUEST_TIME),
-                              "LastUpdateTimeTo": now.astimezone(JST).strftime(REQUEST_TIME)}})
+                              # Whole seconds: round up so the last second is included.
+                              "LastUpdateTimeTo": (now + timedelta(seconds=1)).astimezone(JST)
+                              .strftime(REQUEST_TIME)}})
             records = ((body.get("Result") or {}).get("Search") or {}).get("OrderInfo")
             if not isinstance(records, list):
                 raise MallDataError("Yahoo's answer has no OrderInfo list")
