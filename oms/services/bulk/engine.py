@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from oms.access import Actor
 from oms.models import BulkItem, ItemState, Order
 from oms.models.base import utcnow
+from oms.services.bulk.batch import Batch, update_rows
 from oms.services.bulk.fields import Refused, field
 from oms.services.bulk.operations.base import Operation, Options, Refusal, Skip
 
@@ -65,36 +66,38 @@ def apply_chunk(session: Session, job_id: int, operation: Operation, options: Op
     found = {order.id: (order, refused) for order, refused in rows}
     context = operation.chunk_context(session, job_id, order_ids, options)
 
-    def one(target: Target) -> Outcome:
-        order, refused = found.get(target.order_id, (None, -1))
-        return _apply_one(session, target, order, refused, refusals, operation, options,
-                          context, actor)
+    def apply(chunk: list[Target]) -> list[Outcome]:
+        batch = Batch(session, actor)
+        outcomes = []
+        for target in chunk:
+            order, refused = found.get(target.order_id, (None, -1))
+            outcomes.append(_apply_one(batch, target, order, refused, refusals, operation,
+                                       options, context))
+        batch.write()
+        return outcomes
 
     try:
         with session.begin_nested():
-            outcomes = [one(t) for t in targets]
-            session.flush()
+            outcomes = apply(targets)
     except Exception:
         # Whatever failed, isolate the order that caused it; the others still apply.
-        outcomes = [_isolated(session, t, one) for t in targets]
+        outcomes = [_isolated(session, t, apply) for t in targets]
     _record(session, outcomes)
     return outcomes
 
 
-def _isolated(session: Session, target: Target, one) -> Outcome:
+def _isolated(session: Session, target: Target, apply) -> Outcome:
     try:
         with session.begin_nested():
-            outcome = one(target)
-            session.flush()
-        return outcome
+            return apply([target])[0]
     except Exception as error:
         # Recorded on the item: a failure is an outcome, never lost.
         return Outcome(target.item_id, ItemState.failed, f"{type(error).__name__}: {error}")
 
 
-def _apply_one(session, target: Target, order: Order | None, refused: int,
-               refusals: list[Refusal], operation: Operation, options: Options, context,
-               actor: Actor) -> Outcome:
+def _apply_one(batch: Batch, target: Target, order: Order | None, refused: int,
+               refusals: list[Refusal], operation: Operation, options: Options,
+               context) -> Outcome:
     if order is None or order.deleted_at is not None:
         return Outcome(target.item_id, ItemState.failed, str(_l("The order was deleted.")))
     if refused >= 0:
@@ -109,7 +112,7 @@ def _apply_one(session, target: Target, order: Order | None, refused: int,
         if not after:
             return Outcome(target.item_id, ItemState.skipped, str(_l("No change needed.")))
         for key, value in after.items():
-            field(key).set(session, order, value, actor)
+            field(key).set(batch, order, value)
     except Skip as reason:
         return Outcome(target.item_id, ItemState.skipped, str(reason))
     except Refused as reason:
@@ -119,8 +122,8 @@ def _apply_one(session, target: Target, order: Order | None, refused: int,
 
 def _record(session: Session, outcomes: list[Outcome]) -> None:
     now = utcnow()
-    session.execute(sa.update(BulkItem), [
+    update_rows(session, BulkItem.__table__, [
         {"id": o.item_id, "state": o.state, "error": o.error, "before": o.before,
          "after": o.after, "applied_at": now}
         for o in outcomes
-    ])
+    ], match=("id",))

@@ -1,8 +1,8 @@
 """What a bulk operation reads and writes on an order, by key.
 
 Operations say which keys they change to which values; the engine reads the values before,
-writes the new ones through these setters (each writes its audit row), and keeps both on
-the outcome row, so undo can put back exactly what it replaced.
+writes the new ones through these setters (each with its audit row, into the chunk's
+Batch), and keeps both on the outcome row, so undo can put back exactly what it replaced.
 """
 
 from collections.abc import Callable
@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
-from oms.access import Actor
 from oms.models import (
     AttentionReason,
     BlacklistStatus,
@@ -24,7 +23,8 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import audit, workflow
+from oms.services import workflow
+from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
 
@@ -38,7 +38,7 @@ class Field:
     key: str
     label: Any
     get: Callable[[Order], Value]
-    set: Callable[[Session, Order, Value, Actor], None]
+    set: Callable[[Batch, Order, Value], None]
     # How a value reads on screen; some need the session to look up a name.
     show: Callable[[Session, Value], str] = lambda session, value: _plain(value)
 
@@ -51,22 +51,11 @@ def _plain(value: Value) -> str:
     return str(value)
 
 
-def _record(session: Session, actor: Actor, order: Order, key: str, old: Value, new: Value,
-            action: str = "order.update", entity: tuple[str, Any] | None = None) -> None:
-    entity_type, entity_id = entity or ("order", order.id)
-    audit.record(session, actor, action, entity_type=entity_type, entity_id=entity_id,
-                 field=key, old=old, new=new, details=_job_details(actor))
-
-
-def _job_details(actor: Actor) -> dict[str, Any] | None:
-    kind, _, ident = actor.via.partition(":")
-    return {"bulk_job": int(ident)} if kind == "bulk" and ident.isdigit() else None
-
-
 def _attribute(key: str, label, show=None) -> Field:
-    def set_(session: Session, order: Order, value: Value, actor: Actor) -> None:
-        _record(session, actor, order, key, getattr(order, key), value)
-        setattr(order, key, value)
+    def set_(batch: Batch, order: Order, value: Value) -> None:
+        batch.audit("order.update", entity_type="order", entity_id=order.id, field=key,
+                    old=getattr(order, key), new=value)
+        batch.set_column(order, key, value)
 
     return Field(key, label, lambda order: getattr(order, key), set_,
                  show or (lambda session, value: _plain(value)))
@@ -80,33 +69,35 @@ def _named(model) -> Callable[[Session, Value], str]:
     return show
 
 
-def _set_status(session: Session, order: Order, value: Value, actor: Actor) -> None:
+def _set_status(batch: Batch, order: Order, value: Value) -> None:
     try:
-        workflow.change_status(session, order, OrderStatus(value), actor, manual=True)
+        workflow.change_status(batch.session, order, OrderStatus(value), batch.actor,
+                               manual=True)
     except workflow.TransitionError as error:
         raise Refused(str(error)) from error
+    batch.changed_through_orm(order)
 
 
 def _show_status(session: Session, value: Value) -> str:
     return str(labels.ORDER_STATUS[OrderStatus(value)]) if value else "—"
 
 
-def _set_deleted(session: Session, order: Order, value: Value, actor: Actor) -> None:
-    _record(session, actor, order, "deleted", order.deleted_at is not None, value,
-            action="order.delete" if value else "order.restore")
-    order.deleted_at = utcnow() if value else None
+def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
+    batch.audit("order.delete" if value else "order.restore", entity_type="order",
+                entity_id=order.id, field="deleted", old=order.deleted_at is not None, new=value)
+    batch.set_column(order, "deleted_at", utcnow() if value else None)
 
 
 def _get_blacklist(order: Order) -> Value:
     return order.customer.blacklist_status.value if order.customer else None
 
 
-def _set_blacklist(session: Session, order: Order, value: Value, actor: Actor) -> None:
+def _set_blacklist(batch: Batch, order: Order, value: Value) -> None:
     customer = order.customer
     if customer is None:
         raise Refused(str(_l("The order has no customer record (a guest order).")))
-    _record(session, actor, order, "blacklist_status", customer.blacklist_status.value, value,
-            action="customer.blacklist", entity=("customer", customer.id))
+    batch.audit("customer.blacklist", entity_type="customer", entity_id=customer.id,
+                field="blacklist_status", old=customer.blacklist_status.value, new=value)
     customer.blacklist_status = BlacklistStatus(value)
 
 
@@ -148,19 +139,14 @@ def _tag_field(tag_id: int) -> Field:
     def get(order: Order) -> Value:
         return any(t.id == tag_id for t in order.tags)
 
-    def set_(session: Session, order: Order, value: Value, actor: Actor) -> None:
-        tag = session.get(Tag, tag_id)
-        if tag is None:
+    def set_(batch: Batch, order: Order, value: Value) -> None:
+        if batch.session.get(Tag, tag_id) is None:
             raise Refused(str(_l("The tag no longer exists.")))
-        _record(session, actor, order, tag_key(tag_id), get(order), value,
-                action="order.tag_add" if value else "order.tag_remove")
-        if value:
-            order.tags.append(tag)
-        else:
-            order.tags.remove(tag)
-        # The tag link is another table: touching the row bumps the order's version, so
+        batch.audit("order.tag_add" if value else "order.tag_remove", entity_type="order",
+                    entity_id=order.id, field=tag_key(tag_id), old=get(order), new=value)
+        # The link is another table; the batch still bumps the order's version, so
         # concurrent edits of the order see the change (optimistic locking).
-        order.updated_at = utcnow()
+        batch.link_tag(order, tag_id, bool(value))
 
     def show(session: Session, value: Value) -> str:
         tag = session.get(Tag, tag_id)
