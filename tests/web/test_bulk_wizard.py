@@ -274,3 +274,10 @@ def test_other_job_kinds_open_in_the_notification_log(operator, factory, users, 
 def test_navigation_points_at_the_history(operator):
     page = operator.get("/bulk/").text
     assert 'href="/bulk/" aria-current="page"' in page
+
+
+def test_the_notification_page_links_to_the_bulk_details(operator, orders):
+    step = start_from_list(operator, "tab=new&select=all")
+    job_id = run(operator, operator.get(confirm_url(step, "remarks1", mode="add", text="x")).text)
+    page = operator.get(f"/notifications/{job_id}").text
+    assert f'href="/bulk/jobs/{job_id}" data-action="bulk-detail"' in page
