@@ -281,3 +281,17 @@ def test_the_notification_page_links_to_the_bulk_details(operator, orders):
     job_id = run(operator, operator.get(confirm_url(step, "remarks1", mode="add", text="x")).text)
     page = operator.get(f"/notifications/{job_id}").text
     assert f'href="/bulk/jobs/{job_id}" data-action="bulk-detail"' in page
+
+
+def test_run_refused_goes_back_to_the_confirm_step(operator, orders, session):
+    step = start_from_list(operator, "tab=all", checked=[orders[0].id])
+    confirm = operator.get(confirm_url(step, "remarks1", mode="add", text="x")).text
+    orders[0].deleted_at = orders[0].ordered_at  # gone before 確定
+    session.commit()
+    form = Forms(confirm).by_action("/bulk/run")
+    back = follow(operator.post("/bulk/run", data=MultiDict(form["fields"])))
+    assert back.startswith("/bulk/confirm?") and "csrf_token" not in back
+    assert "mode=add" in back and "text=x" in back
+    page = operator.get(back).text
+    assert "None of the selected orders exists any more." in page
+    assert session.scalar(sa.select(sa.func.count()).select_from(BulkJob)) == 0

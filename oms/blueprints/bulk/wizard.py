@@ -3,6 +3,7 @@ dry run → 確定. Every step is a GET page whose query string carries the choi
 (the selection is a stored draft), so going back keeps them; htmx swaps #bulk-wizard."""
 
 from time import monotonic
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -188,8 +189,8 @@ def run():
     except launch.BulkError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("bulk.confirm", selection=chosen.id, op=op.key,
-                                **request.form.to_dict(flat=False)), 303)
+        back = url_for("bulk.confirm", selection=chosen.id, op=op.key)
+        return redirect(back + "&" + urlencode(_option_args(form, request.form)), 303)
     db.session.commit()
     if created and not launch.queue_lanes(job.id, launch.lanes(db.session)):
         flash(_("The job queue cannot be reached: the bulk update will start as soon as "

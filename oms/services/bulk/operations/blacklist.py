@@ -30,8 +30,9 @@ class SetBlacklist(Operation):
                       status=BLACKLIST_LABELS[options["status"]]))
 
     def refusals(self, options):
-        already = Order.customer_id.in_(sa.select(Customer.id).where(
-            Customer.blacklist_status == BlacklistStatus(options["status"])))
+        already = sa.exists().where(
+            Customer.id == Order.customer_id,
+            Customer.blacklist_status == BlacklistStatus(options["status"]))
         return [
             Refusal(Order.customer_id.is_(None),
                     str(_l("The order has no customer record (a guest order)."))),

@@ -36,8 +36,9 @@ class SetTag(Operation):
         return str(_l("Tags: remove %(tag)s", tag=name))
 
     def refusals(self, options):
-        tagged = Order.id.in_(sa.select(order_tags.c.order_id).where(
-            order_tags.c.tag_id == options["tag_id"]))
+        # Correlated: one primary-key probe per order, however many orders have the tag.
+        tagged = sa.exists().where(order_tags.c.order_id == Order.id,
+                                   order_tags.c.tag_id == options["tag_id"])
         if options["action"] == "add":
             return [Refusal(tagged, str(_l("Already has the tag.")), ItemState.skipped)]
         return [Refusal(~tagged, str(_l("Does not have the tag.")), ItemState.skipped)]
