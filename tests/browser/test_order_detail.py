@@ -81,6 +81,7 @@ def test_open_order_from_the_list(ui, users, factory, session):
         dialog.locator("#memo-body").fill("ダイアログから追加")
         dialog.locator('[data-action="add-memo"]').click()
         expect(dialog.locator(".memo-list")).to_contain_text("ダイアログから追加")
+        expect(dialog.locator(".flash-success")).to_be_visible()  # said where it is seen
         ui.screenshot("order-detail-dialog")
         dialog.locator("[data-dialog-close]").first.click()
         expect(page.locator("dialog#dialog")).not_to_be_visible()
