@@ -87,11 +87,15 @@ def _refresh_shop(session, note, adapters, shop: Shop, orders: list[Order]) -> N
     else:
         outcomes = mall_sync.refresh(session, shop, adapter, orders,
                                      notification_id=note.id)
+    done = [order_id for order_id, error in outcomes.items() if error is None]
+    session.execute(sa.update(SyncTarget).where(
+        SyncTarget.notification_id == note.id, SyncTarget.order_id.in_(done)).values(
+        state=TargetState.ok))
     for order_id, error in outcomes.items():
-        session.execute(sa.update(SyncTarget).where(
-            SyncTarget.notification_id == note.id, SyncTarget.order_id == order_id).values(
-            state=TargetState.failed if error else TargetState.ok,
-            error=error[:500] if error else None))
+        if error is not None:  # the few that failed, each with its own message
+            session.execute(sa.update(SyncTarget).where(
+                SyncTarget.notification_id == note.id, SyncTarget.order_id == order_id)
+                .values(state=TargetState.failed, error=error[:500]))
 
 
 def _pending(session, notification_id: int) -> list[Order]:

@@ -30,7 +30,8 @@ def due_shops(session: Session, now: datetime) -> list[int]:
 
 def enqueue_poll(queue: Queue, connection: Redis, shop_id: int) -> bool:
     """Enqueue the shop's import unless one is already waiting or running."""
-    job_id = f"poll-shop-{shop_id}"
+    # Job ids are global in Redis: the queue's name keeps installations sharing one apart.
+    job_id = f"poll-shop-{queue.name}-{shop_id}"
     try:
         if Job.fetch(job_id, connection=connection).get_status() in ACTIVE:
             return False

@@ -80,8 +80,8 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
                  notification_id: int | None = None, action: str = "import") -> SyncResult:
     """Insert the new orders of a batch, update the known ones; problems are recorded."""
     result = SyncResult()
-    problem_orders = _known(session, shop.id, [p.mall_order_id for p in batch.problems
-                                               if p.mall_order_id])
+    problem_ids = [p.mall_order_id for p in batch.problems if p.mall_order_id]
+    problem_orders = _known(session, shop.id, problem_ids) if problem_ids else {}
     for problem in batch.problems:
         known_order = problem_orders.get(problem.mall_order_id)
         record_failure(session, shop.id, problem.mall_order_id, action, problem.message,
@@ -102,7 +102,8 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
     fresh = [o for mall_id, o in latest.items() if mall_id not in known]
     if fresh:
         _insert(session, shop, fresh, statuses, result)
-        known = _known(session, shop.id, list(latest))
+        if any(o.mall_order_id not in result.outcomes for o in fresh):
+            known = _known(session, shop.id, list(latest))  # another worker was first
     actor = import_actor(notification_id)
     for mall_id, mall_order in latest.items():
         if mall_id in result.outcomes:
@@ -140,10 +141,14 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
         rows.append(_order_row(shop, mall_order, status, str(number), methods, now))
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
               else sqlite.insert)(Order.__table__)
+    # A plain executemany (no RETURNING: the driver pipelines one small statement instead
+    # of building a huge one). The rows that went in carry the numbers reserved above, so
+    # they are ours; an order another worker inserted first keeps its own number.
+    session.execute(insert.on_conflict_do_nothing(index_elements=["shop_id", "mall_order_id"]),
+                    rows)
     created = session.execute(
-        insert.on_conflict_do_nothing(index_elements=["shop_id", "mall_order_id"])
-        .returning(Order.__table__.c.id, Order.__table__.c.mall_order_id, Order.__table__.c.status),
-        rows).all()
+        sa.select(Order.id, Order.mall_order_id, Order.status)
+        .where(Order.order_number.in_([row["order_number"] for row in rows]))).all()
     by_mall_id = {o.mall_order_id: o for o in orders}
     lines, states, history = [], [], []
     for order_id, mall_id, status in created:
@@ -422,17 +427,22 @@ def refresh(session: Session, shop: Shop, adapter: MallAdapter, orders: list[Ord
     """注文更新: read these orders of one shop from the mall again and apply what changed.
     Returns each order's outcome: None when done, else the reason (the mall's message)."""
     outcomes: dict[int, str | None] = {}
-    for start in range(0, len(orders), adapter.batch_size):
-        chunk = orders[start:start + adapter.batch_size]
-        by_mall_id = {o.mall_order_id: o for o in chunk}
-        try:
-            batch = adapter.fetch(list(by_mall_id))
-        except MallError as error:
-            batch = Batch(problems=[Problem(mall_id, str(error)) for mall_id in by_mall_id])
+    chunks = [{o.mall_order_id: o.id for o in orders[start:start + adapter.batch_size]}
+              for start in range(0, len(orders), adapter.batch_size)]
+
+    def fetched() -> Iterator[Batch]:
+        for chunk in chunks:
+            try:
+                yield adapter.fetch(list(chunk))
+            except MallError as error:
+                yield Batch(problems=[Problem(mall_id, str(error)) for mall_id in chunk])
+
+    for chunk, batch in zip(chunks, _ahead(fetched()), strict=True):
         result = import_batch(session, shop, batch, notification_id=notification_id,
                               action="refresh")
-        for mall_id, order in by_mall_id.items():
-            outcomes[order.id] = result.outcomes.get(mall_id, "the mall did not answer")
+        for mall_id, order_id in chunk.items():
+            outcomes[order_id] = result.outcomes.get(
+                mall_id, _("The mall did not answer about this order."))
     session.flush()
     return outcomes
 
