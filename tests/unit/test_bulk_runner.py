@@ -200,3 +200,15 @@ def test_items_are_unique_per_job_and_order(session, operator, factory):
     with pytest.raises(sa.exc.IntegrityError):
         session.commit()
     session.rollback()
+
+
+def test_a_committed_chunk_forgives_earlier_lane_errors(session, operator, factory):
+    job = _append(session, operator, [factory.order() for _ in range(4)])
+    for _ in range(runner.MAX_LANE_ERRORS - 1):
+        with force_locale("en"):
+            assert not runner.record_lane_error(session, job.id, RuntimeError("blip"))
+        session.commit()
+    bulk.run(session, job.id, chunk_size=2, max_chunks=1)
+    assert session.get(BulkJob, job.id).lane_errors == 0
+    with force_locale("en"):
+        assert not runner.record_lane_error(session, job.id, RuntimeError("blip"))

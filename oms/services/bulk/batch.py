@@ -74,11 +74,12 @@ class Batch:
         for columns, order_ids in groups.items():
             self._update(columns, order_ids, now)
         if self.audit_rows:
-            session.execute(sa.insert(AuditEvent.__table__), self.audit_rows)
+            insert_rows(session, AuditEvent.__table__,
+                        [row | {"created_at": now} for row in self.audit_rows])
 
     def _write_links(self, linked: bool, rows: list[dict[str, int]]) -> None:
         if linked:
-            self.session.execute(sa.insert(order_tags), rows)
+            insert_rows(self.session, order_tags, rows)
         else:
             pairs = [(r["order_id"], r["tag_id"]) for r in rows]
             self.session.execute(sa.delete(order_tags).where(
@@ -102,6 +103,30 @@ class Batch:
             set_committed_value(order, "updated_at", now)
 
 
+def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one statement (an INSERT ... SELECT of unnested arrays on
+    PostgreSQL, the same statement for any number of rows)."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sa.insert(table), rows)
+        return
+    names = list(rows[0])
+    given = _unnested(names)
+    session.execute(
+        sa.insert(table).from_select(
+            names, sa.select(*(_typed(given.c[n], table.c[n].type) for n in names))),
+        _arrays(names, rows))
+
+
+def _unnested(names: list[str]):
+    return sa.func.unnest(
+        *(sa.bindparam(f"a{n}", type_=ARRAY(sa.Text)) for n in range(len(names)))
+    ).table_valued(*names).render_derived(name="given")
+
+
+def _arrays(names: list[str], rows: list[dict[str, Any]]) -> dict[str, list[str | None]]:
+    return {f"a{n}": [_as_text(r[name]) for r in rows] for n, name in enumerate(names)}
+
+
 def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
                 match: tuple[str, ...], also: dict[str, Any] | None = None) -> int:
     """Update many rows, each with its own values, in one statement; rows are found by
@@ -118,14 +143,12 @@ def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *
     # One text array per column, unnested into rows: a constant statement (compiled once)
     # however many rows there are.
     names = [*match, *columns]
-    given = sa.func.unnest(
-        *(sa.bindparam(f"a{n}", type_=ARRAY(sa.Text)) for n in range(len(names)))
-    ).table_valued(*names).render_derived(name="given")
+    given = _unnested(names)
     result = session.execute(
         sa.update(table)
         .where(*(table.c[m] == _typed(given.c[m], table.c[m].type) for m in match))
         .values({c: _typed(given.c[c], table.c[c].type) for c in columns} | (also or {})),
-        {f"a{n}": [_as_text(r[name]) for r in rows] for n, name in enumerate(names)})
+        _arrays(names, rows))
     return result.rowcount
 
 

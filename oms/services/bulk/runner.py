@@ -25,8 +25,11 @@ from oms.services.bulk import engine, operations
 
 KIND = "bulk_orders"
 CHUNK = 500
-# A lane that keeps failing outside any single order (a bug, a schema problem) stops the job.
+# Lanes failing in a row outside any single order (a bug, the database gone for good) stop
+# the job; a committed chunk starts the count again.
 MAX_LANE_ERRORS = 3
+# RQ runs a failed lane again after these delays (a killed work horse, a database blip).
+RETRY_DELAYS = [2, 10, 30]
 JOB_TIMEOUT = 6 * 3600
 UNFINISHED = (JobState.queued, JobState.running)
 
@@ -66,7 +69,7 @@ def run_lane(session: Session, job_id: int, *, chunk_size: int = CHUNK,
         outcomes = engine.apply_chunk(session, job_id, operation, job.options, targets,
                                       actor_of(job))
         _count(session, job_id, outcomes)
-        _beat(session, job_id)
+        _beat(session, job_id, succeeded=True)
         session.commit()
         result.chunks += 1
         result.targets += len(targets)
@@ -90,9 +93,9 @@ def _claim(session: Session, job_id: int, size: int) -> list[engine.Target]:
     return [engine.Target(*row) for row in rows]
 
 
-def _beat(session: Session, job_id: int) -> None:
-    session.execute(sa.update(BulkJob).where(BulkJob.id == job_id)
-                    .values(heartbeat_at=utcnow())
+def _beat(session: Session, job_id: int, *, succeeded: bool = False) -> None:
+    values = {"heartbeat_at": utcnow()} | ({"lane_errors": 0} if succeeded else {})
+    session.execute(sa.update(BulkJob).where(BulkJob.id == job_id).values(values)
                     .execution_options(synchronize_session=False))
 
 
@@ -180,7 +183,7 @@ def enqueue_lanes(queue, job_id: int, lanes: int, entry_point: str) -> None:
             job_id=f"bulk-{job_id}-{secrets.token_hex(4)}",
             job_timeout=JOB_TIMEOUT,
             result_ttl=600,
-            retry=Retry(max=3),
+            retry=Retry(max=len(RETRY_DELAYS), interval=RETRY_DELAYS),
             description=f"{KIND} #{job_id}",
         )
 
