@@ -51,6 +51,11 @@ EDITABLE = frozenset({
 })
 
 
+# Columns that hold a row id: the audit also keeps the names a person reads.
+_NAMED = {"attention_reason_id": AttentionReason, "handling_status_id": HandlingStatus,
+          "payment_method_id": PaymentMethod}
+
+
 class Propagate:
     """Where 住所情報反映 may copy the buyer's address besides this order (seed 002)."""
 
@@ -131,11 +136,9 @@ def current_text(order: Order, name: str) -> str | None:
 
 def current_label(order: Order, name: str) -> str | None:
     """The current value of an edited field as a person reads it (names, not row ids)."""
-    related = {"attention_reason_id": order.attention_reason,
-               "handling_status_id": order.handling_status,
-               "payment_method_id": order.payment_method}.get(name)
-    if related is not None:
-        return related.name
+    if name in _NAMED:
+        related = getattr(order, name.removesuffix("_id"))
+        return related.name if related else None
     return current_text(order, name)
 
 
@@ -181,11 +184,6 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
                            "attention_reason"])
     _propagate_to_customer(session, order, edit.propagate, shipping_address, actor)
     return changes
-
-
-# Columns that hold a row id: the audit also keeps the names a person reads.
-_NAMED = {"attention_reason_id": AttentionReason, "handling_status_id": HandlingStatus,
-          "payment_method_id": PaymentMethod}
 
 
 def _labels(session: Session, change: FieldChange) -> dict[str, str | None] | None:
