@@ -253,3 +253,23 @@ def test_mapping_editor_and_csv_import(admin, factory, session):
         content_type="multipart/form-data")
     assert response.status_code == 422 and 'data-line="3"' in response.text
     assert session.scalar(sa.select(sa.func.count()).select_from(SkuMapping)) == 1
+
+
+def test_refresh_job_page_lists_the_orders_not_updated(operator, factory, session, users):
+    from oms.models import JobState, SyncTarget, TargetState
+
+    done, failed = factory.order(), factory.order()
+    note = factory.notification(users["operator"], kind="mall_refresh",
+                                state=JobState.succeeded, total=2, done=2, failed=1)
+    session.add_all([SyncTarget(notification_id=note.id, order_id=done.id,
+                                state=TargetState.ok),
+                     SyncTarget(notification_id=note.id, order_id=failed.id,
+                                state=TargetState.failed,
+                                error="Rakuten: 注文番号が存在しません。")])
+    session.commit()
+    page = operator.get(f"/notifications/{note.id}").get_data(as_text=True)
+    url = re.search(r'href="([^"]+)" data-action="mall-outcomes"', page).group(1)
+    page = operator.get(url).get_data(as_text=True)
+    assert f'data-order-number="{failed.order_number}"' in page
+    assert f'data-order-number="{done.order_number}"' not in page
+    assert "注文番号が存在しません" in page

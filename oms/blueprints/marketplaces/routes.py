@@ -24,7 +24,7 @@ from oms.blueprints.marketplaces import bp
 from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, SelectionForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
-from oms.models import LinkResult, Order, StockUpload
+from oms.models import LinkResult, Order, StockUpload, SyncTarget, TargetState
 from oms.queue import get_redis
 from oms.services import (
     inventory,
@@ -32,6 +32,7 @@ from oms.services import (
     mall_sync,
     malls,
     marketplace_jobs,
+    notifications,
     order_search,
     shipping_info,
     workflow,
@@ -39,6 +40,7 @@ from oms.services import (
 
 # A person waits for the answer of a single-order update: fail fast rather than retry long.
 INTERACTIVE_HTTP = {"timeout": 8.0, "retries": 1, "backoff": 0.5}
+OUTCOMES_SHOWN = 1000
 
 
 def _tz() -> ZoneInfo:
@@ -250,3 +252,22 @@ def inventory_apply(upload_id: int):
     db.session.commit()
     flash(_("Stock was set for %(n)d SKU locations.", n=count), "success")
     return redirect(url_for("orders.index", tab="processing"), 303)
+
+
+@bp.get("/jobs/<int:notification_id>")
+@access(Access.operator)
+def refresh_outcomes(notification_id: int):
+    """全注文更新's outcome per order: the failed and skipped ones with the mall's message."""
+    note = notifications.get_for(db.session, current_user, notification_id)
+    if note is None:
+        abort(404)
+    if note.kind != marketplace_jobs.REFRESH:  # another kind of job: its own page
+        return redirect(url_for("notifications.show", notification_id=note.id), 303)
+    rows = db.session.execute(
+        db.select(SyncTarget.state, SyncTarget.error, Order.order_number, Order.mall_order_id)
+        .join(Order, Order.id == SyncTarget.order_id)
+        .where(SyncTarget.notification_id == note.id, SyncTarget.state.in_(
+            [TargetState.failed, TargetState.skipped]))
+        .order_by(SyncTarget.state, SyncTarget.order_id).limit(OUTCOMES_SHOWN)).all()
+    return render_template("marketplaces/refresh_outcomes.html", note=note, rows=rows,
+                           limit=OUTCOMES_SHOWN)
