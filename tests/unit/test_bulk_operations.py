@@ -258,3 +258,15 @@ def test_items_keep_before_and_after(session, operator, factory):
     item = session.scalars(sa.select(BulkItem).where(BulkItem.job_id == job.id)).one()
     assert (item.before, item.after) == ({"remarks2": "old"}, {"remarks2": "new"})
     assert item.applied_at is not None
+
+
+def test_a_tag_deleted_before_the_job_runs_fails_its_orders(session, operator, factory):
+    tag = factory.tag("消える")
+    orders = [factory.order() for _ in range(2)]
+    session.commit()
+    job = bulk.start(session, operator, orders, "tags",
+                     bulk.options(session, "tags", action="add", tag_id=tag.id))
+    session.delete(tag)
+    session.commit()
+    out = bulk.outcomes(session, bulk.run(session, job.id).id)
+    assert set(out.values()) == {(FAILED, "The tag no longer exists.")}

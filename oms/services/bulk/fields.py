@@ -140,8 +140,6 @@ def _tag_field(tag_id: int) -> Field:
         return any(t.id == tag_id for t in order.tags)
 
     def set_(batch: Batch, order: Order, value: Value) -> None:
-        if batch.session.get(Tag, tag_id) is None:
-            raise Refused(str(_l("The tag no longer exists.")))
         batch.audit("order.tag_add" if value else "order.tag_remove", entity_type="order",
                     entity_id=order.id, field=tag_key(tag_id), old=get(order), new=value)
         # The link is another table; the batch still bumps the order's version, so

@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired
 
 from oms.models import ItemState, Order, Tag, order_tags
 from oms.services.bulk.fields import tag_key
-from oms.services.bulk.operations.base import Operation, Refusal
+from oms.services.bulk.operations.base import Operation, Refusal, Refused
 
 
 class TagForm(Form):
@@ -49,7 +49,12 @@ class SetTag(Operation):
     def loaders(self):
         return [selectinload(Order.tags)]
 
+    def chunk_context(self, session, job_id, order_ids, options):
+        return session.get(Tag, options["tag_id"])
+
     def plan(self, order, options, context):
+        if context is None:
+            raise Refused(str(_l("The tag no longer exists.")))
         return {tag_key(options["tag_id"]): options["action"] == "add"}
 
 
