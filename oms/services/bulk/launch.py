@@ -57,6 +57,8 @@ def start(session: Session, selection: BulkSelection, operation: Operation, opti
           ) -> tuple[BulkJob, bool]:
     """Record the job and freeze its targets; flushes. (job, created): the selection's
     existing job is returned when 確定 is pressed twice."""
+    # Locked: a double click's second request waits here and then finds the first's job.
+    session.refresh(selection, with_for_update=True)
     if selection.job_id is not None:
         existing = session.get(BulkJob, selection.job_id)
         if existing is not None:
