@@ -35,8 +35,10 @@ def link(session: Session, where: list[sa.ColumnElement[bool]],
                 _("The matching SKU is inactive."))
     for start in range(low, high + 1, CHUNK):
         in_chunk = [*where, Order.id >= start, Order.id < start + CHUNK]
-        _link_lines(session, in_chunk, *messages)
-        _sum_up_orders(session, in_chunk)
+        # The same range on the lines lets the planner read them by index, chunk by chunk.
+        lines_in_chunk = [OrderLine.order_id >= start, OrderLine.order_id < start + CHUNK]
+        _link_lines(session, in_chunk + lines_in_chunk, *messages)
+        _sum_up_orders(session, in_chunk, lines_in_chunk)
         done += session.scalar(sa.select(sa.func.count()).select_from(Order).where(*in_chunk))
         if report:
             report(done)
@@ -77,16 +79,23 @@ def _link_lines(session: Session, where, no_match: str, inactive: str) -> None:
         .values(sku_id=new_sku, link_result=new_result, link_error=new_error))
 
 
-def _sum_up_orders(session: Session, where) -> None:
-    """Order.link_result from its lines, written only where it changes."""
+def _sum_up_orders(session: Session, where, lines_where) -> None:
+    """Order.link_result from its lines, in one UPDATE joined to the lines grouped per
+    order, written only where it changes."""
     orders, lines = Order.__table__, OrderLine.__table__
-    failed = sa.exists().where(lines.c.order_id == orders.c.id,
-                               lines.c.link_result == LinkResult.fail.value)
-    for result, condition in ((LinkResult.fail, failed), (LinkResult.ok, ~failed)):
-        session.execute(
-            sa.update(orders)
-            .where(*where, condition, orders.c.link_result.is_distinct_from(result.value))
-            .values(link_result=result.value))
+    failed = sa.func.max(sa.case((lines.c.link_result == LinkResult.fail.value, 1), else_=0))
+    summary = (
+        sa.select(lines.c.order_id.label("order_id"),
+                  sa.case((failed == 1, LinkResult.fail.value),
+                          else_=LinkResult.ok.value).label("result"))
+        .where(*lines_where)
+        .group_by(lines.c.order_id)
+        .subquery("summary"))
+    session.execute(
+        sa.update(orders)
+        .where(*where, orders.c.id == summary.c.order_id,
+               orders.c.link_result.is_distinct_from(summary.c.result))
+        .values(link_result=summary.c.result))
 
 
 def link_order(session: Session, order: Order) -> LinkResult | None:

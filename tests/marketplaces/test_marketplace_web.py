@@ -27,16 +27,21 @@ from tests.conftest import csrf_token
 S = OrderStatus
 
 
+def _signed_in(auth, username: str):
+    """Signed in, in English: these tests read the messages the screens show."""
+    auth.login(username)
+    auth.client.post("/language", data={"lang": "en", "csrf_token": csrf_token(auth.client)})
+    return auth.client
+
+
 @pytest.fixture
 def operator(auth):
-    auth.login("operator")
-    return auth.client
+    return _signed_in(auth, "operator")
 
 
 @pytest.fixture
 def admin(auth):
-    auth.login("admin")
-    return auth.client
+    return _signed_in(auth, "admin")
 
 
 def _line(code, n=1):
