@@ -1,5 +1,6 @@
 """Helpers for bulk update tests: start a job through the services, run a lane in-process."""
 
+import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
@@ -52,3 +53,18 @@ def in_english(client) -> None:
 
     response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
     assert response.status_code == 303
+
+
+@pytest.fixture
+def empty_queue(app):
+    """Start with an empty test queue. Table ids start again after each test's cleanup, so
+    a job left queued by an earlier test would act on this test's record of the same id."""
+    from oms.queue import get_queue
+
+    with app.app_context():
+        queue = get_queue()
+        queue.empty()
+        scheduled = queue.scheduled_job_registry
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
+    yield

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from oms.models import AuditEvent, BulkItem, BulkJob, ItemState, JobState, Order, OrderStatus
 from oms.services.bulk import launch
 from tests import bulk_support as bulk
+from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import ROOT, aware
+
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 WORKER_ENV = {
     # Small chunks: many commit points to be killed between, and between no others.

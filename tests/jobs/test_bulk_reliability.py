@@ -24,6 +24,7 @@ from oms.queue import ensure_embedded_redis
 from oms.services.bulk import launch, operations, selection
 from oms.services.order_edit import EditConflict, OrderEdit, update_order
 from tests import bulk_support as bulk
+from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import ROOT, AuthActions
 from tests.jobs.test_bulk_jobs import (
     WORKER_ENV,
@@ -37,6 +38,8 @@ from tests.jobs.test_bulk_jobs import (
     stop,
     wait_for,
 )
+
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 
 def _worker(test_env, log_path, **env):

@@ -12,7 +12,10 @@ from werkzeug.datastructures import MultiDict
 
 from oms.models import BulkJob, JobState, Order, OrderStatus, PaymentStatus
 from tests import bulk_support as bulk
+from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import AuthActions
+
+pytestmark = pytest.mark.usefixtures("empty_queue")
 
 
 class Forms(HTMLParser):
