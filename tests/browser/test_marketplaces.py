@@ -103,3 +103,32 @@ def test_send_shipping_info(ui, users, factory, session):
     session.expire_all()
     assert [s.order_id for s in session.scalars(sa.select(Shipment))] == [ok.id]
     ui.assert_clean()
+
+
+def test_shop_settings(ui, users, factory, session, app):
+    from oms.models import MallKind
+    from oms.services import malls
+
+    shop = factory.shop(MallKind.qoo10, name="Qoo10店")
+    session.commit()
+    page = ui.page
+    ui.login("admin")
+    page.goto("/settings")
+    page.get_by_role("link", name=re.compile("Shops|ショップ")).first.click()
+    page.locator(f'[data-shop="{shop.code}"] a').click()
+    page.locator("#api_endpoint").fill("http://127.0.0.1:8765/qoo10")
+    page.locator("#credentials").fill("qoo10-certification-key-9876")
+    page.locator("#auto_confirm").check()
+    page.locator("#poll_minutes").fill("2")
+    page.locator("#map-CancelRequest").select_option("cancelled")
+    page.locator('[data-action="save-shop"]').click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("••••9876")
+    assert "qoo10-certification-key-9876" not in page.content()
+    ui.screenshot("mall-shop-settings")
+    session.expire_all()
+    stored = session.get(type(shop), shop.id)
+    assert stored.auto_confirm and stored.poll_minutes == 2
+    assert stored.settings["status_map"] == {"CancelRequest": "cancelled"}
+    assert malls.credentials(stored, app.config["SECRET_KEY"]) == "qoo10-certification-key-9876"
+    ui.assert_clean()
