@@ -66,5 +66,8 @@ def empty_queue(app):
         queue.empty()
         scheduled = queue.scheduled_job_registry
         for job_id in scheduled.get_job_ids():
-            scheduled.remove(job_id, delete_job=True)
+            try:
+                scheduled.remove(job_id, delete_job=True)
+            except ValueError:  # RQ: the job's execution record is already gone
+                scheduled.remove(job_id)
     yield
