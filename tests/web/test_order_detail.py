@@ -447,6 +447,7 @@ def test_custom_field_settings_are_for_admins(client, auth, factory, session):
     auth.login("admin")
     assert "/settings/custom-fields/" in client.get("/settings").text
     token = csrf_token(client)
+    client.post("/language", data={"lang": "en", "csrf_token": token})  # messages read below
     response = client.post("/settings/custom-fields/categories/new",
                            data={"csrf_token": token, "name": "ペット", "multiple": "y"})
     assert response.status_code == 303
