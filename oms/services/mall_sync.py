@@ -42,7 +42,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.models.base import utcnow
-from oms.services import malls
+from oms.services import blacklist, malls
 from oms.services.workflow import TRANSITIONS, change_status
 
 S = OrderStatus
@@ -173,6 +173,8 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
         session.execute(OrderLine.__table__.insert(), lines)
         session.execute(MallOrderState.__table__.insert(), states)
         session.execute(StatusHistory.__table__.insert(), history)
+        # A blacklisted orderer who buys again through a mall is flagged on arrival.
+        blacklist.flag_orders(session, [order_id for order_id, _mall_id, _status in created])
     result.inserted += len(created)
 
 

@@ -1,6 +1,7 @@
 """Importing orders from the sandbox malls: idempotent, each mall's statuses and quirks,
 faults retried or recorded, never a duplicate."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,3 +178,21 @@ def test_a_malformed_answer_is_recorded_on_the_shop(session, make_mall, adapter_
     mall.faults("malformed")
     _poll(session, mall, adapter_for)
     assert "not JSON" in session.get(ShopSync, mall.shop.id).error
+
+
+def test_an_imported_order_of_a_blacklisted_orderer_is_flagged(session, make_mall, adapter_for,
+                                                               factory):
+    from oms.access import Actor
+    from oms.services import blacklist
+
+    mall = make_mall("rakuten")
+    (mall_id,) = mall.generate(1)
+    fetched = adapter_for(mall.shop).fetch([mall_id]).orders[0]
+    earlier = factory.order(buyer_email=fetched.buyer.email, buyer_phone=fetched.buyer.phone)
+    blacklist.designate(session, earlier, Actor(None, "test"), "chargeback")
+    session.commit()
+    # Only orders placed after the designation are flagged (seed 003).
+    placed_later = dataclasses.replace(fetched, ordered_at=datetime.now(UTC))
+    mall_sync.import_batch(session, mall.shop, mall_sync.Batch(orders=[placed_later]))
+    session.commit()
+    assert _orders(session, mall.shop)[mall_id].blacklist_entry_id is not None
