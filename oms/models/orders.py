@@ -207,6 +207,8 @@ class Order(Base):
 
     # --- gift
     gift_product: Mapped[str | None] = mapped_column(sa.String(100))
+    gift_target_product: Mapped[str | None] = mapped_column(sa.String(200))
+    gift_quantity: Mapped[int | None] = mapped_column(sa.SmallInteger)
     gift_noshi: Mapped[str | None] = mapped_column(sa.String(64))
     gift_name_print: Mapped[str | None] = mapped_column(sa.String(64))
 

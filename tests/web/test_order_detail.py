@@ -109,6 +109,7 @@ def test_detail_shows_every_group_in_seed_order(operator, factory, session):
 def test_detail_shows_what_applies(operator, factory, session):
     reason = factory.attention_reason("住所不備")
     order = factory.order(gift_product="ギフトボックス", gift_noshi="御祝", needs_attention=True,
+                          gift_target_product="今治タオル 2枚セット", gift_quantity=2,
                           attention_reason_id=reason.id, reserved_at=utcnow(),
                           expected_delivery_period="3月上旬", fraud_check="REVIEW",
                           fraud_check_reasons="住所不一致")
@@ -118,7 +119,7 @@ def test_detail_shows_what_applies(operator, factory, session):
     session.commit()
     page = detail(operator, order)
     assert section_ids(page) == [*SECTIONS[:5], "gift", *SECTIONS[5:]]
-    for text in ("ギフトボックス", "御祝", "住所不備", "3月上旬", "REVIEW", "住所不一致", "A8-1",
+    for text in ("ギフトボックス", "今治タオル 2枚セット", "御祝", "住所不備", "3月上旬", "REVIEW", "住所不一致", "A8-1",
                  "https://a8.example/notify"):
         assert text in page, text
 
