@@ -119,7 +119,8 @@ def test_detail_shows_what_applies(operator, factory, session):
     session.commit()
     page = detail(operator, order)
     assert section_ids(page) == [*SECTIONS[:5], "gift", *SECTIONS[5:]]
-    for text in ("ギフトボックス", "今治タオル 2枚セット", "御祝", "住所不備", "3月上旬", "REVIEW", "住所不一致", "A8-1",
+    for text in ("ギフトボックス", "今治タオル 2枚セット", "御祝",
+                 "住所不備", "3月上旬", "REVIEW", "住所不一致", "A8-1",
                  "https://a8.example/notify"):
         assert text in page, text
 
