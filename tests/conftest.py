@@ -94,6 +94,13 @@ def _clean_tables(request):
     app = request.getfixturevalue("app")
     from oms.extensions import db
 
+    # Apps a test made for itself hold pooled connections; close them now rather than
+    # leave them to the garbage collector (psycopg warns about connections left open).
+    for other, engines in list(db._app_engines.items()):
+        if other is not app:
+            for engine in engines.values():
+                engine.dispose()
+
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
