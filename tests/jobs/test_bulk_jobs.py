@@ -16,6 +16,7 @@ from oms.services.bulk import launch
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import ROOT, aware
+from tests.workers import horse_of, wait_for
 
 pytestmark = pytest.mark.usefixtures("empty_queue")
 
@@ -57,26 +58,6 @@ def start_worker(test_env, log_path, **env):
             [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
             cwd=ROOT, env={**os.environ, **test_env, **WORKER_ENV, **env}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def horse_of(worker_pid: int) -> int | None:
-    """RQ forks the horse into its own process group; the scheduler stays in the worker's."""
-    out = subprocess.run(["ps", "--ppid", str(worker_pid), "-o", "pid=,pgid="],
-                         capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        pid, pgid = (int(x) for x in line.split())
-        if pid == pgid:
-            return pid
-    return None
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(interval)
-    return None
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 
 from oms.models import JobState, Notification, Order, OrderStatus
 from tests.conftest import ROOT, AuthActions, aware
+from tests.workers import horse_of, wait_for
 
 # Column titles of the Japanese export (the job runs in the operator's locale, ja).
 ORDER_NUMBER, BUYER, TOTAL, REMARKS = "受注番号", "購入者名", "合計金額", "備考1"
@@ -263,27 +263,6 @@ def _insert_orders(session, factory, n: int) -> None:
     session.commit()
 
 
-def _horse_of(worker_pid: int) -> int | None:
-    """RQ forks the horse into its own process group (os.setpgrp); the scheduler child
-    stays in the worker's group, so the horse is the child leading its own group."""
-    out = subprocess.run(["ps", "--ppid", str(worker_pid), "-o", "pid=,pgid="],
-                         capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        pid, pgid = (int(x) for x in line.split())
-        if pid == pgid:
-            return pid
-    return None
-
-
-def _wait_for(predicate, timeout: float, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(interval)
-    return None
-
-
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)  # warm shutdown: also stops its scheduler
@@ -309,19 +288,19 @@ def test_killed_work_horse_leaves_a_failed_record(operator, factory, session, te
         # The horse exists from the moment the job is taken; kill it as soon as the record
         # says running, so the kill lands while it writes (a loaded machine may be slow to
         # notice the state, which is why the written count is not asserted here).
-        horse = _wait_for(lambda: _horse_of(worker.pid), 120, 0.05)
+        horse = wait_for(lambda: horse_of(worker.pid), 120, 0.05)
         assert horse, "no work horse found"
-        running = _wait_for(lambda: record(session, job_id).state is JobState.running, 60, 0.05)
+        running = wait_for(lambda: record(session, job_id).state is JobState.running, 60, 0.05)
         assert running, "the export never started running"
         os.kill(horse, signal.SIGKILL)
 
-        finished = _wait_for(lambda: record(session, job_id).state.finished, 60, 0.1)
+        finished = wait_for(lambda: record(session, job_id).state.finished, 60, 0.1)
         note = record(session, job_id)
         assert finished, f"the record stayed {note.state.value} after the horse was killed"
         assert worker.poll() is None, "the worker itself must survive its horse"
         # The same worker goes on serving: its next horse works normally.
         next_id = started_job(start_export(operator, "done", "utf8"))
-        assert _wait_for(lambda: record(session, next_id).state.finished, 60, 0.1)
+        assert wait_for(lambda: record(session, next_id).state.finished, 60, 0.1)
         assert record(session, next_id).state is JobState.succeeded
     finally:
         _stop(worker)
