@@ -40,7 +40,7 @@ def test_the_malls_refusal_comes_back_with_its_message(make_mall, adapter_for, k
 
 def test_amazon_checks_the_carrier_code(make_mall, adapter_for):
     mall = make_mall("amazon")
-    (mall_id,) = mall.generate(1)
+    (mall_id,) = mall.generate(1, status=NEW["amazon"])
     adapter_for(mall.shop).ship(mall_id, "謎の運送", "123", date(2026, 11, 24))  # Other + name
     assert mall.order(mall_id)["tracking"][0]["carrier"] == "謎の運送"
 
