@@ -20,6 +20,7 @@ from oms.models import (
     Notification,
     Order,
     OrderLine,
+    OrderLink,
     OrderStatus,
     PaymentKind,
     PaymentMethod,
@@ -62,6 +63,7 @@ class Factory:
             kw["payment_method"] = self._method
         n = next(_seq)
         lines = kw.pop("lines", None)
+        link_result = kw.pop("link_result", None)
         defaults = {
             "order_number": f"{1000000000 + n}",
             "mall_order_id": f"M-{n}",
@@ -86,6 +88,10 @@ class Factory:
         ]
         self.session.add(order)
         self.session.flush()
+        if link_result is not None:
+            self.session.add(OrderLink(order_id=order.id, result=link_result))
+            self.session.flush()
+            self.session.expire(order, ["link_result"])
         return order
 
     def tag(self, name: str | None = None, **kw) -> Tag:

@@ -24,7 +24,7 @@ ORDER_COLUMNS = (
     "id", "order_number", "shop_id", "mall_order_id", "payment_number",
     # state
     "status", "auto_advance", "payment_status", "handling_status_id", "needs_attention",
-    "attention_reason_id", "shipping_hold", "link_result", "fraud_check", "fraud_check_reasons",
+    "attention_reason_id", "shipping_hold", "fraud_check", "fraud_check_reasons",
     "device", "client_ip",
     # buyer and recipient
     "customer_id", "buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -52,6 +52,7 @@ SHIPMENT_COLUMNS = ("id", "order_id", "carrier", "method", "tracking_number", "s
                     "delivered_at", "created_at")
 HISTORY_COLUMNS = ("id", "order_id", "from_status", "to_status", "via", "created_at")
 ORDER_TAG_COLUMNS = ("order_id", "tag_id")
+ORDER_LINK_COLUMNS = ("order_id", "result")
 
 # The workflow steps an order in each status has been through, in order (seed 001).
 STEPS = ("paid", "confirmed", "allocated", "exported", "shipped", "ship_confirmed",
@@ -116,6 +117,7 @@ class Chunk:
     shipments: list[tuple]
     status_history: list[tuple]
     order_tags: list[tuple]
+    order_links: list[tuple]
 
 
 def _stamp(seconds: float | None) -> datetime | None:
@@ -165,7 +167,7 @@ class OrderRows:
     def chunks(self, size: int) -> Iterator[Chunk]:
         total = len(self.plan.times)
         for start in range(0, total, size):
-            chunk = Chunk([], [], [], [], [])
+            chunk = Chunk([], [], [], [], [], [])
             for index in range(start, min(start + size, total)):
                 self._order(index, chunk)
             yield chunk
@@ -252,7 +254,6 @@ class OrderRows:
             status.value, status is not S.on_hold and rng.random() > 0.03, payment.value,
             ids.handling[handling] if handling else None, reason is not None,
             ids.reasons[reason] if reason else None, held,
-            LinkResult.fail.value if fails else None if unlinked else LinkResult.ok.value,
             ("NG" if credit_ng else "OK") if mall is M.own and kind in (P.card, *ref.DEFERRED)
             else None,
             "住所と電話番号の地域が一致しません" if credit_ng and mall is M.own else None,
@@ -284,6 +285,8 @@ class OrderRows:
             rng.choice(ref.REMARKS) if rng.random() < 0.03 else None,
             comment, 1,
         ))
+        if not unlinked:
+            out.order_links.append((order_id, (LinkResult.fail if fails else LinkResult.ok).value))
         # The seed "imported" each order in its current status.
         out.status_history.append((order_id, order_id, None, status.value, "import",
                                    _stamp(updated)))

@@ -4,8 +4,13 @@ from datetime import UTC, datetime
 from enum import Enum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+# 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and only
+# autoincrements under that exact name.
+BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 def utcnow() -> datetime:
@@ -34,6 +39,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def upsert(bind: Session | sa.Connection, table: sa.Table):
+    """An INSERT that takes ON CONFLICT clauses, in the dialect of the database in use."""
+    dialect = bind.dialect if isinstance(bind, sa.Connection) else bind.get_bind().dialect
+    return (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def enum_column(enum_cls: type[Enum], length: int = 32) -> sa.Enum:

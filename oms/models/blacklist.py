@@ -5,9 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+from oms.models.base import Base, BigId, utcnow
 
 
 class BlacklistEntry(Base):

@@ -12,10 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oms.models.base import Base, enum_column, utcnow
+from oms.models.base import Base, BigId, enum_column, utcnow
 from oms.models.notifications import Notification
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 class SelectionSource(StrEnum):

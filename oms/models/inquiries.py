@@ -6,9 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, enum_column, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+from oms.models.base import Base, BigId, enum_column, utcnow
 
 
 class InquiryCategory(StrEnum):

@@ -9,9 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, enum_column, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+from oms.models.base import Base, BigId, enum_column, utcnow
 
 
 class MallOrderState(Base):

@@ -4,17 +4,15 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from oms.models.base import Base, enum_column, utcnow
+from oms.models.base import Base, BigId, enum_column, utcnow
 from oms.models.cards import CustomerCard
 from oms.models.catalog import Sku
 from oms.models.customers import Customer
 from oms.models.payments import PaymentMethod, PaymentStatus
 from oms.models.settings import AttentionReason, HandlingStatus, Shop, Tag
 from oms.models.shipping import Shipment
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 class OrderStatus(StrEnum):
@@ -91,6 +89,24 @@ order_tags = sa.Table(
 )
 
 
+class OrderLink(Base):
+    """An order's item-link result, beside the order rather than on it: linking a million
+    orders then writes this narrow table instead of rewriting the wide, heavily indexed
+    order rows (oms.services.item_links keeps it; no row: not linked yet)."""
+
+    __tablename__ = "order_links"
+    __table_args__ = (
+        # The list's FAIL filter: a few thousand entries, read without the table.
+        sa.Index("ix_order_links_fail", "order_id",
+                 postgresql_where=sa.text("result = 'FAIL'"),
+                 sqlite_where=sa.text("result = 'FAIL'")),
+    )
+
+    order_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    result: Mapped[LinkResult] = mapped_column(enum_column(LinkResult, 8))
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -117,9 +133,6 @@ class Order(Base):
         sa.Index("ix_orders_shipping_hold", "ordered_at",
                  postgresql_where=sa.text("shipping_hold"),
                  sqlite_where=sa.text("shipping_hold")),
-        sa.Index("ix_orders_link_fail", "ordered_at",
-                 postgresql_where=sa.text("link_result = 'FAIL'"),
-                 sqlite_where=sa.text("link_result = 'FAIL'")),
         sa.Index("ix_orders_blacklist_entry_id", "blacklist_entry_id",
                  postgresql_where=sa.text("blacklist_entry_id IS NOT NULL"),
                  sqlite_where=sa.text("blacklist_entry_id IS NOT NULL")),
@@ -146,8 +159,10 @@ class Order(Base):
         sa.ForeignKey("attention_reasons.id")
     )
     shipping_hold: Mapped[bool] = mapped_column(default=False)
-    # FAIL when any line failed to link, OK when all linked; kept by the linking service.
-    link_result: Mapped[LinkResult | None] = mapped_column(enum_column(LinkResult, 8))
+    # FAIL when any line failed to link, OK when all linked (read from OrderLink).
+    link_result: Mapped[LinkResult | None] = column_property(
+        sa.select(OrderLink.result).where(OrderLink.order_id == id)
+        .correlate_except(OrderLink).scalar_subquery())
     fraud_check: Mapped[FraudCheck | None] = mapped_column(enum_column(FraudCheck, 8))
     fraud_check_reasons: Mapped[str | None] = mapped_column(sa.String(500))
     # The designated blacklist entry this non-member orderer matched (seed 003); the list
@@ -279,7 +294,10 @@ class OrderLine(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
         sa.Index("ix_order_lines_order_id_line_no", "order_id", "line_no"),
-        sa.Index("ix_order_lines_link_result_order_id", "link_result", "order_id"),
+        # Linking rewrites the link columns of every line it changes. They are in no index
+        # and pages keep room for the new row version, so PostgreSQL updates them in
+        # place (HOT) without touching any index.
+        {"postgresql_with": {"fillfactor": 80}},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

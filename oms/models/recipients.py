@@ -6,9 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, utcnow
-
-BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+from oms.models.base import Base, BigId, utcnow
 
 
 class RecipientChange(Base):

@@ -14,13 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from oms.access import Actor
 from oms.csvfiles import ENCODINGS, UploadError, decode_upload, export_cell
 from oms.models import Order, OrderLine, Sku, Stock, StockUpload, User
-from oms.models.base import utcnow
+from oms.models.base import upsert, utcnow
 from oms.services import audit
 
 HEADER = ("order_number", "line_no", "product_code", "option", "product_name", "ordered_qty",
@@ -144,8 +143,7 @@ def apply_upload(session: Session, upload: StockUpload, actor: Actor) -> int:
                                    "allocated": 0} for sku_id, _code, location, quantity
                                   in upload.rows]
     if rows:
-        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-                  else sqlite.insert)(Stock.__table__)
+        insert = upsert(session, Stock.__table__)
         session.execute(insert.on_conflict_do_update(
             index_elements=["sku_id", "location"],
             set_={"quantity": insert.excluded.quantity}), rows)

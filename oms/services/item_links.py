@@ -2,9 +2,9 @@
 
 A line links to the SKU its shop maps its product code and option to (an exact option
 first, then the product's any-option mapping), else to the SKU whose code is the product
-code itself. Every line gets OK or FAIL with the reason, and `Order.link_result` follows
-its lines (FAIL when any line failed), so the list's link-result filter finds them.
-Each chunk of orders is two UPDATE statements, whatever its size: no query per line.
+code itself. Every line gets OK or FAIL with the reason, and the order's result follows
+its lines (FAIL when any line failed) in `OrderLink`, so the list's link-result filter
+finds them. Each chunk of orders is two statements, whatever its size: no query per line.
 """
 
 import csv
@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from oms.csvfiles import decode_upload
-from oms.models import LinkResult, Order, OrderLine, Shop, Sku, SkuMapping
+from oms.models import LinkResult, Order, OrderLine, OrderLink, Shop, Sku, SkuMapping
+from oms.models.base import upsert
 
 CHUNK = 50_000  # orders per statement pair: bounded transactions, visible progress
 
@@ -80,22 +81,27 @@ def _link_lines(session: Session, where, no_match: str, inactive: str) -> None:
 
 
 def _sum_up_orders(session: Session, where, lines_where) -> None:
-    """Order.link_result from its lines, in one UPDATE joined to the lines grouped per
-    order, written only where it changes."""
+    """Each order's result from its lines, in one upsert of the lines grouped per order,
+    written only where it changes."""
     orders, lines = Order.__table__, OrderLine.__table__
     failed = sa.func.max(sa.case((lines.c.link_result == LinkResult.fail.value, 1), else_=0))
     summary = (
-        sa.select(lines.c.order_id.label("order_id"),
-                  sa.case((failed == 1, LinkResult.fail.value),
-                          else_=LinkResult.ok.value).label("result"))
-        .where(*lines_where)
-        .group_by(lines.c.order_id)
-        .subquery("summary"))
-    session.execute(
-        sa.update(orders)
-        .where(*where, orders.c.id == summary.c.order_id,
-               orders.c.link_result.is_distinct_from(summary.c.result))
-        .values(link_result=summary.c.result))
+        sa.select(lines.c.order_id,
+                  sa.case((failed == 1, LinkResult.fail.value), else_=LinkResult.ok.value))
+        .select_from(lines.join(orders, orders.c.id == lines.c.order_id))
+        .where(*where, *lines_where)
+        .group_by(lines.c.order_id))
+    insert = upsert(session, OrderLink.__table__).from_select(["order_id", "result"], summary)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["order_id"], set_={"result": insert.excluded.result},
+        where=OrderLink.__table__.c.result.is_distinct_from(insert.excluded.result)))
+
+
+def has_link_result(result: LinkResult | str) -> sa.ColumnElement[bool]:
+    """The orders whose link result is `result` (a semi-join the planner can drive from
+    the few FAIL entries or from the order side, whichever is cheaper)."""
+    return sa.exists().where(OrderLink.order_id == Order.id,
+                             OrderLink.result == LinkResult(result).value)
 
 
 def link_order(session: Session, order: Order) -> LinkResult | None:

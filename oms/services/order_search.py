@@ -34,6 +34,7 @@ from oms.models import (
     Tag,
     order_tags,
 )
+from oms.services import item_links
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DATE_BASES = {
@@ -275,7 +276,7 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
     if search.country:
         where.append(Order.destination_country == search.country)
     if search.link_result:
-        where.append(Order.link_result == search.link_result)
+        where.append(item_links.has_link_result(search.link_result))
     if search.payment_method_id:
         where.append(Order.payment_method_id == search.payment_method_id)
     if search.payment_status:
