@@ -23,7 +23,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oms.access import Actor
-from oms.integrations.malls import Batch, MallAdapter, MallError, MallOrder, Problem
+from oms.integrations.malls import (
+    Batch,
+    MallAdapter,
+    MallError,
+    MallOrder,
+    MallRefused,
+    Problem,
+)
 from oms.models import (
     TABS,
     AttentionReason,
@@ -409,12 +416,37 @@ def _ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
             yield batch
 
 
-def confirm_at_mall(session: Session, shop: Shop, adapter: MallAdapter, mall_order_id: str
-                    ) -> None:
+def confirm_at_mall(session: Session, shop: Shop, adapter: MallAdapter, mall_order_id: str,
+                    *, order_id: int | None = None, notification_id: int | None = None
+                    ) -> str | None:
+    """注文確認 at the mall. None when the mall has the order confirmed, also when it had
+    already (a job run again, a retry after a lost answer); else the mall's message, which
+    is recorded as a failure."""
     try:
         adapter.confirm(mall_order_id)
+        return None
+    except MallRefused as error:
+        # A mall refuses to confirm an order it has moved past confirmation: that is done.
+        if _confirmed_at_mall(shop, adapter, mall_order_id):
+            return None
+        message = str(error)
     except MallError as error:
-        record_failure(session, shop.id, mall_order_id, "confirm", str(error))
+        message = str(error)
+    record_failure(session, shop.id, mall_order_id, "confirm", message, order_id=order_id,
+                   notification_id=notification_id)
+    return message
+
+
+def _confirmed_at_mall(shop: Shop, adapter: MallAdapter, mall_order_id: str) -> bool:
+    """Whether the mall has the order in processing or later, in our terms."""
+    try:
+        batch = adapter.fetch([mall_order_id])
+    except MallError:
+        return False
+    statuses = malls.status_map(shop)
+    return any(o.mall_order_id == mall_order_id
+               and PROGRESS.get(statuses[o.status], -1) > PROGRESS[S.new]
+               for o in batch.orders)
 
 
 def _add(total: SyncResult, part: SyncResult) -> None:

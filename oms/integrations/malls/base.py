@@ -73,6 +73,8 @@ class MallAdapter:
     default_map: ClassVar[dict[str, OrderStatus]]
     # How many orders one refresh call can ask for.
     batch_size: ClassVar[int] = 1
+    # Whether the mall has a 注文確認 step of its own (Amazon has none: new = processing).
+    confirms: ClassVar[bool] = False
 
     def __init__(self, http: MallHttp, settings: dict[str, Any]):
         self.http = http
@@ -91,7 +93,7 @@ class MallAdapter:
         raise NotImplementedError
 
     def confirm(self, mall_order_id: str) -> None:
-        """注文確認 at the mall."""
+        """注文確認 at the mall; nothing to do where `confirms` is False."""
 
     def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
              ) -> None:

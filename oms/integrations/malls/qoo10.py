@@ -45,6 +45,7 @@ class Qoo10Adapter(MallAdapter):
         "5": S.completed, "CancelRequest": S.on_hold, "Cancelled": S.cancelled,
         "ReturnRequest": S.on_hold, "Returned": S.closed,
     }
+    confirms = True
 
     @staticmethod
     def headers(credentials: str) -> dict[str, str]:

@@ -51,6 +51,7 @@ class RakutenAdapter(MallAdapter):
         "800": S.on_hold, "900": S.cancelled,
     }
     batch_size = 100
+    confirms = True
 
     @staticmethod
     def headers(credentials: str) -> dict[str, str]:

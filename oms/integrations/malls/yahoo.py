@@ -44,6 +44,7 @@ class YahooAdapter(MallAdapter):
         "2-1": S.awaiting_allocation, "2-2": S.ready_to_ship, "2-3": S.shipped,
         "3": S.on_hold, "4": S.cancelled, "5": S.completed,
     }
+    confirms = True
 
     @staticmethod
     def headers(credentials: str) -> dict[str, str]:
