@@ -196,4 +196,5 @@ def resolved(**mappings: dict) -> dict[str, dict]:
 JOB_KIND.update({
     "mall_refresh": _l("Update all orders from the malls"),
     "item_link": _l("Item linking"),
+    "mall_confirm": _l("Confirm orders at the malls"),
 })

@@ -15,6 +15,7 @@ ENTRY_POINTS = {"order_export": "jobs.exports.export_orders"}
 ENTRY_POINTS.update({"mall_refresh": "jobs.marketplaces.refresh_orders",
                      "item_link": "jobs.marketplaces.link_orders"})
 ENTRY_POINTS["bulk_orders"] = "jobs.bulk.run_lane"
+ENTRY_POINTS["mall_confirm"] = "jobs.marketplaces.confirm_at_malls"
 # Kinds whose work survives a lost worker: their records stay open for recovery
 # (oms.services.bulk.runner) instead of being closed as failed when a work horse dies.
 RESUMABLE = frozenset({"bulk_orders"})

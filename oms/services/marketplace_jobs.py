@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS
 from oms.models import Notification, Order, Shop, SyncTarget, TargetState, User
-from oms.services import jobs, order_search
+from oms.services import jobs, mall_confirm, order_search
 
 REFRESH, LINK = "mall_refresh", "item_link"
+# Jobs that keep an outcome per order (SyncTarget), shown with the malls' messages.
+WITH_OUTCOMES = frozenset({REFRESH, mall_confirm.KIND})
 
 
 def start_refresh(session: Session, user: User, search: str, locale: str) -> Notification:
@@ -49,3 +51,15 @@ def freeze_targets(session: Session, note: Notification, tz: ZoneInfo) -> int:
     session.flush()
     return session.scalar(sa.select(sa.func.count()).select_from(SyncTarget).where(
         SyncTarget.notification_id == note.id))
+
+
+def outcomes(session: Session, note: Notification, *, limit: int, failed_only: bool = False
+             ) -> list[sa.Row]:
+    """The job's orders that failed (and, unless failed_only, were skipped), with the
+    reason: rows of (state, error, order number, mall order id)."""
+    states = [TargetState.failed] if failed_only else [TargetState.failed, TargetState.skipped]
+    return list(session.execute(
+        sa.select(SyncTarget.state, SyncTarget.error, Order.order_number, Order.mall_order_id)
+        .join(Order, Order.id == SyncTarget.order_id)
+        .where(SyncTarget.notification_id == note.id, SyncTarget.state.in_(states))
+        .order_by(SyncTarget.state, SyncTarget.order_id).limit(limit)).all())

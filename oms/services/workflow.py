@@ -57,6 +57,8 @@ def change_status(session: Session, order: Order, to: OrderStatus, actor: Actor,
 class BatchResult:
     done: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    # ids of the orders in `done`, for the work that follows (telling their malls)
+    done_ids: list[int] = field(default_factory=list)
 
 
 def _locked_orders(session: Session, order_ids) -> list[Order]:
@@ -80,5 +82,6 @@ def confirm_orders(session: Session, order_ids, actor: Actor, *,
             continue
         change_status(session, order, target, actor, manual=False)
         result.done.append(order.order_number)
+        result.done_ids.append(order.id)
     session.flush()
     return result

@@ -24,7 +24,7 @@ from oms.blueprints.marketplaces import bp
 from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, SelectionForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
-from oms.models import LinkResult, Order, StockUpload, SyncTarget, TargetState
+from oms.models import LinkResult, Order, StockUpload
 from oms.queue import get_redis
 from oms.services import (
     inventory,
@@ -257,17 +257,13 @@ def inventory_apply(upload_id: int):
 @bp.get("/jobs/<int:notification_id>")
 @access(Access.operator)
 def refresh_outcomes(notification_id: int):
-    """全注文更新's outcome per order: the failed and skipped ones with the mall's message."""
+    """A mall job's outcome per order (全注文更新, 注文確認 at the malls): the failed and
+    skipped ones with the mall's message."""
     note = notifications.get_for(db.session, current_user, notification_id)
     if note is None:
         abort(404)
-    if note.kind != marketplace_jobs.REFRESH:  # another kind of job: its own page
+    if note.kind not in marketplace_jobs.WITH_OUTCOMES:  # another kind of job: its own page
         return redirect(url_for("notifications.show", notification_id=note.id), 303)
-    rows = db.session.execute(
-        db.select(SyncTarget.state, SyncTarget.error, Order.order_number, Order.mall_order_id)
-        .join(Order, Order.id == SyncTarget.order_id)
-        .where(SyncTarget.notification_id == note.id, SyncTarget.state.in_(
-            [TargetState.failed, TargetState.skipped]))
-        .order_by(SyncTarget.state, SyncTarget.order_id).limit(OUTCOMES_SHOWN)).all()
+    rows = marketplace_jobs.outcomes(db.session, note, limit=OUTCOMES_SHOWN)
     return render_template("marketplaces/refresh_outcomes.html", note=note, rows=rows,
-                           limit=OUTCOMES_SHOWN)
+                           limit=OUTCOMES_SHOWN, labels=labels)

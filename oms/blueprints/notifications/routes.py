@@ -10,7 +10,10 @@ from oms.blueprints.notifications import bp
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import JobState, Notification
-from oms.services import notifications
+from oms.services import marketplace_jobs, notifications
+
+# A mall job's failed orders shown on its page; the rest are one link away.
+FAILURES_SHOWN = 20
 
 
 def _get(notification_id: int) -> Notification:
@@ -35,9 +38,12 @@ def index():
 def show(notification_id: int):
     """One job: progress while it runs, then its result."""
     note = _get(notification_id)
+    failures = (marketplace_jobs.outcomes(db.session, note, limit=FAILURES_SHOWN,
+                                          failed_only=True)
+                if note.failed and note.kind in marketplace_jobs.WITH_OUTCOMES else [])
     response = current_app.make_response(
         render_page("notifications/show.html", "progress", "job-progress",
-                    note=note, labels=labels)
+                    note=note, labels=labels, failures=failures, failures_limit=FAILURES_SHOWN)
     )
     if note.state.finished:
         response.headers["HX-Trigger"] = "job-finished"

@@ -23,7 +23,7 @@ from oms.models import (
     Tag,
 )
 from oms.services import jobs as job_service
-from oms.services import order_search, presets, workflow
+from oms.services import mall_confirm, order_search, presets, workflow
 
 
 def _tz() -> ZoneInfo:
@@ -112,7 +112,7 @@ def export():
 @bp.post("/confirm")
 @access(Access.operator)
 def confirm():
-    """注文確認: move the chosen New orders on to processing."""
+    """注文確認: move the chosen New orders on to processing, then tell their malls."""
     form = SelectionForm()
     search = form.search.data or ""
     if not form.validate():
@@ -132,8 +132,12 @@ def confirm():
         flash(_("Select orders, or choose every order of the search."), "error")
         return _back(search)
     result = workflow.confirm_orders(db.session, ids, current_actor())
+    # The job that tells the malls is recorded in the same commit as the confirm, so no
+    # confirmed order is left without its mall being told.
+    note = mall_confirm.start(db.session, current_user, result.done_ids, str(get_locale()))
     db.session.commit()
-    return render_template("orders/confirm_result.html", result=result, search=search)
+    return render_template("orders/confirm_result.html", result=result, search=search,
+                           note=note, labels=labels)
 
 
 @bp.post("/presets")
