@@ -1,5 +1,6 @@
 """The marketplace work in a real browser, JS on and off: 全注文更新 with its progress,
-注文更新 and アイテム紐づけ per row, fixing a FAIL by a mapping, 配送情報送信."""
+注文更新 and アイテム紐づけ per row, fixing a FAIL by a mapping, 配送情報送信, 注文確認
+that reaches the mall."""
 
 import re
 
@@ -131,4 +132,28 @@ def test_shop_settings(ui, users, factory, session, app):
     assert stored.auto_confirm and stored.poll_minutes == 2
     assert stored.settings["status_map"] == {"CancelRequest": "cancelled"}
     assert malls.credentials(stored, app.config["SECRET_KEY"]) == "qoo10-certification-key-9876"
+    ui.assert_clean()
+
+
+def test_confirm_reaches_the_mall(ui, users, session, make_mall, adapter_for):  # noqa: F811
+    mall = make_mall("rakuten")
+    (mall_id,) = mall.generate(1, status="100")
+    _import(session, mall, adapter_for)
+    order = session.scalar(sa.select(mall_sync.Order).where(
+        mall_sync.Order.mall_order_id == mall_id))
+    page = ui.page
+    ui.login("operator")
+    page.goto(f"/orders/?tab=new&shop_id={mall.shop.id}")
+    page.locator(f'[data-order-number="{order.order_number}"] input[name="order_id"]').check()
+    page.locator('[data-action="confirm"]').click()
+    expect(page.locator("[data-confirmed]")).to_have_attribute("data-confirmed", "1")
+    expect(page.locator("[data-mall-confirm]")).to_be_visible()
+    if not ui.js:  # the job's page, which refreshes itself; with htmx it shows right here
+        page.locator('[data-action="mall-confirm-job"]').click()
+        expect(page).to_have_url(re.compile(r"/notifications/\d+"))
+    progress = page.locator(".job-progress")
+    expect(progress).to_have_attribute("data-job-state", "succeeded", timeout=30_000)
+    expect(progress).to_have_attribute("data-job-failed", "0")
+    ui.screenshot("mall-confirm")
+    assert mall.order(mall_id)["status"] == "300"
     ui.assert_clean()

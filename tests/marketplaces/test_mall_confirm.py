@@ -1,0 +1,191 @@
+"""注文確認 reaches the malls: the operator confirms on the order list, a job on a real
+worker confirms each order at its sandbox mall; refusals are kept with the mall's message,
+a job run again does not fail, and Amazon and own-shop orders need no call."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from oms.models import (
+    JobState,
+    MallKind,
+    MallSyncFailure,
+    Notification,
+    Order,
+    OrderStatus,
+    SyncTarget,
+    TargetState,
+)
+from oms.queue import get_queue
+from oms.services import mall_confirm, mall_sync
+from tests.conftest import csrf_token
+
+pytestmark = pytest.mark.slow
+S = OrderStatus
+
+
+@pytest.fixture
+def operator(auth):
+    """Signed in, in English: these tests read the messages the screens show."""
+    auth.login("operator")
+    auth.client.post("/language", data={"lang": "en", "csrf_token": csrf_token(auth.client)})
+    return auth.client
+
+
+def _import(session, mall, adapter_for) -> dict[str, Order]:
+    mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
+                   datetime.now(UTC) + timedelta(seconds=1), session.commit)
+    return {o.mall_order_id: o for o in session.scalars(
+        sa.select(Order).where(Order.shop_id == mall.shop.id))}
+
+
+def _confirm(client, orders):
+    return client.post("/orders/confirm", data={
+        "csrf_token": csrf_token(client), "scope": "selected", "search": "tab=new",
+        "order_id": [str(o.id) for o in orders]})
+
+
+def _job(session) -> Notification:
+    return session.scalars(sa.select(Notification).where(
+        Notification.kind == mall_confirm.KIND)).one()
+
+
+def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall, adapter_for,
+                                                   run_worker):
+    malls = {kind: make_mall(kind) for kind in ("rakuten", "yahoo", "qoo10")}
+    first = {"rakuten": "100", "yahoo": "2-new", "qoo10": "2"}
+    orders = {}
+    for kind, mall in malls.items():
+        (mall_id,) = mall.generate(1, status=first[kind])
+        orders[kind] = _import(session, mall, adapter_for)[mall_id]
+        assert orders[kind].status is S.new
+
+    response = _confirm(operator, orders.values())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-confirmed="3"' in page
+    note = _job(session)
+    assert f'data-mall-confirm="{note.id}"' in page
+    assert f'href="/notifications/{note.id}"' in page
+    assert 'id="job-progress"' in page and f'hx-get="/notifications/{note.id}"' in page
+    assert sorted(note.params["order_ids"]) == sorted(o.id for o in orders.values())
+
+    run_worker()
+    session.expire_all()
+    note = session.get(Notification, note.id)
+    assert (note.state, note.total, note.done, note.failed) == (JobState.succeeded, 3, 3, 0)
+    assert "3 orders confirmed at their malls" in note.summary
+    # Each kind's confirm transition (oms/sandbox/kinds.py).
+    confirmed = {"rakuten": "300", "yahoo": "2-1", "qoo10": "3"}
+    for kind, mall in malls.items():
+        assert mall.order(orders[kind].mall_order_id)["status"] == confirmed[kind], kind
+        assert session.get(Order, orders[kind].id).status is S.awaiting_allocation
+
+    # The next import hears the mall's new status and agrees: nothing moves, no conflict.
+    result = mall_sync.poll(session, malls["rakuten"].shop,
+                            adapter_for(malls["rakuten"].shop),
+                            datetime.now(UTC) + timedelta(seconds=1), session.commit)
+    assert result.conflicts == 0
+    assert session.get(Order, orders["rakuten"].id).status is S.awaiting_allocation
+
+
+def test_refusals_are_kept_with_the_mall_message_and_the_local_confirm_stays(
+        operator, session, make_mall, adapter_for, run_worker):
+    mall = make_mall("rakuten")
+    mall.generate(3, status="100")
+    unavailable, refused, fine = sorted(_import(session, mall, adapter_for).values(),
+                                        key=lambda o: o.id)
+    mall.event(refused.mall_order_id, "cancel")  # the buyer cancelled meanwhile
+    _confirm(operator, [unavailable, refused, fine])
+    note = _job(session)
+    # The first order's confirm fails on every attempt: its retries run out.
+    mall.faults("500", "500", "500", "500")
+    run_worker()
+
+    session.expire_all()
+    note = session.get(Notification, note.id)
+    assert (note.state, note.done, note.failed) == (JobState.succeeded, 3, 2)
+    assert mall.order(fine.mall_order_id)["status"] == "300"
+    assert mall.order(refused.mall_order_id)["status"] == "900"
+    failures = {f.order_id: f for f in session.scalars(sa.select(MallSyncFailure).where(
+        MallSyncFailure.notification_id == note.id))}
+    assert set(failures) == {unavailable.id, refused.id}
+    assert failures[refused.id].action == "confirm"
+    assert failures[refused.id].message.startswith("Rakuten: ")
+    assert "cannot confirm" in failures[refused.id].message
+    assert "HTTP 500" in failures[unavailable.id].message
+    targets = dict(session.execute(sa.select(SyncTarget.order_id, SyncTarget.state).where(
+        SyncTarget.notification_id == note.id)).all())
+    assert targets == {unavailable.id: TargetState.failed, refused.id: TargetState.failed,
+                       fine.id: TargetState.ok}
+    for order in (unavailable, refused, fine):  # confirmed here whatever the mall said
+        assert session.get(Order, order.id).status is S.awaiting_allocation
+
+    # The job's notification shows them with the mall's message, as a page and a fragment.
+    page = operator.get(f"/notifications/{note.id}").get_data(as_text=True)
+    assert 'data-mall-failures="2"' in page and "cannot confirm" in page
+    assert f'data-order-number="{refused.order_number}"' in page
+    fragment = operator.get(f"/notifications/{note.id}", headers={
+        "HX-Request": "true", "HX-Target": "job-progress"}).get_data(as_text=True)
+    assert "<html" not in fragment and "cannot confirm" in fragment
+    outcomes = operator.get(f"/marketplaces/jobs/{note.id}").get_data(as_text=True)
+    assert "Orders not confirmed at their malls" in outcomes and "HTTP 500" in outcomes
+
+
+def test_a_job_run_again_does_not_fail_on_orders_already_confirmed(
+        operator, session, make_mall, adapter_for, run_worker):
+    mall = make_mall("rakuten")
+    mall.generate(2, status="100")
+    again, shipped = sorted(_import(session, mall, adapter_for).values(), key=lambda o: o.id)
+    _confirm(operator, [again, shipped])
+    note = _job(session)
+    run_worker()
+    # Meanwhile one order shipped at the mall: Rakuten refuses to confirm it once more.
+    mall.event(shipped.mall_order_id, "ship", carrier="1001", number="123456789012")
+    with pytest.raises(Exception, match="cannot confirm"):
+        adapter_for(mall.shop).confirm(shipped.mall_order_id)
+
+    # The same job again, as after a worker lost before it recorded its outcomes.
+    session.expire_all()
+    session.execute(sa.update(SyncTarget).where(SyncTarget.notification_id == note.id)
+                    .values(state=TargetState.pending))
+    note = session.get(Notification, note.id)
+    note.state, note.finished_at = JobState.queued, None
+    session.commit()
+    get_queue().enqueue("jobs.marketplaces.confirm_at_malls", note.id)
+    run_worker()
+
+    session.expire_all()
+    note = session.get(Notification, note.id)
+    assert (note.state, note.done, note.failed) == (JobState.succeeded, 2, 0), note.error
+    assert session.scalar(sa.select(sa.func.count()).select_from(MallSyncFailure)) == 0
+    assert mall.order(again.mall_order_id)["status"] == "300"
+    assert mall.order(shipped.mall_order_id)["status"] == "500"
+
+
+def test_amazon_and_own_shop_orders_make_no_call(operator, session, make_mall, factory,
+                                                adapter_for):
+    amazon = make_mall("amazon")
+    (amazon_id,) = amazon.generate(1, status="Unshipped")
+    # Amazon has no new (imported orders are processing at once); here one was put back.
+    amazon_order = factory.order(shop=amazon.shop, mall_order_id=amazon_id)
+    own_order = factory.order(shop=factory.shop(MallKind.own))
+    rakuten = make_mall("rakuten")
+    (rakuten_id,) = rakuten.generate(1, status="100")
+    rakuten_order = _import(session, rakuten, adapter_for)[rakuten_id]
+    session.commit()
+    assert mall_confirm.mall_targets(session, [amazon_order.id, own_order.id]) == []
+
+    page = _confirm(operator, [amazon_order, own_order]).get_data(as_text=True)
+    assert 'data-confirmed="2"' in page and "data-mall-confirm" not in page
+    assert session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+    # Among other orders, only the Rakuten one is the job's.
+    session.expire_all()
+    amazon_order.status = own_order.status = S.new
+    session.commit()
+    page = _confirm(operator, [amazon_order, own_order, rakuten_order]).get_data(as_text=True)
+    assert 'data-confirmed="3"' in page
+    assert _job(session).params["order_ids"] == [rakuten_order.id]
+    assert re.search(r"data-mall-confirm=\"\d+\"", page)
