@@ -28,6 +28,9 @@ def _rules() -> Map:
         Rule("/_sandbox/<kind>/<token>/orders", endpoint="generate", methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/adopt", endpoint="adopt", methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>", endpoint="show", methods=["GET"]),
+        # A static last segment wins over <event>: "lines" is no event.
+        Rule("/_sandbox/<kind>/<token>/orders/<order_id>/lines", endpoint="change_lines",
+             methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>/<event>", endpoint="event",
              methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/faults", endpoint="faults", methods=["POST"]),
@@ -116,6 +119,13 @@ class SandboxApp:
         details = request.get_json(silent=True) or {}
         order = self.store.apply(self._account(kind, token), order_id, event, **details)
         return json_response({"order_id": order.order_id, "status": order.status})
+
+    def change_lines(self, request: Request, kind: str, token: str, order_id: str
+                     ) -> Response:
+        order = self.store.change_lines(self._account(kind, token), order_id,
+                                        self._body(request).get("lines"))
+        return json_response({"order_id": order.order_id, "status": order.status,
+                              "lines": order.doc["lines"], "total": order.doc["total"]})
 
     def faults(self, request: Request, kind: str, token: str) -> Response:
         body = self._body(request)

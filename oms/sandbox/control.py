@@ -41,5 +41,9 @@ class Sandbox:
     def event(self, kind: str, token: str, order_id: str, event: str, **details) -> dict:
         return self._post(f"/_sandbox/{kind}/{token}/orders/{order_id}/{event}", details)
 
+    def change_lines(self, kind: str, token: str, order_id: str, lines: list[dict]) -> dict:
+        """Replace an order's lines at the mall: [{code, option, name, qty, price, tax_rate}]."""
+        return self._post(f"/_sandbox/{kind}/{token}/orders/{order_id}/lines", {"lines": lines})
+
     def faults(self, kind: str, token: str, *queue: str) -> None:
         self._post(f"/_sandbox/{kind}/{token}/faults", {"queue": list(queue)})

@@ -287,6 +287,35 @@ class Store:
                                  account.id, order_id))
             return order
 
+    def change_lines(self, account: Account, order_id: str, lines: list[dict[str, Any]]
+                     ) -> Order:
+        """Replace an order's lines, as a buyer's or the mall's change after the order was
+        placed would: each {code, option, name, qty, price, tax_rate} (name, option and
+        tax_rate may be left out). Totals follow, and so does the update time."""
+        if not isinstance(lines, list) or not 1 <= len(lines) <= account.kind.max_lines:
+            raise SandboxError(f"send 1 to {account.kind.max_lines} lines")
+        try:
+            clean = [{"code": str(ln["code"]), "option": str(ln.get("option") or ""),
+                      "name": str(ln.get("name") or ln["code"]), "qty": int(ln["qty"]),
+                      "price": int(ln["price"]), "tax_rate": int(ln.get("tax_rate", 10))}
+                     for ln in lines]
+        except (KeyError, TypeError, ValueError) as error:
+            raise SandboxError(f"a line needs code, qty and price: {error}") from error
+        if any(ln["qty"] < 1 or ln["price"] < 0 or ln["tax_rate"] not in (8, 10)
+               for ln in clean):
+            raise SandboxError("qty must be 1 or more, price 0 or more, tax_rate 8 or 10")
+        with self.lock:
+            order = self.get(account, order_id)
+            if order is None:
+                raise SandboxError(f"order {order_id} not found", 404)
+            doc = order.doc
+            doc["lines"] = clean
+            doc.update(_amounts(clean, doc["shipping_fee"]))
+            order.updated = max(time.time(), order.updated + 1e-6)
+            self.db.execute("UPDATE orders SET updated=?, doc=? WHERE account_id=? AND order_id=?",
+                            (order.updated, json.dumps(doc), account.id, order_id))
+            return order
+
     def tick(self, account: Account) -> None:
         """Let the mall's time pass: new orders and buyer events since the last call."""
         new_rate = float(account.settings.get("new_per_minute") or 0)
@@ -326,6 +355,16 @@ def _order(row) -> Order:
     return Order(row[0], row[1], row[2], row[3], json.loads(row[4]))
 
 
+def _amounts(lines: list[dict[str, Any]], shipping_fee: int) -> dict[str, int]:
+    """Goods, tax per rate and total. Prices exclude tax; tax is rounded down once per
+    order per rate."""
+    goods = sum(line["qty"] * line["price"] for line in lines)
+    tax = {rate: sum(ln["qty"] * ln["price"] for ln in lines if ln["tax_rate"] == rate) * rate
+           // 100 for rate in (8, 10)}
+    return {"goods": goods, "tax8": tax[8], "tax10": tax[10],
+            "total": goods + tax[8] + tax[10] + shipping_fee}
+
+
 def _poisson_count(expected: float) -> int:
     """How many events happen in a stretch where `expected` are due on average."""
     whole = int(expected)
@@ -347,14 +386,9 @@ def _random_doc(rng: random.Random, products: list[tuple], max_lines: int) -> di
         lines.append({"code": code, "option": option, "name": pname,
                       "qty": rng.choice((1, 1, 2)), "price": price, "tax_rate": tax_rate})
     shipping_fee = rng.choice((0, 0, 600))
-    goods = sum(line["qty"] * line["price"] for line in lines)
-    # Prices exclude tax; tax is rounded down once per order per rate.
-    tax = {rate: sum(ln["qty"] * ln["price"] for ln in lines if ln["tax_rate"] == rate) * rate
-           // 100 for rate in (8, 10)}
     payment = rng.choices([p for p, _ in PAYMENTS], [w for _, w in PAYMENTS])[0]
     return {"buyer": person, "ship": dict(person), "lines": lines, "payment": payment,
-            "shipping_fee": shipping_fee, "goods": goods, "tax8": tax[8], "tax10": tax[10],
-            "total": goods + tax[8] + tax[10] + shipping_fee,
+            "shipping_fee": shipping_fee, **_amounts(lines, shipping_fee),
             "tracking": [], "flags": {},
             # Buyer-controlled text reaches the OMS as it is (FORMATS.md 12.3).
             "note": rng.choice(("", "", "置き配希望", "<script>alert(1)</script>"))}

@@ -49,6 +49,9 @@ class Mall:
     def event(self, order_id: str, event: str, **details) -> dict:
         return self.sandbox.event(self.kind, self.token, order_id, event, **details)
 
+    def change_lines(self, order_id: str, lines: list[dict]) -> dict:
+        return self.sandbox.change_lines(self.kind, self.token, order_id, lines)
+
     def faults(self, *queue: str) -> None:
         self.sandbox.faults(self.kind, self.token, *queue)
 
