@@ -10,9 +10,14 @@ payment (waiting -> new or processing); everything after that is our own workflo
 mall that lags behind us is not followed. When the mall says something our workflow cannot
 reach (cancelled, but we shipped), the order goes on hold with a needs-attention reason
 instead of being overwritten.
+
+Lines follow the mall too (quantities, product codes and options, lines added or removed)
+until the goods are going out: before 出荷 the lines are replaced, the amounts computed as
+on import and the items linked again; from then on a change is a conflict, held the same way.
 """
 
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +32,7 @@ from oms.integrations.malls import (
     Batch,
     MallAdapter,
     MallError,
+    MallLine,
     MallOrder,
     MallRefused,
     Problem,
@@ -49,7 +55,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.models.base import utcnow
-from oms.services import blacklist, malls
+from oms.services import audit, blacklist, item_links, malls
 from oms.services.workflow import TRANSITIONS, change_status
 
 S = OrderStatus
@@ -112,11 +118,16 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
         if any(o.mall_order_id not in result.outcomes for o in fresh):
             known = _known(session, shop.id, list(latest))  # another worker was first
     actor = import_actor(notification_id)
+    # One look at the lines of the whole batch, rather than one query per order.
+    lines_moved = _lines_moved(session, {
+        known[mall_id][0]: o for mall_id, o in latest.items()
+        if mall_id not in result.outcomes and _may_have_new_lines(known[mall_id][1], o)})
     for mall_id, mall_order in latest.items():
         if mall_id in result.outcomes:
             continue
         order_id, state = known[mall_id]
-        _update(session, shop, order_id, state, mall_order, statuses, actor, result)
+        _update(session, shop, order_id, state, mall_order, statuses, actor, result,
+                lines_moved=order_id in lines_moved, notification_id=notification_id)
         result.outcomes[mall_id] = None
     session.flush()
     return result
@@ -160,14 +171,8 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
     lines, states, history = [], [], []
     for order_id, mall_id, status in created:
         mall_order = by_mall_id[mall_id]
-        line_status = (LineStatus.awaiting_payment if PROGRESS.get(S(status)) == 0
-                       else LineStatus.cancelled if status == S.cancelled
-                       else LineStatus.preparing)
-        lines += [{"order_id": order_id, "line_no": n, "mall_product_code": line.product_code,
-                   "mall_option": line.option, "product_name": line.name,
-                   "quantity": line.quantity, "unit_price": line.unit_price,
-                   "tax_rate": line.tax_rate, "status": line_status.value}
-                  for n, line in enumerate(mall_order.lines, 1)]
+        lines += [{"order_id": order_id, **values, "status": values["status"].value}
+                  for values in _line_values(mall_order, S(status))]
         states.append({"order_id": order_id, "mall_status": mall_order.status,
                        "mall_updated_at": mall_order.updated_at, "fetched_at": now})
         history.append({"order_id": order_id, "from_status": None, "to_status": status,
@@ -190,14 +195,31 @@ def _first_status(shop: Shop, mapped: OrderStatus) -> OrderStatus:
     return S.awaiting_allocation if mapped is S.new and shop.auto_confirm else mapped
 
 
-def _order_row(shop: Shop, mall_order: MallOrder, status: OrderStatus, number: str,
-               methods: dict[PaymentKind, int], now: datetime) -> dict:
+def _line_values(mall_order: MallOrder, status: OrderStatus) -> list[dict]:
+    """The order's lines as the mall lists them, for an order in `status`."""
+    line_status = (LineStatus.awaiting_payment if PROGRESS.get(status) == 0
+                   else LineStatus.cancelled if status is S.cancelled
+                   else LineStatus.preparing)
+    return [{"line_no": n, "mall_product_code": line.product_code, "mall_option": line.option,
+             "product_name": line.name, "quantity": line.quantity,
+             "unit_price": line.unit_price, "tax_rate": line.tax_rate, "status": line_status}
+            for n, line in enumerate(mall_order.lines, 1)]
+
+
+def _amounts(mall_order: MallOrder) -> dict[str, int]:
     subtotal = sum(line.quantity * line.unit_price for line in mall_order.lines)
     # Tax rounded once per order per rate (DESIGN.md); the mall's total is the truth and
     # any difference (coupons, points, rounding) is kept as an adjustment.
     tax = {rate: sum(ln.quantity * ln.unit_price for ln in mall_order.lines
                      if ln.tax_rate == rate) * rate // 100 for rate in (8, 10)}
     computed = subtotal + tax[8] + tax[10] + mall_order.shipping_fee
+    return {"subtotal": subtotal, "tax_8": tax[8], "tax_10": tax[10],
+            "shipping_fee": mall_order.shipping_fee, "total": mall_order.total,
+            "adjustment": mall_order.total - computed}
+
+
+def _order_row(shop: Shop, mall_order: MallOrder, status: OrderStatus, number: str,
+               methods: dict[PaymentKind, int], now: datetime) -> dict:
     buyer, ship = mall_order.buyer, mall_order.ship_to
     return {
         "order_number": number, "shop_id": shop.id, "mall_order_id": mall_order.mall_order_id,
@@ -210,9 +232,7 @@ def _order_row(shop: Shop, mall_order: MallOrder, status: OrderStatus, number: s
         "ship_name": ship.name, "ship_kana": ship.kana, "ship_phone": ship.phone,
         "ship_postcode": ship.postcode, "ship_prefecture": ship.prefecture,
         "ship_address1": ship.address1, "destination_country": "JP",
-        "subtotal": subtotal, "tax_8": tax[8], "tax_10": tax[10],
-        "shipping_fee": mall_order.shipping_fee, "total": mall_order.total,
-        "adjustment": mall_order.total - computed,
+        **_amounts(mall_order),
         "payment_method_id": methods[mall_order.payment],
         "ordered_at": mall_order.ordered_at, "updated_at": now,
         "cancelled_at": now if status is S.cancelled else None,
@@ -272,25 +292,123 @@ def _reserve(conn, count: int) -> range:
 
 def _update(session: Session, shop: Shop, order_id: int, state: MallOrderState | None,
             mall_order: MallOrder, statuses: dict[str, OrderStatus], actor: Actor,
-            result: SyncResult) -> None:
-    if state is not None and not _changed(state, mall_order):
+            result: SyncResult, *, lines_moved: bool = False,
+            notification_id: int | None = None) -> None:
+    """Apply what changed at the mall. `lines_moved`: the mall lists other lines than we
+    have (checked again here, under the order's lock)."""
+    if state is not None and not _changed(state, mall_order) and not lines_moved:
         result.unchanged += 1
         return
     order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if state is None:
         state = MallOrderState(order_id=order_id, mall_status=mall_order.status)
         session.add(state)
+        status_changed = True
     else:
         session.refresh(state)
-        if not _changed(state, mall_order):  # another worker got there first
-            result.unchanged += 1
-            return
-    conflict = follow_mall(session, shop, order, statuses[mall_order.status], actor)
-    result.conflicts += conflict
+        status_changed = _changed(state, mall_order)
+    lines_changed = lines_moved and _our_keys(order.lines) != _mall_keys(mall_order.lines)
+    if not (status_changed or lines_changed):  # another worker got there first
+        result.unchanged += 1
+        return
+    if status_changed:
+        conflict = follow_mall(session, shop, order, statuses[mall_order.status], actor)
+        result.conflicts += conflict
+    if lines_changed and order.status is not S.cancelled:  # cancelled lines stay as they are
+        result.conflicts += follow_mall_lines(session, shop, order, mall_order, actor,
+                                              notification_id=notification_id)
     state.mall_status = mall_order.status
     state.mall_updated_at = mall_order.updated_at or state.mall_updated_at
     state.fetched_at = utcnow()
     result.updated += 1
+
+
+def _may_have_new_lines(state: MallOrderState | None, mall_order: MallOrder) -> bool:
+    """A mall that keeps update times moves them with the lines, though maybe within the
+    same (whole) second; one without (Rakuten) may have changed any order it lists."""
+    return (state is None or mall_order.updated_at is None or state.mall_updated_at is None
+            or mall_order.updated_at >= state.mall_updated_at)
+
+
+# What a line change is: product code, option, quantity, price and tax rate, in order
+# (not the product name, which a mall may reword).
+def _mall_keys(lines: Iterable[MallLine]) -> list[tuple]:
+    return [(ln.product_code, ln.option or None, ln.quantity, ln.unit_price, ln.tax_rate)
+            for ln in lines]
+
+
+def _our_keys(lines: Iterable[OrderLine]) -> list[tuple]:
+    return [(ln.mall_product_code, ln.mall_option or None, ln.quantity, ln.unit_price,
+             ln.tax_rate) for ln in lines]
+
+
+def _lines_moved(session: Session, mall_orders: dict[int, MallOrder]) -> set[int]:
+    """Which of these orders have other lines at the mall than here: one query for all."""
+    if not mall_orders:
+        return set()
+    ours: dict[int, list] = defaultdict(list)
+    for line in session.execute(
+            sa.select(OrderLine.order_id, OrderLine.mall_product_code, OrderLine.mall_option,
+                      OrderLine.quantity, OrderLine.unit_price, OrderLine.tax_rate)
+            .join(Order, Order.id == OrderLine.order_id)
+            # A cancelled order's lines stay as they were cancelled.
+            .where(OrderLine.order_id.in_(list(mall_orders)), Order.status != S.cancelled)
+            .order_by(OrderLine.order_id, OrderLine.line_no)):
+        ours[line.order_id].append(line)
+    return {order_id for order_id, lines in ours.items()
+            if _our_keys(lines) != _mall_keys(mall_orders[order_id].lines)}
+
+
+def follow_mall_lines(session: Session, shop: Shop, order: Order, mall_order: MallOrder,
+                      actor: Actor, *, notification_id: int | None = None) -> bool:
+    """Take the mall's lines while the goods have not gone out: replace the lines,
+    recompute the amounts as on import and link the items again. Later, the change is a
+    conflict for an operator (on hold, needs attention, the mall's lines recorded).
+    Returns True when it conflicted."""
+    if not _lines_settled(order):
+        before = _describe_lines(_our_keys(order.lines))
+        order.lines = [OrderLine(**values) for values in _line_values(mall_order, order.status)]
+        for name, value in _amounts(mall_order).items():
+            setattr(order, name, value)
+        audit.record(session, actor, "order.lines", entity_type="order", entity_id=order.id,
+                     field="lines", old=before, new=_describe_lines(_mall_keys(mall_order.lines)))
+        session.flush()
+        item_links.link_order(session, order)
+        return False
+    at_mall = _describe_lines(_mall_keys(mall_order.lines))
+    if _conflict_recorded(session, order.id, at_mall):
+        return False  # told once; an operator's decision since then stands
+    _hold_for_attention(session, order, actor)
+    record_failure(session, shop.id, order.mall_order_id, "lines", _(
+        "The mall changed the items after shipping began; they were not applied. "
+        "At the mall: %(lines)s", lines=at_mall), order_id=order.id,
+        notification_id=notification_id)
+    return True
+
+
+# From 出荷中 on the parcel is packed or gone. A registered shipment counts too: the
+# warehouse may be picking its lines (and the shipment refers to them).
+SHIPPING_OR_LATER = frozenset({S.shipping, S.shipped, S.awaiting_deferred_payment,
+                               S.completed, S.closed})
+
+
+def _lines_settled(order: Order) -> bool:
+    return (order.status in SHIPPING_OR_LATER or order.shipped_at is not None
+            or bool(order.shipments))
+
+
+def _describe_lines(keys: list[tuple]) -> str:
+    return "; ".join(f"{code}{f' ({option})' if option else ''} ×{quantity} @{price}"
+                     for code, option, quantity, price, _rate in keys)
+
+
+def _conflict_recorded(session: Session, order_id: int, at_mall: str) -> bool:
+    """Whether the last line conflict recorded for the order is about these same lines."""
+    last = session.scalar(
+        sa.select(MallSyncFailure.message)
+        .where(MallSyncFailure.order_id == order_id, MallSyncFailure.action == "lines")
+        .order_by(MallSyncFailure.id.desc()).limit(1))
+    return last is not None and at_mall in last
 
 
 def _changed(state: MallOrderState, mall_order: MallOrder) -> bool:
