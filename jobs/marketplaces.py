@@ -156,6 +156,6 @@ def _link(note: Notification) -> None:
         session.commit()
         item_links.link(session, where, notifications.progress_reporter(session, note))
         failed = session.scalar(sa.select(sa.func.count()).select_from(Order).where(
-            *where, Order.link_result == "FAIL"))
+            *where, item_links.has_link_result("FAIL")))
         note.summary = _("%(n)d orders linked; %(failed)d have lines that could not be "
                          "linked (FAIL).", n=total, failed=failed)
