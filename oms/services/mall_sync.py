@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oms.access import Actor
@@ -54,7 +53,7 @@ from oms.models import (
     ShopSync,
     StatusHistory,
 )
-from oms.models.base import utcnow
+from oms.models.base import upsert, utcnow
 from oms.services import audit, blacklist, item_links, malls
 from oms.services.workflow import TRANSITIONS, change_status
 
@@ -157,8 +156,7 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
     for number, mall_order in zip(numbers, orders, strict=True):
         status = _first_status(shop, statuses[mall_order.status])
         rows.append(_order_row(shop, mall_order, status, str(number), methods, now))
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)(Order.__table__)
+    insert = upsert(session, Order.__table__)
     # A plain executemany (no RETURNING: the driver pipelines one small statement instead
     # of building a huge one). The rows that went in carry the numbers reserved above, so
     # they are ours; an order another worker inserted first keeps its own number.
@@ -280,8 +278,7 @@ def _reserve(conn, count: int) -> range:
         highest = conn.scalar(sa.select(sa.func.max(Order.__table__.c.order_number)))
         start = max(FIRST_IMPORTED_NUMBER, int(highest) + 1 if highest and highest.isdigit()
                     else 0)
-        insert = (postgresql.insert if conn.dialect.name == "postgresql"
-                  else sqlite.insert)(table)
+        insert = upsert(conn, table)
         conn.execute(insert.values(name=NUMBER_SERIES, value=start).on_conflict_do_nothing())
     end = conn.scalar(sa.update(table).where(table.c.name == NUMBER_SERIES)
                       .values(value=table.c.value + count).returning(table.c.value))
