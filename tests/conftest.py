@@ -87,12 +87,15 @@ def _drop_everything(engine) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
-    """Empty every table after each test that used the app."""
+    """Empty every table and the job queue after each test that used the app."""
     yield
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from rq.job import Job
+
     from oms.extensions import db
+    from oms.queue import get_queue
 
     # Apps a test made for itself hold pooled connections; close them now rather than
     # leave them to the garbage collector (psycopg warns about connections left open).
@@ -102,6 +105,15 @@ def _clean_tables(request):
                 engine.dispose()
 
     with app.app_context():
+        # Ids start again at 1 in the next test: a job left queued (or lost mid-run) by
+        # this one must not wake up there and act on the next test's records.
+        queue = get_queue()
+        registries = (queue.started_job_registry, queue.failed_job_registry,
+                      queue.scheduled_job_registry, queue.deferred_job_registry,
+                      queue.finished_job_registry)
+        job_ids = {*queue.get_job_ids(), *(i for r in registries for i in r.get_job_ids())}
+        queue.connection.delete(queue.key, *(r.key for r in registries),
+                                *(Job.key_for(i) for i in job_ids))
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
