@@ -227,11 +227,15 @@ def test_refuses_a_database_with_orders(seeded, run_seed, session):
 
 
 def test_reset_loads_the_same_data_again(seeded, run_seed, session):
+    # The same moment both times: order times (and the dates in mall order ids) count
+    # back from "now", and a few seconds can move an order past midnight.
+    now = "2026-06-01T03:00:00"
+    assert run_seed("--orders", str(ORDERS), "--reset", "--now", now).exit_code == 0
     before = counts(session)
     fingerprint = session.execute(sa.select(
         Order.order_number, Order.mall_order_id, Order.status, Order.total, Order.buyer_name)
         .order_by(Order.id)).all()
-    result = run_seed("--orders", str(ORDERS), "--reset")
+    result = run_seed("--orders", str(ORDERS), "--reset", "--now", now)
     assert result.exit_code == 0, result.output
     assert counts(session) == before
     assert session.execute(sa.select(
