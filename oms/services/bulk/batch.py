@@ -109,22 +109,9 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
     if session.get_bind().dialect.name != "postgresql":
         session.execute(sa.insert(table), rows)
         return
-    names = list(rows[0])
-    given = _unnested(names)
-    session.execute(
-        sa.insert(table).from_select(
-            names, sa.select(*(_typed(given.c[n], table.c[n].type) for n in names))),
-        _arrays(names, rows))
-
-
-def _unnested(names: list[str]):
-    return sa.func.unnest(
-        *(sa.bindparam(f"a{n}", type_=ARRAY(sa.Text)) for n in range(len(names)))
-    ).table_valued(*names).render_derived(name="given")
-
-
-def _arrays(names: list[str], rows: list[dict[str, Any]]) -> dict[str, list[str | None]]:
-    return {f"a{n}": [_as_text(r[name]) for r in rows] for n, name in enumerate(names)}
+    values, params = _given(table, rows, keep=list(rows[0])[:1])
+    session.execute(sa.insert(table).from_select(list(values), sa.select(*values.values())),
+                    params)
 
 
 def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
@@ -140,16 +127,40 @@ def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *
             .values({c: sa.bindparam(c) for c in columns} | (also or {})),
             [{**{f"_{m}": r[m] for m in match}, **{c: r[c] for c in columns}} for r in rows])
         return result.rowcount
-    # One text array per column, unnested into rows: a constant statement (compiled once)
-    # however many rows there are.
-    names = [*match, *columns]
-    given = _unnested(names)
+    values, params = _given(table, rows, keep=list(match))
     result = session.execute(
         sa.update(table)
-        .where(*(table.c[m] == _typed(given.c[m], table.c[m].type) for m in match))
-        .values({c: _typed(given.c[c], table.c[c].type) for c in columns} | (also or {})),
-        _arrays(names, rows))
+        .where(*(table.c[m] == values[m] for m in match))
+        .values({c: values[c] for c in columns} | (also or {})),
+        params)
     return result.rowcount
+
+
+def _given(table: sa.Table, rows: list[dict[str, Any]], *, keep: list[str]
+           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each column's values as SQL: one text array per column, unnested into rows (a
+    constant statement, compiled once, however many rows there are), except that a value
+    every row shares is sent once rather than as an array of copies (a chunk's audit rows
+    share the user, action and time). `keep` stays an array (it finds or makes the rows)."""
+    first = rows[0]
+    shared = {n: first[n] for n in first
+              if n not in keep and all(r[n] == first[n] for r in rows)}
+    varying = [n for n in first if n not in shared]
+    unnested = _unnested(varying)
+    values = {n: _typed(unnested.c[n], table.c[n].type) for n in varying}
+    values |= {n: _typed(sa.bindparam(f"s_{n}", _as_text(v), type_=sa.Text), table.c[n].type)
+               for n, v in shared.items()}
+    return {n: values[n] for n in first}, _arrays(varying, rows)
+
+
+def _unnested(names: list[str]):
+    return sa.func.unnest(
+        *(sa.bindparam(f"a{n}", type_=ARRAY(sa.Text)) for n in range(len(names)))
+    ).table_valued(*names).render_derived(name="given")
+
+
+def _arrays(names: list[str], rows: list[dict[str, Any]]) -> dict[str, list[str | None]]:
+    return {f"a{n}": [_as_text(r[name]) for r in rows] for n, name in enumerate(names)}
 
 
 def _as_text(value: Any) -> str | None:
