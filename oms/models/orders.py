@@ -107,31 +107,16 @@ class OrderLink(Base):
     result: Mapped[LinkResult] = mapped_column(enum_column(LinkResult, 8))
 
 
-class OrderUpdateTime(Base):
-    """Each order's update time and tab, kept by triggers on orders (migration
-    d7a3f1c2b4e5) for the list's "updated date" sort and range. Indexed here rather than
-    on orders, so that touching an order's update time rewrites no order index."""
-
-    __tablename__ = "order_update_times"
-    __table_args__ = (
-        sa.Index("ix_order_update_times_updated_at", "updated_at", "order_id"),
-        sa.Index("ix_order_update_times_tab_updated_at", "tab", "updated_at", "order_id"),
-    )
-
-    order_id: Mapped[int] = mapped_column(
-        BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
-    tab: Mapped[str] = mapped_column(sa.String(16))
-    updated_at: Mapped[datetime] = mapped_column()
-
-
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "mall_order_id"),
         # Every list sort, over all orders and within one tab (oms.services.order_search).
         sa.Index("ix_orders_ordered_at_id", "ordered_at", "id"),
+        sa.Index("ix_orders_updated_at_id", "updated_at", "id"),
         sa.Index("ix_orders_total_id", "total", "id"),
         sa.Index("ix_orders_tab_ordered_at_id", "tab", "ordered_at", "id"),
+        sa.Index("ix_orders_tab_updated_at_id", "tab", "updated_at", "id"),
         sa.Index("ix_orders_tab_total_id", "tab", "total", "id"),
         sa.Index("ix_orders_tab_order_number", "tab", "order_number"),
         sa.Index("ix_orders_status_ordered_at_id", "status", "ordered_at", "id"),
@@ -151,10 +136,6 @@ class Order(Base):
         sa.Index("ix_orders_blacklist_entry_id", "blacklist_entry_id",
                  postgresql_where=sa.text("blacklist_entry_id IS NOT NULL"),
                  sqlite_where=sa.text("blacklist_entry_id IS NOT NULL")),
-        # Room on each page for a changed row's next version: a change to columns in no
-        # index (tags, texts, the update time: see OrderUpdateTime) then writes no index
-        # entry at all (HOT), where it would otherwise add one to each of ~25 indexes.
-        {"postgresql_with": {"fillfactor": 85}},
     )
 
     # --- identifiers

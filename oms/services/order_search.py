@@ -27,7 +27,6 @@ from oms.models import (
     Order,
     OrderStatus,
     OrderStatusCount,
-    OrderUpdateTime,
     PaymentMethod,
     PaymentStatus,
     Shipment,
@@ -265,7 +264,11 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
             where.append(Order.status == search.status)
         elif search.tab != "all":
             where.append(Order.tab == search.tab)
-    where += _date_range(search, tz)
+    basis = getattr(Order, search.date_basis)
+    if search.date_from:
+        where.append(basis >= _day_start(search.date_from, tz))
+    if search.date_to:
+        where.append(basis < _day_start(search.date_to + timedelta(days=1), tz))
     if search.shop_id:
         where.append(Order.shop_id == search.shop_id)
     if search.mall:
@@ -373,33 +376,10 @@ class ResultPage:
         return sorted(p for p in pages if 1 <= p <= self.pages)
 
 
-def _date_range(search: OrderSearch, tz: ZoneInfo) -> list[sa.ColumnElement[bool]]:
-    by_update = search.date_basis == "updated_at"
-    basis = OrderUpdateTime.updated_at if by_update else getattr(Order, search.date_basis)
-    bounds = []
-    if search.date_from:
-        bounds.append(basis >= _day_start(search.date_from, tz))
-    if search.date_to:
-        bounds.append(basis < _day_start(search.date_to + timedelta(days=1), tz))
-    if by_update and bounds:
-        # The update time is indexed beside the order (OrderUpdateTime), not on it.
-        return [Order.id.in_(sa.select(OrderUpdateTime.order_id).where(*bounds))]
-    return bounds
-
-
-def _sorted(query: sa.Select, search: OrderSearch) -> sa.Select:
-    """The query in the search's order, along an index: the update time's sort reads
-    OrderUpdateTime's (tab, updated_at, order_id) index and joins the orders to it."""
-    if search.sort == "updated_at":
-        query = query.join(OrderUpdateTime, OrderUpdateTime.order_id == Order.id)
-        if not search.status and search.tab != "all":
-            query = query.where(OrderUpdateTime.tab == search.tab)
-        keys = [OrderUpdateTime.updated_at, OrderUpdateTime.order_id]
-    elif search.sort == "order_number":
-        keys = [Order.order_number]
-    else:
-        keys = [getattr(Order, search.sort), Order.id]
-    return query.order_by(*(k.asc() if search.direction == "asc" else k.desc() for k in keys))
+def _ordering(search: OrderSearch) -> list:
+    column = getattr(Order, search.sort)
+    keys = [column] if search.sort == "order_number" else [column, Order.id]
+    return [k.asc() if search.direction == "asc" else k.desc() for k in keys]
 
 
 def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
@@ -424,7 +404,9 @@ def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) 
     pages = max(1, math.ceil(total / search.per_page))
     page = min(search.page, pages)
     ids = list(session.scalars(
-        _sorted(sa.select(Order.id).where(*conditions(search, tz)), search)
+        sa.select(Order.id)
+        .where(*conditions(search, tz))
+        .order_by(*_ordering(search))
         .offset((page - 1) * search.per_page)
         .limit(search.per_page)
     ))
