@@ -376,10 +376,27 @@ class ResultPage:
         return sorted(p for p in pages if 1 <= p <= self.pages)
 
 
-def _ordering(search: OrderSearch) -> list:
+# When a search has few matches, or a date range on another date than the one it sorts
+# by, a page is cut from the whole, sorted set of matches. Otherwise PostgreSQL may walk
+# the sort's index expecting to meet matches early, which a rare match or a filter
+# correlated with the sort (last year's shipping dates, in order-date order) turns into
+# a walk through most of the orders.
+SORT_ALL_MATCHES_BELOW = 10_000
+
+
+def _page_query(search: OrderSearch, where: list[sa.ColumnElement[bool]], total: int
+                ) -> sa.Select:
+    """The ids of the search, in its order."""
+    query = sa.select(Order.id).where(*where)
     column = getattr(Order, search.sort)
     keys = [column] if search.sort == "order_number" else [column, Order.id]
-    return [k.asc() if search.direction == "asc" else k.desc() for k in keys]
+    ranged = bool(search.date_from or search.date_to) and search.date_basis != search.sort
+    if total < SORT_ALL_MATCHES_BELOW or ranged:
+        # OFFSET 0 keeps the planner from merging the inner query into the sorted one.
+        inner = query.add_columns(*(k.label(f"k{i}") for i, k in enumerate(keys))) \
+            .offset(0).subquery()
+        query, keys = sa.select(inner.c.id), [inner.c[f"k{i}"] for i in range(len(keys))]
+    return query.order_by(*(k.asc() if search.direction == "asc" else k.desc() for k in keys))
 
 
 def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
@@ -404,9 +421,7 @@ def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) 
     pages = max(1, math.ceil(total / search.per_page))
     page = min(search.page, pages)
     ids = list(session.scalars(
-        sa.select(Order.id)
-        .where(*conditions(search, tz))
-        .order_by(*_ordering(search))
+        _page_query(search, conditions(search, tz), total)
         .offset((page - 1) * search.per_page)
         .limit(search.per_page)
     ))

@@ -17,6 +17,7 @@ from oms.models import (
     StatusHistory,
     Tag,
 )
+from oms.services import order_search
 from tests.conftest import csrf_token
 
 
@@ -134,6 +135,38 @@ def test_date_range_uses_the_japanese_day(operator, factory, session):
     assert rows(page) == [late.order_number]
 
 
+@pytest.fixture(params=["all matches sorted", "along the sort index"])
+def page_plan(request, monkeypatch):
+    """Both ways a page is cut: from the sorted set of all matches (small searches) and
+    along the sort's index (large ones)."""
+    if request.param == "along the sort index":
+        monkeypatch.setattr(order_search, "SORT_ALL_MATCHES_BELOW", 0)
+    return request.param
+
+
+def test_updated_date_follows_every_change(operator, factory, session, page_plan):
+    def at(day: int) -> datetime:
+        return datetime(2025, 5, day, 3, tzinfo=UTC)
+
+    old, changed, moved = (factory.order(updated_at=at(1)) for _ in range(3))
+    session.commit()
+    # A later edit and a status change (which also moves the order to another tab) reach
+    # the sort and the range.
+    changed.remarks1, changed.updated_at = "call first", at(20)
+    session.execute(sa.update(Order).where(Order.id == moved.id).values(
+        status=OrderStatus.awaiting_allocation, updated_at=at(10)))
+    session.commit()
+    newest = rows(operator.get("/orders/?sort=updated_at").get_data(as_text=True))
+    assert newest == [changed.order_number, moved.order_number, old.order_number]
+    in_tab = rows(operator.get("/orders/?tab=new&sort=updated_at&direction=asc")
+                  .get_data(as_text=True))
+    assert in_tab == [old.order_number, changed.order_number]
+    processing = operator.get("/orders/?tab=processing&sort=updated_at").get_data(as_text=True)
+    assert rows(processing) == [moved.order_number]
+    ranged = operator.get("/orders/?date_basis=updated_at&date_from=2025-05-05&date_to=2025-05-15")
+    assert rows(ranged.get_data(as_text=True)) == [moved.order_number]
+
+
 @pytest.mark.parametrize("query,field", [
     ("date_from=2025-13-40", "date_from"),
     ("shop_id=999999", "shop_id"),
@@ -154,7 +187,7 @@ def test_bad_search_input_gives_a_message(operator, factory, session, query, fie
     assert len(rows(page)) == 1  # the rest of the search still works
 
 
-def test_paging_and_sorting(operator, factory, session):
+def test_paging_and_sorting(operator, factory, session, page_plan):
     made = [factory.order(total=100 * i) for i in range(1, 61)]
     session.commit()
     first = rows(operator.get("/orders/?per_page=25").get_data(as_text=True))
