@@ -1,6 +1,6 @@
 """RELIABILITY.md F rows about bulk jobs, on real workers: 100,000 orders with 1% refused,
-a bulk update racing single-order edits, a worker lost while another keeps running, and a
-Redis that lost its queue."""
+a bulk update racing single-order edits, a worker lost while another keeps running, a
+Redis that lost its queue and a Redis restarted (AOF on) mid-job."""
 
 import os
 import random
@@ -236,3 +236,40 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
         connection.shutdown(nosave=True)
     assert_applied_exactly_once(session, job.id, ids)
     assert job_state(session, job.id).recoveries >= 1
+
+
+@pytest.mark.slow
+def test_a_redis_restart_with_aof_loses_no_job(session, users, factory, test_env, tmp_path):
+    """F: restart Redis (AOF on) in the middle of a bulk. The queue comes back from the
+    append-only file; the worker, restarted as its supervisor would, finishes the job:
+    every item terminal, none lost, none applied twice."""
+    from oms import create_app
+
+    folder = tmp_path / "redis"
+    url = ensure_embedded_redis(folder)  # the embedded server, AOF on as in production
+    ids = insert_orders(session, factory, 3000, remarks1="r")
+    job = bulk.start(session, users["operator"], Orders(ids), "remarks1",
+                     bulk.options(session, "remarks1", mode="add", text="+bulk"))
+    private = create_app({"TESTING": True, "REDIS_URL": url})
+    log = tmp_path / "worker.log"
+    workers = []
+    try:
+        with private.app_context():
+            assert launch.queue_lanes(job.id, 2)  # one lane runs, one waits in the queue
+        # Slow chunks: the restart must land while lanes are still queued and running.
+        workers.append(_worker(test_env, log, REDIS_URL=url, OMS_BULK_CHUNK="20"))
+        assert mid_job(session, job.id, len(ids)), log.read_text()[-3000:]
+        redis.Redis.from_url(url).shutdown()  # SHUTDOWN flushes the AOF, as on a restart
+        assert ensure_embedded_redis(folder) == url
+        if workers[0].poll() is not None:  # it lost its connection: restarted
+            workers.append(_worker(test_env, log, REDIS_URL=url, OMS_BULK_CHUNK="20"))
+        finished = wait_for(
+            lambda: job_state(session, job.id).notification.state.finished, 180, 0.2)
+        assert finished, log.read_text()[-3000:]
+    finally:
+        for worker in workers:
+            stop(worker)
+        with private.app_context():
+            db.engine.dispose()
+        redis.Redis.from_url(url).shutdown(nosave=True)
+    assert_applied_exactly_once(session, job.id, ids)
