@@ -35,7 +35,7 @@ ORDER_COLUMNS = (
     "subtotal", "discount", "points_used", "wrapping", "wrapping_fee", "shipping_fee",
     "payment_fee", "tax_10", "tax_8", "adjustment", "total",
     "paid_total", "points_to_grant", "points_granted",
-    "gift_product", "gift_noshi", "gift_name_print",
+    "gift_product", "gift_noshi", "gift_name_print", "gift_target_product", "gift_quantity",
     "payment_method_id", "installments", "transaction_id",
     "carrier", "delivery_method", "delivery_time_slot", "stock_location",
     "shipping_list_exported_at", "ship_mail_sent",
@@ -221,7 +221,11 @@ class OrderRows:
             line_status = L.delivered
         elif held and line_status in (L.preparing, L.ready_to_ship):
             line_status = L.shipping_held
+        first_line = len(out.order_lines)
         sum10, sum8 = self._lines(order_id, mall, fails, unlinked, line_status, out.order_lines)
+        # A gift is for the first product ordered (seed 002 ギフト情報: 対象商品, 数量).
+        gift_for = (dict(zip(LINE_COLUMNS, out.order_lines[first_line], strict=True))
+                    if gift else None)
         money = self._amounts(sum10, sum8, mall, kind, method_fee, gift, country,
                               recipient[3] in ref.REMOTE_PREFECTURES)
         subtotal, total = money[0], money[-1]
@@ -265,6 +269,7 @@ class OrderRows:
             points_to_grant, points_to_grant if completed else 0,
             "メッセージカード" if gift and rng.random() < 0.3 else None,
             rng.choice(ref.NOSHI) if gift else None, name.split()[0] if gift else None,
+            gift_for and gift_for["product_name"], gift_for and gift_for["quantity"],
             method_id, (1 if rng.random() < 0.9 else rng.choice((3, 6, 10, 12)))
             if kind is P.card else None,
             f"{rng.getrandbits(128):032x}" if kind is P.card and "paid" in when else None,

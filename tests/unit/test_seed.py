@@ -172,6 +172,16 @@ def test_lines_link_to_skus_or_fail(seeded, session):
         assert order.link_result is expected, order.order_number
 
 
+def test_gifts_name_the_product_they_are_for(seeded, session):
+    gifts = [o for o in all_orders(session) if o.gift_noshi]
+    assert gifts
+    for order in gifts:
+        first = min(order.lines, key=lambda line: line.line_no)
+        assert (order.gift_target_product, order.gift_quantity) == \
+            (first.product_name, first.quantity), order.order_number
+    assert all(o.gift_target_product is None for o in all_orders(session) if not o.gift_noshi)
+
+
 def test_identifiers_look_like_the_malls(seeded, session):
     orders = all_orders(session)
     numbers = [o.order_number for o in orders]
