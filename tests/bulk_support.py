@@ -46,15 +46,6 @@ def outcomes(session, job_id: int) -> dict[int, tuple[ItemState, str | None]]:
     return {order_id: (state, error) for order_id, state, error in rows}
 
 
-def in_english(client) -> None:
-    """Switch a signed-in test client to English, so tests read the msgids (the default
-    locale is Japanese)."""
-    from tests.conftest import csrf_token
-
-    response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
-    assert response.status_code == 303
-
-
 @pytest.fixture
 def empty_queue(app):
     """Start with an empty test queue. Table ids start again after each test's cleanup, so

@@ -211,6 +211,13 @@ def csrf_token(client) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
+def switch_to_english(client) -> None:
+    """Switch a test client to English, so tests read the msgids (the default locale is
+    Japanese); the session keeps the choice across sign-in."""
+    response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+
+
 @pytest.fixture
 def auth(client, users):
     return AuthActions(client)

@@ -6,16 +6,15 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import AuditEvent, User
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, switch_to_english
 
 WRONG = "The user name or password is wrong."
 
 
 @pytest.fixture
 def english(client):
-    """Messages are asserted in English; the session keeps the choice across sign-in."""
-    response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
-    assert response.status_code == 303
+    """Messages are asserted in English."""
+    switch_to_english(client)
     return client
 
 

@@ -9,14 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import BulkJob, BulkSelection
-from tests import bulk_support as bulk
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, switch_to_english
 
 
 @pytest.fixture
 def operator(client, auth, users):
     assert auth.login("operator").status_code == 303
-    bulk.in_english(client)
+    switch_to_english(client)
     return client
 
 

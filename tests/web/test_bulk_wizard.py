@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from oms.models import BulkJob, JobState, Order, OrderStatus, PaymentStatus
-from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, switch_to_english
 
 pytestmark = pytest.mark.usefixtures("empty_queue")
 
@@ -51,7 +50,7 @@ def follow(response) -> str:
 @pytest.fixture
 def operator(client, auth, users):
     assert auth.login("operator").status_code == 303
-    bulk.in_english(client)
+    switch_to_english(client)
     return client
 
 
