@@ -128,6 +128,15 @@ def _clean_tables(request):
 
 
 @pytest.fixture
+def in_english(session):
+    """Services translate their messages; outside a request the locale must be given."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
 def session(app):
     from oms.extensions import db
 

@@ -7,7 +7,6 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from flask_babel import force_locale
 
 from oms.models import MallKind, Shop
 from oms.sandbox.control import Sandbox
@@ -99,7 +98,5 @@ def adapter_for(app):
 
 
 @pytest.fixture(autouse=True)
-def _english(session):
-    """Services translate their messages; outside a request the jobs pick the locale."""
-    with force_locale("en"):
-        yield
+def _english(in_english):
+    """Services translate their messages: these tests read them in English."""
