@@ -8,11 +8,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from oms.access import Actor
 from oms.integrations.malls import ADAPTERS, MallAdapter
-from oms.models import Notification, Order, Shop, SyncTarget, User
-from oms.services import jobs, mall_sync
-
-KIND = "mall_confirm"
+from oms.models import Notification, Order, Shop, TargetState, User
+from oms.services import jobs, mall_sync, marketplace_jobs, workflow
 
 
 def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:
@@ -28,6 +27,16 @@ def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:
         .order_by(Order.id)))
 
 
+def confirm_orders(session: Session, order_ids: Sequence[int], actor: Actor,
+                   user: User | None, locale: str
+                   ) -> tuple[workflow.BatchResult, Notification | None]:
+    """注文確認 (seed 000 ③): confirm the orders here, then queue the job that tells their
+    malls. The job's record goes in with the confirm's commit, so no confirmed order is
+    left without its mall being told."""
+    result = workflow.confirm_orders(session, order_ids, actor)
+    return result, start(session, user, result.done_ids, locale)
+
+
 def start(session: Session, user: User | None, order_ids: Sequence[int], locale: str
           ) -> Notification | None:
     """Queue the job that confirms these (just confirmed) orders at their malls; None
@@ -36,21 +45,16 @@ def start(session: Session, user: User | None, order_ids: Sequence[int], locale:
     targets = mall_targets(session, order_ids)
     if not targets:
         return None
-    return jobs.start(session, KIND, user, {"order_ids": targets, "locale": locale})
+    return jobs.start(session, marketplace_jobs.CONFIRM, user,
+                      {"order_ids": targets, "locale": locale})
 
 
 def freeze_targets(session: Session, note: Notification) -> int:
-    """The job's orders as targets, written the first time it runs (a re-run keeps them)."""
-    count = sa.select(sa.func.count()).select_from(SyncTarget).where(
-        SyncTarget.notification_id == note.id)
-    if existing := session.scalar(count):
-        return existing
-    chosen = sa.select(sa.literal(note.id), Order.id).where(
-        Order.id.in_(note.params.get("order_ids") or []), Order.deleted_at.is_(None))
-    session.execute(sa.insert(SyncTarget).from_select(["notification_id", "order_id"],
-                                                      chosen))
-    session.flush()
-    return session.scalar(count)
+    """The job's orders, fixed the first time it runs."""
+    return marketplace_jobs.freeze(session, note, sa.select(
+        sa.literal(note.id), Order.id, sa.literal(TargetState.pending.value),
+        sa.null()).where(Order.id.in_(note.params.get("order_ids") or []),
+                         Order.deleted_at.is_(None)))
 
 
 def confirm_shop(session: Session, shop: Shop, adapter: MallAdapter, orders: list[Order], *,

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS
 from oms.models import Notification, Order, Shop, SyncTarget, TargetState, User
-from oms.services import jobs, mall_confirm, order_search
+from oms.services import jobs, order_search
 
-REFRESH, LINK = "mall_refresh", "item_link"
+REFRESH, LINK, CONFIRM = "mall_refresh", "item_link", "mall_confirm"
 # Jobs that keep an outcome per order (SyncTarget), shown with the malls' messages.
-WITH_OUTCOMES = frozenset({REFRESH, mall_confirm.KIND})
+WITH_OUTCOMES = frozenset({REFRESH, CONFIRM})
 
 
 def start_refresh(session: Session, user: User, search: str, locale: str) -> Notification:
@@ -27,30 +27,34 @@ def start_link(session: Session, user: User, search: str, locale: str) -> Notifi
 
 
 def freeze_targets(session: Session, note: Notification, tz: ZoneInfo) -> int:
-    """The job's orders, fixed the first time it runs: one INSERT ... SELECT. Waiting
-    orders (only confirming and linking are allowed there, seed 000 ②) and orders of
-    shops without a mall API are skipped with the reason."""
-    existing = session.scalar(sa.select(sa.func.count()).select_from(SyncTarget).where(
-        SyncTarget.notification_id == note.id))
-    if existing:
-        return existing
+    """全注文更新's orders. Waiting orders (only confirming and linking are allowed there,
+    seed 000 ②) and orders of shops without a mall API are skipped with the reason."""
     where = order_search.target_conditions(session, note.params.get("search", ""),
                                            note.params.get("order_ids"), tz)
     no_mall = Order.shop_id.in_(sa.select(Shop.id).where(Shop.kind.not_in(list(ADAPTERS))))
     waiting = Order.tab == "waiting"
     reasons = (_("Waiting orders can only be confirmed or linked."),
                _("This shop has no mall API."))
-    chosen = sa.select(
+    return freeze(session, note, sa.select(
         sa.literal(note.id), Order.id,
         sa.case((sa.or_(waiting, no_mall), TargetState.skipped.value),
                 else_=TargetState.pending.value),
         sa.case((waiting, reasons[0]), (no_mall, reasons[1])),
-    ).where(*where)
+    ).where(*where))
+
+
+def freeze(session: Session, note: Notification, chosen: sa.Select) -> int:
+    """The job's orders as targets, fixed the first time it runs by one INSERT ... SELECT
+    of (notification id, order id, state, error); a re-run resumes the same targets.
+    Returns how many there are."""
+    count = sa.select(sa.func.count()).select_from(SyncTarget).where(
+        SyncTarget.notification_id == note.id)
+    if existing := session.scalar(count):
+        return existing
     session.execute(sa.insert(SyncTarget).from_select(
         ["notification_id", "order_id", "state", "error"], chosen))
     session.flush()
-    return session.scalar(sa.select(sa.func.count()).select_from(SyncTarget).where(
-        SyncTarget.notification_id == note.id))
+    return session.scalar(count)
 
 
 def outcomes(session: Session, note: Notification, *, limit: int, failed_only: bool = False

@@ -19,7 +19,7 @@ from oms.models import (
     TargetState,
 )
 from oms.queue import get_queue
-from oms.services import mall_confirm, mall_sync
+from oms.services import mall_confirm, mall_sync, marketplace_jobs
 from tests.conftest import csrf_token
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def _confirm(client, orders):
 
 def _job(session) -> Notification:
     return session.scalars(sa.select(Notification).where(
-        Notification.kind == mall_confirm.KIND)).one()
+        Notification.kind == marketplace_jobs.CONFIRM)).one()
 
 
 def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall, adapter_for,

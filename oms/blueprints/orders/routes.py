@@ -131,10 +131,8 @@ def confirm():
     if not ids:
         flash(_("Select orders, or choose every order of the search."), "error")
         return _back(search)
-    result = workflow.confirm_orders(db.session, ids, current_actor())
-    # The job that tells the malls is recorded in the same commit as the confirm, so no
-    # confirmed order is left without its mall being told.
-    note = mall_confirm.start(db.session, current_user, result.done_ids, str(get_locale()))
+    result, note = mall_confirm.confirm_orders(db.session, ids, current_actor(), current_user,
+                                               str(get_locale()))
     db.session.commit()
     return render_template("orders/confirm_result.html", result=result, search=search,
                            note=note, labels=labels)
