@@ -220,14 +220,10 @@ class Store:
             if order["status"] not in account.kind.statuses:
                 raise SandboxError(f"unknown {account.kind.name} status {order['status']!r}")
             lines = order["lines"]
-            goods = sum(ln["qty"] * ln["price"] for ln in lines)
-            tax = {rate: sum(ln["qty"] * ln["price"] for ln in lines if ln["tax_rate"] == rate)
-                   * rate // 100 for rate in (8, 10)}
             fee = int(order.get("shipping_fee") or 0)
             doc = {"buyer": order["buyer"], "ship": order.get("ship") or order["buyer"],
                    "lines": lines, "payment": order.get("payment") or "card",
-                   "shipping_fee": fee, "goods": goods, "tax8": tax[8], "tax10": tax[10],
-                   "total": goods + tax[8] + tax[10] + fee, "tracking": [], "flags": {},
+                   "shipping_fee": fee, **_amounts(lines, fee), "tracking": [], "flags": {},
                    "note": ""}
             created = float(order["created"])
             rows.append((account.id, str(order["order_id"]), order["status"], created, created,
