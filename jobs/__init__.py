@@ -11,7 +11,7 @@ from flask import Flask
 from oms.extensions import db
 from oms.models import JobState, Notification
 from oms.services import notifications
-from oms.services.jobs import RESUMABLE
+from oms.services.jobs import over_targets
 from oms.services.notifications import JobCancelled
 
 # Run by every worker at start and then every WORKER_MAINTENANCE_SECONDS, with RQ's own.
@@ -67,7 +67,7 @@ def _close_record(job, reason: str) -> None:
         return
     with _app().app_context():
         note = db.session.get(Notification, notification_id)
-        if note is not None and not note.state.finished and note.kind not in RESUMABLE:
+        if note is not None and not note.state.finished and not over_targets(note.kind):
             notifications.finish(db.session, note, JobState.failed, reason)
             db.session.commit()
 

@@ -1,5 +1,6 @@
 """Bulk update jobs: one lane of a bulk job, and the recovery of abandoned ones."""
 
+import secrets
 from datetime import timedelta
 
 from flask_babel import force_locale
@@ -7,7 +8,8 @@ from flask_babel import force_locale
 from jobs import _app
 from oms.extensions import db
 from oms.models import BulkJob
-from oms.services.bulk import launch, runner
+from oms.services import jobs
+from oms.services.bulk import runner
 
 
 def run_lane(job_id: int) -> None:
@@ -36,4 +38,4 @@ def recover() -> None:
         job_ids = runner.abandoned(db.session, lease)
         db.session.commit()
         for job_id in job_ids:
-            launch.queue_lanes(job_id, 1)
+            jobs.enqueue(job_id, runner.KIND, first_lane=f"r{secrets.token_hex(3)}")

@@ -8,7 +8,7 @@ from flask import Flask, request, session
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oms import config, formatting, templating
+from oms import config, formatting, templating, transactions
 from oms.access import enforce_access
 from oms.extensions import babel, csrf, db, login_manager, migrate
 from oms.htmx import vary_on_htmx
@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     app.before_request(enforce_access)
+    transactions.init_app(app)
     app.after_request(vary_on_htmx)
     app.after_request(_security_headers)
     formatting.init_app(app)

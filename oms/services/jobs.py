@@ -1,47 +1,116 @@
-"""Starting background jobs: the durable record first, then the RQ job that runs it."""
+"""Background jobs: the durable record, queued after the commit that holds it.
 
+A job is recorded (a Notification row) in the same transaction as the change that needs it
+and handed to RQ only after that transaction commits, so a rollback queues nothing and a
+commit never leaves a change without its job. When Redis cannot take the job, the record
+stays queued; `requeue_lost` (run by the scheduler and by every worker's maintenance)
+queues it once Redis answers again.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from rq import Callback
+import sqlalchemy as sa
+from rq import Callback, Retry
+from rq.job import Job
 from sqlalchemy.orm import Session
 
 from oms.models import JobState, Notification, User
-from oms.queue import get_queue
+from oms.models.base import utcnow
+from oms.queue import get_queue, get_redis
 from oms.services import notifications
+from oms.transactions import after_commit
 
-# kind -> RQ entry point (module path, so the web process never imports job code)
-ENTRY_POINTS = {"order_export": "jobs.exports.export_orders"}
-ENTRY_POINTS.update({"mall_refresh": "jobs.marketplaces.refresh_orders",
-                     "item_link": "jobs.marketplaces.link_orders"})
-ENTRY_POINTS["bulk_orders"] = "jobs.bulk.run_lane"
-ENTRY_POINTS["mall_confirm"] = "jobs.marketplaces.confirm_at_malls"
-# Kinds whose work survives a lost worker: their records stay open for recovery
-# (oms.services.bulk.runner) instead of being closed as failed when a work horse dies.
-RESUMABLE = frozenset({"bulk_orders"})
-JOB_TIMEOUT = 3 * 3600
+JOB_TIMEOUT = 6 * 3600
+# RQ runs a failed lane again after these delays (a killed work horse, a database blip).
+RETRY_DELAYS = [2, 10, 30]
+# A queued record older than this whose RQ job Redis does not hold was never queued, or
+# Redis lost it: long enough for the request that recorded it to have queued it.
+LOST_AFTER = timedelta(seconds=30)
+UNQUEUED = "oms_unqueued_jobs"
 
 
-def start(session: Session, kind: str, user: User | None, params: dict[str, Any]
-          ) -> Notification:
-    """Record and enqueue a job. Commits: the worker must be able to read the record.
+@dataclass(frozen=True)
+class Kind:
+    """How a kind of job runs. `step` names the oms.services.runner step of a job over
+    frozen targets (run in lanes, resumed after a lost worker); without one, the entry
+    point does the whole job and a lost worker fails it."""
 
-    If Redis cannot take the job, the record is kept as failed with the reason, so the
-    operator sees what happened in the notification log.
-    """
+    entry_point: str
+    step: str | None = None
+
+
+KINDS = {
+    "order_export": Kind("jobs.exports.export_orders"),
+    "item_link": Kind("jobs.marketplaces.link_orders"),
+    "bulk_orders": Kind("jobs.bulk.run_lane", "bulk"),
+    "mall_refresh": Kind("jobs.marketplaces.refresh_orders"),
+    "mall_confirm": Kind("jobs.marketplaces.confirm_at_malls"),
+}
+
+
+def over_targets(kind: str) -> bool:
+    return KINDS[kind].step is not None
+
+
+def start(session: Session, kind: str, user: User | None, params: dict[str, Any], *,
+          lanes: int = 1) -> Notification:
+    """Record a job; it is queued when the session's transaction commits."""
     note = notifications.create(session, kind, user, params)
-    session.commit()
-    try:
-        get_queue().enqueue(
-            ENTRY_POINTS[kind],
-            note.id,
-            job_id=f"notification-{note.id}",
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            description=f"{kind} #{note.id}",
-            on_failure=Callback("jobs.record_crash"),
-        )
-    except (redis.RedisError, OSError, RuntimeError) as error:
-        notifications.finish(session, note, JobState.failed, f"queue unavailable: {error}")
-        session.commit()
+    queue_after_commit(session, note.id, kind, lanes)
     return note
+
+
+def queue_after_commit(session: Session, job_id: int, kind: str, lanes: int = 1) -> None:
+    def hand_over() -> None:
+        if not enqueue(job_id, kind, lanes):
+            session.info.setdefault(UNQUEUED, []).append(job_id)
+
+    after_commit(session, hand_over)
+
+
+def unqueued(session: Session) -> list[int]:
+    """Jobs the last commit recorded but Redis could not take (they start later)."""
+    return session.info.pop(UNQUEUED, [])
+
+
+def rq_id(job_id: int, lane: int | str = 0) -> str:
+    return f"job-{job_id}" if lane == 0 else f"job-{job_id}-{lane}"
+
+
+def enqueue(job_id: int, kind: str, lanes: int = 1, *, first_lane: int | str = 0) -> bool:
+    """Hand the job to RQ: one RQ job, or `lanes` of them for a job over targets. False
+    when Redis cannot take it (the record stays queued for `requeue_lost`)."""
+    spec = KINDS[kind]
+    names = [first_lane] if lanes == 1 else list(range(lanes))
+    extra: dict[str, Any] = (
+        {"retry": Retry(max=len(RETRY_DELAYS), interval=RETRY_DELAYS)} if spec.step
+        else {"on_failure": Callback("jobs.record_crash")})
+    try:
+        queue = get_queue()
+        for lane in names:
+            queue.enqueue(spec.entry_point, job_id, job_id=rq_id(job_id, lane),
+                          job_timeout=JOB_TIMEOUT, result_ttl=600,
+                          description=f"{kind} #{job_id}", **extra)
+    except (redis.RedisError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def requeue_lost(session: Session, now: datetime | None = None) -> list[int]:
+    """Queue again the queued records that Redis does not hold (recorded while Redis was
+    away, or lost with its data). Returns their ids."""
+    now = now or utcnow()
+    waiting = session.execute(
+        sa.select(Notification.id, Notification.kind)
+        .where(Notification.state == JobState.queued, Notification.cancel_requested.is_(False),
+               Notification.created_at < now - LOST_AFTER)
+        .order_by(Notification.id)).all()
+    if not waiting:
+        return []
+    connection = get_redis()
+    lost = [(job_id, kind) for job_id, kind in waiting
+            if kind in KINDS and not Job.exists(rq_id(job_id), connection=connection)]
+    return [job_id for job_id, kind in lost if enqueue(job_id, kind)]

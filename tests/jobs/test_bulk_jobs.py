@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import AuditEvent, BulkItem, BulkJob, ItemState, JobState, Order, OrderStatus
-from oms.services.bulk import launch
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import ROOT, aware
@@ -104,7 +103,6 @@ def assert_applied_exactly_once(session, job_id: int, order_ids: list[int]) -> N
 def started_job(session, users, order_ids):
     job = bulk.start(session, users["operator"], Orders(order_ids), "remarks1",
                      bulk.options(session, "remarks1", mode="add", text="+bulk"))
-    assert launch.queue_lanes(job.id, launch.lanes(session))
     return job.id
 
 
@@ -170,7 +168,6 @@ def test_status_change_on_a_real_worker_with_refusals(session, users, factory, r
     session.commit()
     job = bulk.start(session, users["operator"], Orders(new_ids), "status",
                      bulk.options(session, "status", to="ready_to_ship"), locale="en")
-    assert launch.queue_lanes(job.id, launch.lanes(session))
     run_worker()
     job = job_state(session, job.id)
     assert (job.notification.state, job.succeeded, job.notification.failed) == (

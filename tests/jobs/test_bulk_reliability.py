@@ -21,6 +21,7 @@ from oms.access import Actor
 from oms.extensions import db
 from oms.models import AuditEvent, BulkItem, ItemState, JobState, Order, OrderStatus
 from oms.queue import ensure_embedded_redis
+from oms.services import jobs
 from oms.services.bulk import launch, operations, selection
 from oms.services.order_edit import EditConflict, OrderEdit, update_order
 from tests import bulk_support as bulk
@@ -66,7 +67,6 @@ def test_100k_status_change_with_1_percent_refused(app, session, users, factory,
                           selection.conditions(session, chosen, None), users["operator"],
                           ip=None, locale="en")
     session.commit()
-    assert launch.queue_lanes(job.id, launch.lanes(session))
     run_worker(timeout=1800)
 
     job = job_state(session, job.id)
@@ -113,7 +113,6 @@ def test_bulk_racing_single_edits_overwrites_nothing_silently(
     # Opened before the job, saved after it: the operator must get the conflict.
     late = ids[15:30]
     racing = ids[30:]
-    assert launch.queue_lanes(job.id, launch.lanes(session))
     worker = _worker(test_env, tmp_path / "worker.log", OMS_BULK_CHUNK="1")
     results = {}
     try:
@@ -219,7 +218,7 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
     private = create_app({"TESTING": True, "REDIS_URL": url})
     try:
         with private.app_context():
-            assert launch.queue_lanes(job.id, 1)
+            assert jobs.enqueue(job.id, "bulk_orders")
         assert connection.dbsize() > 0
         connection.flushall()  # Redis came back without its data
         time.sleep(float(WORKER_ENV["OMS_BULK_LEASE_SECONDS"]) + 0.5)
@@ -255,7 +254,7 @@ def test_a_redis_restart_with_aof_loses_no_job(session, users, factory, test_env
     workers = []
     try:
         with private.app_context():
-            assert launch.queue_lanes(job.id, 2)  # one lane runs, one waits in the queue
+            assert jobs.enqueue(job.id, "bulk_orders", 2)  # one lane runs, one waits in the queue
         # Slow chunks: the restart must land while lanes are still queued and running.
         workers.append(_worker(test_env, log, REDIS_URL=url, OMS_BULK_CHUNK="20"))
         assert mid_job(session, job.id, len(ids)), log.read_text()[-3000:]

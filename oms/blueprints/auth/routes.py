@@ -9,6 +9,7 @@ from oms.blueprints.auth import bp
 from oms.blueprints.auth.forms import LoginForm
 from oms.extensions import db
 from oms.services import users
+from oms.transactions import keep_changes
 
 
 def _safe_next(target: str | None) -> str:
@@ -36,7 +37,7 @@ def login():
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
         lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
     )
-    db.session.commit()
+    keep_changes()  # a failed attempt counts towards the lock, although refused
     if result.locked:
         flash(_("Too many failed attempts. Try again in %(minutes)d minutes.",
                 minutes=current_app.config["LOGIN_LOCK_MINUTES"]), "error")
@@ -58,7 +59,6 @@ def login():
 def logout():
     """Sign out everywhere."""
     users.end_sessions(db.session, current_user, current_actor())
-    db.session.commit()
     lang = session.get("lang")
     logout_user()
     session.clear()

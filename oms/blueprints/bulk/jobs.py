@@ -126,7 +126,6 @@ def cancel(notification_id: int):
     if not EmptyForm().validate():
         abort(400)
     if launch.cancel(db.session, job):
-        db.session.commit()
         flash(_("The bulk update will stop after its current chunk."), "info")
     else:
         flash(_("The bulk update has already finished."), "error")
@@ -159,8 +158,4 @@ def undo(notification_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("bulk.show", notification_id=job.id), 303)
-    db.session.commit()
-    if not launch.queue_lanes(undo_job.id, launch.lanes(db.session)):
-        flash(_("The job queue cannot be reached: the bulk update will start as soon as "
-                "the workers run again."), "warning")
     return redirect(url_for("bulk.show", notification_id=undo_job.id, accepted=1), 303)

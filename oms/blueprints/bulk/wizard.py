@@ -81,7 +81,6 @@ def start():
         db.session.rollback()
         flash(_("None of the selected orders exists any more."), "error")
         return redirect(url_for("orders.index"), 303)
-    db.session.commit()
     return redirect(url_for("bulk.operation", selection=chosen.id), 303)
 
 
@@ -112,7 +111,6 @@ def csv_upload():
                            selection=None), 422
     chosen = selection.from_ids(db.session, current_user, result.order_ids, SelectionSource.csv,
                                 file_name=(form.file.data.filename or "")[:255])
-    db.session.commit()
     return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
                        selection=chosen)
 
@@ -182,7 +180,7 @@ def run():
     if not form.validate():
         return _step("options.html", selection=chosen, op=op, form=form), 422
     try:
-        job, created = launch.start(
+        job, _ = launch.start(
             db.session, chosen, op, op.options_from(form),
             selection.conditions(db.session, chosen, _tz()), current_user,
             ip=request.remote_addr, locale=str(get_locale()))
@@ -191,8 +189,4 @@ def run():
         flash(str(error), "error")
         back = url_for("bulk.confirm", selection=chosen.id, op=op.key)
         return redirect(back + "&" + urlencode(_option_args(form, request.form)), 303)
-    db.session.commit()
-    if created and not launch.queue_lanes(job.id, launch.lanes(db.session)):
-        flash(_("The job queue cannot be reached: the bulk update will start as soon as "
-                "the workers run again."), "warning")
     return redirect(url_for("bulk.show", notification_id=job.id, accepted=1), 303)

@@ -46,7 +46,6 @@ def _field_page(form: FieldForm, target: CustomField | None):
             for name, message in error.errors.items():
                 form[name].errors = [message]
         else:
-            db.session.commit()
             flash(_("The custom field was saved."), "success")
             return _index()
     status = 422 if request.method == "POST" else 200
@@ -90,7 +89,6 @@ def delete_field(field_id: int):
     target = _get(CustomField, field_id)
     if ConfirmForm().validate():
         custom_fields.delete_field(db.session, target, current_actor())
-        db.session.commit()
         flash(_("The custom field was deleted."), "success")
     return _index()
 
@@ -104,7 +102,6 @@ def _category_page(form: CategoryForm, target: CustomFieldCategory | None):
         except custom_fields.DefinitionError as error:
             form.name.errors = [error.errors["name"]]
         else:
-            db.session.commit()
             flash(_("The category was saved."), "success")
             return _index()
     status = 422 if request.method == "POST" else 200
@@ -140,6 +137,5 @@ def delete_category(category_id: int):
         except custom_fields.DefinitionError as error:
             flash(error.errors["name"], "error")
         else:
-            db.session.commit()
             flash(_("The category was deleted."), "success")
     return _index()

@@ -52,10 +52,7 @@ def _back(search: str | None):
 
 
 def _started(note, started: str):
-    if note.error:
-        flash(_("The job could not be started: %(error)s", error=note.error), "error")
-    else:
-        flash(started, "info")
+    flash(started, "info")
     return redirect(url_for("notifications.show", notification_id=note.id), 303)
 
 
@@ -116,7 +113,6 @@ def refresh_order(order_id: int):
     problem = mall_sync.refresh_order(
         db.session, order,
         lambda shop: malls.open_adapter(shop, secret, connection, **INTERACTIVE_HTTP))
-    db.session.commit()
     db.session.refresh(order)
     return _row(order, "refresh", problem or _("Updated from the mall."), problem is None)
 
@@ -129,7 +125,6 @@ def link_order(order_id: int):
         abort(400)
     order = _order(order_id)
     result = item_links.link_order(db.session, order)
-    db.session.commit()
     if result is LinkResult.ok:
         return _row(order, "link", _("All items are linked (OK)."), True)
     errors = "; ".join(f"{ln.mall_product_code}: {ln.link_error}" for ln in order.lines
@@ -164,7 +159,6 @@ def send_shipping_info():
         flash(_("Select orders, or choose every order of the search."), "error")
         return _back(search)
     result = shipping_info.send(db.session, ids, current_actor())
-    db.session.commit()
     return render_template("marketplaces/shipping_result.html", result=result, search=search)
 
 
@@ -214,7 +208,6 @@ def inventory_upload():
             db.session.rollback()
             error = str(problem)
         else:
-            db.session.commit()
             return redirect(url_for(".inventory_check", upload_id=checked.id), 303)
     elif request.method == "POST":
         error = _("Choose a CSV file.")
@@ -249,7 +242,6 @@ def inventory_apply(upload_id: int):
     except UploadError as error:
         flash(str(error), "error")
         return redirect(url_for(".inventory_check", upload_id=upload.id), 303)
-    db.session.commit()
     flash(_("Stock was set for %(n)d SKU locations.", n=count), "success")
     return redirect(url_for("orders.index", tab="processing"), 303)
 

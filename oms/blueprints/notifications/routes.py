@@ -73,7 +73,6 @@ def cancel(notification_id: int):
     """Ask a job to stop after its current chunk."""
     note = _get(notification_id)
     if notifications.request_cancel(db.session, note):
-        db.session.commit()
         flash(_("The job will stop after its current step."), "info")
     else:
         flash(_("The job has already finished."), "error")

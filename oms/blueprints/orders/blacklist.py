@@ -24,7 +24,6 @@ def designate_blacklist(order_number: str):
     except blacklist.BlacklistError as error:
         flash(str(error), "error")
         return back_to_detail(order, "orderer")
-    db.session.commit()
     flash(_("The orderer was blacklisted: their orders from now on are flagged."), "success")
     return back_to_detail(order, "orderer")
 
@@ -42,7 +41,6 @@ def release_blacklist(order_number: str):
     except blacklist.BlacklistError as error:
         flash(str(error), "error")
         return back_to_detail(order, "orderer")
-    db.session.commit()
     flash(_("The orderer is no longer blacklisted; %(n)d orders lost the flag.", n=cleared),
           "success")
     return back_to_detail(order, "orderer")

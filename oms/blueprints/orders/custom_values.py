@@ -47,6 +47,5 @@ def custom_fields_edit(order_number: str):
         form.version.data = str(order.version)
         form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
         return _render(order, draft, form, 409, conflict=events)
-    db.session.commit()
     flash(_("The custom fields were saved (%(n)d changes).", n=changed), "success")
     return back_to_detail(order, "custom-fields")

@@ -192,7 +192,6 @@ def _save(screen: str, order_number: str, post: bool):
     except order_edit.EditConflict:
         db.session.rollback()
         return _conflict(screen, order_number, form)
-    db.session.commit()
     if changes:
         flash(_("The order was saved (%(n)d changes).", n=len(changes)), "success")
     else:
@@ -291,6 +290,5 @@ def delete(order_number: str):
         form.confirm_number.data = ""
         return render_template("orders/delete.html", order=order, form=form, labels=labels,
                                conflict=True), 409
-    db.session.commit()
     flash(_("Order %(n)s was deleted.", n=order.order_number), "success")
     return redirect(url_for("orders.index"), 303)

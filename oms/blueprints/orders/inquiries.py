@@ -43,7 +43,6 @@ def new_inquiry(order_number: str):
             form[name].errors = [message]
         return render_panel("orders/inquiry_form.html", 422, order=order, form=form,
                             inquiry=None)
-    db.session.commit()
     flash(_("The consultation was registered."), "success")
     return back_to_detail(order, "inquiries")
 
@@ -75,6 +74,5 @@ def edit_inquiry(order_number: str, inquiry_id: int):
             form[name].errors = [message]
         return render_panel("orders/inquiry_form.html", 422, order=order, form=form,
                             inquiry=inquiry)
-    db.session.commit()
     flash(_("The consultation was saved."), "success")
     return back_to_detail(order, "inquiries")

@@ -35,7 +35,6 @@ def add_memo(order_number: str):
     except memos.MemoError as error:
         form.body.errors = [str(error)]
         return render_detail(order, 422, memo_form=form)
-    db.session.commit()
     flash(_("The memo was added."), "success")
     return back_to_detail(order, "memos")
 
@@ -60,7 +59,6 @@ def edit_memo(order_number: str, memo_id: int):
     except memos.MemoError as error:
         form.body.errors = [str(error)]
         return render_panel("orders/memo_edit.html", 422, order=order, memo=memo, form=form)
-    db.session.commit()
     flash(_("The memo was saved."), "success")
     return back_to_detail(order, "memos")
 
@@ -74,6 +72,5 @@ def delete_memo(order_number: str, memo_id: int):
     if not memos.may_change(memo, current_user):
         abort(403)
     memos.delete(db.session, memo, current_user, current_actor())
-    db.session.commit()
     flash(_("The memo was deleted."), "success")
     return back_to_detail(order, "memos")

@@ -102,10 +102,7 @@ def export():
         {"search": form.search.data or "", "order_ids": ids, "encoding": form.encoding.data,
          "locale": str(get_locale())},
     )
-    if note.error:
-        flash(_("The download could not be started: %(error)s", error=note.error), "error")
-    else:
-        flash(_("The order information download has started."), "info")
+    flash(_("The order information download has started."), "info")
     return redirect(url_for("notifications.show", notification_id=note.id), 303)
 
 
@@ -133,7 +130,6 @@ def confirm():
         return _back(search)
     result, note = mall_confirm.confirm_orders(db.session, ids, current_actor(), current_user,
                                                str(get_locale()))
-    db.session.commit()
     return render_template("orders/confirm_result.html", result=result, search=search,
                            note=note, labels=labels)
 
@@ -147,7 +143,6 @@ def save_preset():
     if form.validate():
         try:
             presets.save(db.session, current_user, form.name.data, query)
-            db.session.commit()
             flash(_("The preset was saved."), "info")
         except presets.PresetError as error:
             flash(str(error), "error")
@@ -170,7 +165,6 @@ def rename_preset(preset_id: int):
     preset = _own_preset(preset_id)
     try:
         presets.rename(db.session, preset, request.form.get("name", ""))
-        db.session.commit()
         flash(_("The preset was renamed."), "info")
     except presets.PresetError as error:
         flash(str(error), "error")
@@ -182,6 +176,5 @@ def rename_preset(preset_id: int):
 def delete_preset(preset_id: int):
     """Delete one of my presets."""
     presets.delete(db.session, _own_preset(preset_id))
-    db.session.commit()
     flash(_("The preset was deleted."), "info")
     return redirect(url_for("orders.index"), 303)

@@ -50,7 +50,6 @@ def edit(shop_id: int):
         overrides, mapping_errors = _status_overrides(adapter)
         if not mapping_errors:
             _save(shop, form, settings, overrides)
-            db.session.commit()
             flash(_("The shop settings were saved."), "success")
             return redirect(url_for(".edit", shop_id=shop.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -153,7 +152,6 @@ def add_mapping():
         except item_links.MappingError as error:
             form.sku_code.errors = [*form.sku_code.errors, str(error)]
         else:
-            db.session.commit()
             flash(_("The mapping was saved. Link the FAIL orders again to apply it."),
                   "success")
             return redirect(url_for(".mappings"), 303)
@@ -171,7 +169,6 @@ def delete_mapping(mapping_id: int):
     if not EmptyForm().validate():
         abort(400)
     db.session.delete(mapping)
-    db.session.commit()
     flash(_("The mapping was deleted."), "info")
     return redirect(url_for(".mappings"), 303)
 
@@ -192,6 +189,5 @@ def import_mappings():
     if result.errors:
         db.session.rollback()
         return _mappings_page(MappingForm(formdata=None), result.errors, 422)
-    db.session.commit()
     flash(_("%(n)d mappings were saved.", n=result.saved), "success")
     return redirect(url_for(".mappings"), 303)

@@ -1,6 +1,5 @@
 """Starting bulk jobs: freeze the targets, record the job; and undo, cancel."""
 
-import redis
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -16,12 +15,10 @@ from oms.models import (
     Order,
     User,
 )
-from oms.queue import get_queue
-from oms.services import notifications
+from oms.services import jobs, notifications
 from oms.services.bulk import operations
 from oms.services.bulk.operations.base import Operation, Options
-from oms.services.bulk.runner import KIND, enqueue_lanes
-from oms.services.jobs import ENTRY_POINTS
+from oms.services.bulk.runner import KIND
 
 
 class BulkError(ValueError):
@@ -74,6 +71,7 @@ def start(session: Session, selection: BulkSelection, operation: Operation, opti
     job.notification.total = total
     selection.job_id = job.id
     session.flush()
+    jobs.queue_after_commit(session, job.id, KIND, lanes(session))
     return job, True
 
 
@@ -114,6 +112,7 @@ def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, lo
     undo.notification.total = freeze_targets(session, undo.id, [
         Order.id.in_(changed), Order.deleted_at.is_(None)])
     session.flush()
+    jobs.queue_after_commit(session, undo.id, KIND, lanes(session))
     return undo
 
 
@@ -127,13 +126,3 @@ def lanes(session: Session) -> int:
     if session.get_bind().dialect.name == "sqlite":
         return 1
     return current_app.config["BULK_LANES"]
-
-
-def queue_lanes(job_id: int, lanes: int) -> bool:
-    """Hand the job to the workers. False when Redis cannot take it: the job stays queued
-    and the workers' recovery starts it once they run again."""
-    try:
-        enqueue_lanes(get_queue(), job_id, lanes, ENTRY_POINTS[KIND])
-    except (redis.RedisError, OSError, RuntimeError):
-        return False
-    return True

@@ -9,13 +9,11 @@ Lanes refresh the job's heartbeat; `recover_abandoned` starts a new lane for a j
 heartbeat went stale while it still had work (worker killed, Redis lost its queue).
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from rq import Retry
 from sqlalchemy.orm import Session
 
 from oms.access import Actor
@@ -28,9 +26,6 @@ CHUNK = 500
 # Lanes failing in a row outside any single order (a bug, the database gone for good) stop
 # the job; a committed chunk starts the count again.
 MAX_LANE_ERRORS = 3
-# RQ runs a failed lane again after these delays (a killed work horse, a database blip).
-RETRY_DELAYS = [2, 10, 30]
-JOB_TIMEOUT = 6 * 3600
 UNFINISHED = (JobState.queued, JobState.running)
 
 
@@ -173,19 +168,6 @@ def record_lane_error(session: Session, job_id: int, error: Exception) -> bool:
 
 
 # --- starting lanes -----------------------------------------------------------------
-
-
-def enqueue_lanes(queue, job_id: int, lanes: int, entry_point: str) -> None:
-    """Queue `lanes` RQ jobs for the bulk job. RQ retries a lane whose work horse dies."""
-    for _ in range(lanes):
-        queue.enqueue(
-            entry_point, job_id,
-            job_id=f"bulk-{job_id}-{secrets.token_hex(4)}",
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=600,
-            retry=Retry(max=len(RETRY_DELAYS), interval=RETRY_DELAYS),
-            description=f"{KIND} #{job_id}",
-        )
 
 
 def abandoned(session: Session, lease: timedelta, now: datetime | None = None) -> list[int]:

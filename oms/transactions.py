@@ -1,0 +1,76 @@
+"""One unit of work: a request commits once at its end, and work that must follow a commit
+(queueing a job) runs only once the commit has happened.
+
+Views and services never commit. A response below 400 commits what the request flushed; an
+error answer (a refused form, 404, 409) rolls it back, unless the view asked to keep a
+record that belongs to the refusal itself (a failed sign-in). Callbacks registered with
+`after_commit` run after the commit that holds the change they follow, and are dropped
+with a rollback, so nothing is queued for a change that never happened.
+"""
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import Flask, current_app, flash, g
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+AFTER_COMMIT = "oms_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the session's current transaction has committed."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        callback()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(AFTER_COMMIT, None)
+
+
+def keep_changes() -> None:
+    """Commit this request's changes although it answers with an error status."""
+    g.oms_keep_changes = True
+
+
+def init_app(app: Flask) -> None:
+    from oms.extensions import db
+
+    @app.after_request
+    def end_unit_of_work(response):
+        session = db.session
+        if response.status_code >= 400 and not g.pop("oms_keep_changes", False):
+            session.rollback()
+            return response
+        try:
+            session.commit()
+        except sa.exc.DBAPIError as error:
+            session.rollback()
+            return _commit_failed(error)
+        _tell_about_unqueued_jobs(session)
+        return response
+
+
+def _commit_failed(error: sa.exc.DBAPIError):
+    from oms.errors import render_error
+
+    current_app.logger.warning("commit failed: %s", error.orig)
+    if isinstance(error, sa.exc.IntegrityError):
+        return render_error(409, _("Someone else saved the same thing at the same moment. "
+                                   "Nothing was saved; reload the page and try again."))
+    return render_error(503, _("The database is busy. Nothing was saved; please try "
+                               "again in a moment."))
+
+
+def _tell_about_unqueued_jobs(session: Session) -> None:
+    from oms.services import jobs
+
+    if jobs.unqueued(session):
+        flash(_("The job queue cannot be reached right now. The job is saved and will start "
+                "by itself as soon as the queue is back."), "warning")
