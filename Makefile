@@ -70,7 +70,7 @@ translations: | $(STAMP)
 # The embedded Redis is started before both (so they never race to start it) and shut down
 # at the end (its AOF keeps queued jobs for the next run).
 run: setup
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) seed --orders $(DEMO_ORDERS) --if-empty
 	@set -m; \
 	redis_url=$$($(BIN)/python -c 'from wsgi import app; from oms.queue import redis_url; app.app_context().push(); print(redis_url())') || exit 1; \

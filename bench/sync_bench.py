@@ -57,7 +57,7 @@ def main() -> None:
 
     app = create_app()
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     with tempfile.TemporaryDirectory() as tmp:
         from oms.sandbox.control import Sandbox
         from oms.sandbox.server import start
@@ -121,7 +121,8 @@ def bench_import(app, sandbox, count: int) -> float:
 
 
 def bench_refresh(app, sandbox, count: int) -> float:
-    from jobs.marketplaces import poll_shop, refresh_orders
+    from jobs.lanes import run as run_lane
+    from jobs.marketplaces import poll_shop
     from oms.extensions import db
     from oms.models import JobState, Notification
 
@@ -140,7 +141,7 @@ def bench_refresh(app, sandbox, count: int) -> float:
         db.session.commit()
         note_id = note.id
     started = time.perf_counter()
-    refresh_orders(note_id)  # the job one worker runs
+    run_lane(note_id)  # the lane one worker runs
     elapsed = time.perf_counter() - started
     with app.app_context():
         note = db.session.get(Notification, note_id)

@@ -15,7 +15,7 @@ from oms.services.jobs import over_targets
 from oms.services.notifications import JobCancelled
 
 # Run by every worker at start and then every WORKER_MAINTENANCE_SECONDS, with RQ's own.
-MAINTENANCE = ("jobs.bulk.recover",)
+MAINTENANCE = ("jobs.lanes.recover",)
 
 
 @cache
@@ -53,6 +53,21 @@ def run_notified(notification_id: int, work: Callable[[Notification], None]) -> 
         else:
             notifications.finish(session, note, JobState.succeeded)
         session.commit()
+
+
+def progress_reporter(note: Notification) -> Callable[[int], None]:
+    """A callback for a job's steps: commits the work so far with the done count (a job
+    commits here, once per step) and stops the job if its operator asked to cancel."""
+    session = db.session
+
+    def report(done: int) -> None:
+        note.done = done
+        session.commit()
+        session.refresh(note, ["cancel_requested"])
+        if note.cancel_requested:
+            raise JobCancelled
+
+    return report
 
 
 def record_crash(job, connection, exc_type, exc_value, traceback) -> None:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale
 
-from jobs import run_notified
+from jobs import progress_reporter, run_notified
 from oms.extensions import db
 from oms.models import Notification
 from oms.services import exports, notifications, order_search
@@ -30,7 +30,7 @@ def _export(note: Notification) -> None:
     with force_locale(params.get("locale", "ja")):
         substituted = exports.write_orders_csv(
             session, where, params["encoding"], path,
-            notifications.progress_reporter(session, note),
+            progress_reporter(note),
         )
     note.result_path = str(path)
     note.result_name = f"orders-{note.id}.csv"

@@ -1,13 +1,13 @@
 """Who may open which route: every view declares it, and anything undeclared is refused."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from oms.extensions import login_manager
+from oms.services.actor import Actor
 
 
 class Access(StrEnum):
@@ -51,16 +51,6 @@ def enforce_access():
     if level is Access.admin and not current_user.is_admin:
         abort(403)
     return None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, for audit rows and status history."""
-
-    user_id: int | None
-    username: str | None
-    ip: str | None = None
-    via: str = "screen"
 
 
 def current_actor() -> Actor:

@@ -56,7 +56,10 @@ def from_env(instance_path: Path) -> dict:
         # side; targets per committed chunk; silence after which a job counts as abandoned.
         "BULK_LANES": int(os.environ.get("OMS_BULK_LANES", "4")),
         "BULK_CHUNK": int(os.environ.get("OMS_BULK_CHUNK", "500")),
-        "BULK_LEASE_SECONDS": int(os.environ.get("OMS_BULK_LEASE_SECONDS", "120")),
+        "JOB_LEASE_SECONDS": int(os.environ.get("OMS_JOB_LEASE_SECONDS", "120")),
+        # A job recorded this long ago and still unknown to Redis is queued again by the
+        # scheduler and the workers' maintenance (Redis was away when it was recorded).
+        "LOST_JOB_SECONDS": int(os.environ.get("OMS_LOST_JOB_SECONDS", "30")),
         # How often an idle worker wakes for maintenance (RQ registries, abandoned jobs).
         "WORKER_MAINTENANCE_SECONDS": int(os.environ.get("OMS_WORKER_MAINTENANCE_SECONDS", "60")),
         # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.

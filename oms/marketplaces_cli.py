@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import redis
 from flask import current_app
 
 from oms.extensions import db
 from oms.queue import get_queue, get_redis
 from oms.sandbox.control import Sandbox
 from oms.sandbox.server import DEFAULT_PORT, start
-from oms.services import mall_schedule
+from oms.services import jobs, mall_schedule
 
 
 @click.command("sandbox")
@@ -47,8 +48,9 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
               help="Seconds between looks for shops that are due.")
 @click.option("--once", is_flag=True, help="Enqueue what is due now and stop.")
 def scheduler(interval: float, once: bool) -> None:
-    """Enqueue each shop's import from its mall when its polling interval has passed.
-    Run one scheduler per installation; the imports run on the workers."""
+    """Enqueue each shop's import from its mall when its polling interval has passed, and
+    queue the jobs recorded while Redis was away. Run one scheduler per installation; the
+    jobs run on the workers. While Redis is away it waits and tries again."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     queue, connection = get_queue(), get_redis()
@@ -56,6 +58,9 @@ def scheduler(interval: float, once: bool) -> None:
         try:
             for shop_id in mall_schedule.due_shops(db.session, datetime.now(UTC)):
                 mall_schedule.enqueue_poll(queue, connection, shop_id)
+            jobs.requeue_lost(db.session)
+        except (redis.RedisError, OSError) as error:
+            current_app.logger.warning("the job queue cannot be reached: %s", error)
         finally:
             db.session.rollback()  # read-only: do not hold a transaction between looks
         if once:

@@ -1,12 +1,15 @@
 """Helpers for bulk update tests: start a job through the services, run a lane in-process."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
-from oms.models import BulkItem, BulkJob, ItemState, SelectionSource
-from oms.services.bulk import launch, operations, runner, selection
+from oms.models import BulkJob, JobTarget, SelectionSource, TargetState
+from oms.services import runner
+from oms.services.bulk import launch, operations, selection
 
 
 def options(session, key: str, **raw) -> dict:
@@ -30,19 +33,23 @@ def start(session, user, orders, key: str, opts: dict | None = None, *,
     return job
 
 
-def run(session, job_id: int, *, chunk_size: int = runner.CHUNK,
+LEASE = timedelta(minutes=2)
+
+
+def run(session, job_id: int, *, chunk_size: int | None = None,
         max_chunks: int | None = None) -> BulkJob:
     job = session.get(BulkJob, job_id)
     with force_locale(job.locale):
-        runner.run_lane(session, job_id, chunk_size=chunk_size, max_chunks=max_chunks)
+        runner.run_lane(session, job_id, lease=LEASE, chunk_size=chunk_size,
+                        max_chunks=max_chunks)
     session.expire_all()
     return session.get(BulkJob, job_id)
 
 
-def outcomes(session, job_id: int) -> dict[int, tuple[ItemState, str | None]]:
+def outcomes(session, job_id: int) -> dict[int, tuple[TargetState, str | None]]:
     """order id -> (state, error) of every target."""
-    rows = session.execute(sa.select(BulkItem.order_id, BulkItem.state, BulkItem.error)
-                           .where(BulkItem.job_id == job_id))
+    rows = session.execute(sa.select(JobTarget.order_id, JobTarget.state, JobTarget.error)
+                           .where(JobTarget.job_id == job_id))
     return {order_id: (state, error) for order_id, state, error in rows}
 
 

@@ -64,9 +64,10 @@ def app(test_env):
     from oms.extensions import db
 
     app = create_app({"TESTING": True})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _drop_everything(db.engine)
-        upgrade(revision="heads")  # several issues may add migrations side by side
+        upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -162,7 +163,6 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def client(app):
-    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -3,10 +3,8 @@
 from oms.models.base import Base
 from oms.models.blacklist import BlacklistEntry
 from oms.models.bulk import (
-    BulkItem,
     BulkJob,
     BulkSelection,
-    ItemState,
     SelectionSource,
     bulk_selection_orders,
 )
@@ -22,11 +20,9 @@ from oms.models.marketplace import (
     NumberCounter,
     ShopSync,
     StockUpload,
-    SyncTarget,
-    TargetState,
 )
 from oms.models.memos import OrderMemo
-from oms.models.notifications import JobState, Notification
+from oms.models.notifications import JobState, JobTarget, Notification, TargetState
 from oms.models.orders import (
     TABS,
     FraudCheck,
@@ -55,7 +51,6 @@ __all__ = [
     "Base",
     "BlacklistEntry",
     "BlacklistStatus",
-    "BulkItem",
     "BulkJob",
     "BulkSelection",
     "ConversionNotice",
@@ -72,8 +67,8 @@ __all__ = [
     "Inquiry",
     "InquiryCategory",
     "InquiryResult",
-    "ItemState",
     "JobState",
+    "JobTarget",
     "LineStatus",
     "LinkResult",
     "MallKind",
@@ -103,7 +98,6 @@ __all__ = [
     "StatusHistory",
     "Stock",
     "StockUpload",
-    "SyncTarget",
     "Tag",
     "TargetState",
     "User",

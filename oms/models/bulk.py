@@ -66,52 +66,19 @@ class BulkJob(Base):
     source: Mapped[SelectionSource] = mapped_column(enum_column(SelectionSource, 16))
     search: Mapped[str | None] = mapped_column(sa.String(2000))
     file_name: Mapped[str | None] = mapped_column(sa.String(255))
-    # Counted per chunk with the outcomes; `notifications` holds done and failed.
-    skipped: Mapped[int] = mapped_column(default=0)
     undo_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bulk_jobs.id"))
     # Where the operator confirmed from, for the audit rows the job writes.
     ip: Mapped[str | None] = mapped_column(sa.String(45))
     locale: Mapped[str] = mapped_column(sa.String(8), default="ja")
-    # Refreshed by every committed chunk; a stale one means the job lost its worker.
-    heartbeat_at: Mapped[datetime | None]
-    recoveries: Mapped[int] = mapped_column(default=0)
-    lane_errors: Mapped[int] = mapped_column(default=0)
 
     notification: Mapped[Notification] = relationship(lazy="joined", innerjoin=True)
     undo_of: Mapped["BulkJob | None"] = relationship(remote_side=[id])
 
     @property
+    def skipped(self) -> int:
+        return self.notification.skipped
+
+    @property
     def succeeded(self) -> int:
         note = self.notification
-        return note.done - note.failed - self.skipped
-
-
-class ItemState(StrEnum):
-    pending = "pending"
-    ok = "ok"
-    failed = "failed"
-    skipped = "skipped"
-
-
-class BulkItem(Base):
-    """One target of a bulk job and its outcome, with the values it replaced (for undo)."""
-
-    __tablename__ = "bulk_items"
-    __table_args__ = (
-        sa.UniqueConstraint("job_id", "order_id"),
-        # Claiming pending items in order, and listing failures.
-        sa.Index("ix_bulk_items_job_id_state_id", "job_id", "state", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    job_id: Mapped[int] = mapped_column(sa.ForeignKey("bulk_jobs.id", ondelete="CASCADE"))
-    order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("orders.id"))
-    # The order's version when the targets were frozen: replacing operations refuse an
-    # order changed since (RELIABILITY.md C), so no one's edit is silently overwritten.
-    version: Mapped[int]
-    state: Mapped[ItemState] = mapped_column(enum_column(ItemState, 16),
-                                             default=ItemState.pending)
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    applied_at: Mapped[datetime | None]
+        return note.done - note.failed - note.skipped

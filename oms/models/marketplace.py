@@ -3,13 +3,12 @@ progress, the outcome of every order a refresh job touches, failures with the ma
 message, and stock uploads waiting for the operator's confirmation."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, BigId, enum_column, utcnow
+from oms.models.base import Base, BigId, utcnow
 
 
 class MallOrderState(Base):
@@ -39,28 +38,6 @@ class ShopSync(Base):
     inserted: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
-
-
-class TargetState(StrEnum):
-    pending = "pending"
-    ok = "ok"
-    failed = "failed"
-    skipped = "skipped"
-
-
-class SyncTarget(Base):
-    """One order of a refresh job, frozen when the job starts; a re-run skips done ones."""
-
-    __tablename__ = "sync_targets"
-    __table_args__ = (sa.Index("ix_sync_targets_state", "notification_id", "state", "order_id"),)
-
-    notification_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
-    state: Mapped[TargetState] = mapped_column(enum_column(TargetState, 16),
-                                               default=TargetState.pending)
-    error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class MallSyncFailure(Base):

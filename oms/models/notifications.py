@@ -1,4 +1,5 @@
-"""The durable record of a background job: the notification log (通知ログ) lists these."""
+"""The durable record of a background job (the notification log, 通知ログ, lists these)
+and, for a job over frozen targets, one row per target with its outcome."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -7,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oms.models.base import Base, enum_column, utcnow
+from oms.models.base import Base, BigId, enum_column, utcnow
 from oms.models.users import User
 
 
@@ -41,6 +42,12 @@ class Notification(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     # What a finished job wants the operator to know besides its counts.
     summary: Mapped[str | None] = mapped_column(sa.Text)
+    # Jobs over targets (oms.services.runner): counted per chunk beside done and failed.
+    skipped: Mapped[int] = mapped_column(default=0)
+    # Refreshed by every committed chunk; a stale one means the job lost its worker.
+    heartbeat_at: Mapped[datetime | None]
+    recoveries: Mapped[int] = mapped_column(default=0)
+    lane_errors: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -52,3 +59,39 @@ class Notification(Base):
         if self.state is JobState.succeeded:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class TargetState(StrEnum):
+    pending = "pending"
+    calling = "calling"  # its call to the outside world may be under way (two-phase steps)
+    ok = "ok"
+    failed = "failed"
+    skipped = "skipped"
+
+
+class JobTarget(Base):
+    """One target of a job (an order), frozen when the job is confirmed, and its outcome:
+    with the values it replaced (for undo) and, for a call to the outside world, the
+    idempotency key every retry reuses."""
+
+    __tablename__ = "job_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("job_id", "order_id"),
+        # Claiming pending targets in order, counting and listing outcomes.
+        sa.Index("ix_job_targets_job_id_state_id", "job_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("notifications.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"))
+    # The order's version when the targets were frozen: replacing operations refuse an
+    # order changed since (RELIABILITY.md C), so no one's edit is silently overwritten.
+    version: Mapped[int | None]
+    state: Mapped[TargetState] = mapped_column(enum_column(TargetState, 16),
+                                               default=TargetState.pending)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    key: Mapped[str | None] = mapped_column(sa.String(80))
+    claimed_at: Mapped[datetime | None]
+    applied_at: Mapped[datetime | None]

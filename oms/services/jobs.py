@@ -8,11 +8,12 @@ queues it once Redis answers again.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
 import sqlalchemy as sa
+from flask import current_app
 from rq import Callback, Retry
 from rq.job import Job
 from sqlalchemy.orm import Session
@@ -26,9 +27,6 @@ from oms.transactions import after_commit
 JOB_TIMEOUT = 6 * 3600
 # RQ runs a failed lane again after these delays (a killed work horse, a database blip).
 RETRY_DELAYS = [2, 10, 30]
-# A queued record older than this whose RQ job Redis does not hold was never queued, or
-# Redis lost it: long enough for the request that recorded it to have queued it.
-LOST_AFTER = timedelta(seconds=30)
 UNQUEUED = "oms_unqueued_jobs"
 
 
@@ -42,12 +40,13 @@ class Kind:
     step: str | None = None
 
 
+LANE = "jobs.lanes.run"
 KINDS = {
     "order_export": Kind("jobs.exports.export_orders"),
     "item_link": Kind("jobs.marketplaces.link_orders"),
-    "bulk_orders": Kind("jobs.bulk.run_lane", "bulk"),
-    "mall_refresh": Kind("jobs.marketplaces.refresh_orders"),
-    "mall_confirm": Kind("jobs.marketplaces.confirm_at_malls"),
+    "bulk_orders": Kind(LANE, "oms.services.bulk.step:BulkStep"),
+    "mall_refresh": Kind(LANE, "oms.services.mall_refresh:RefreshStep"),
+    "mall_confirm": Kind(LANE, "oms.services.mall_confirm:ConfirmStep"),
 }
 
 
@@ -99,14 +98,15 @@ def enqueue(job_id: int, kind: str, lanes: int = 1, *, first_lane: int | str = 0
     return True
 
 
-def requeue_lost(session: Session, now: datetime | None = None) -> list[int]:
+def requeue_lost(session: Session) -> list[int]:
     """Queue again the queued records that Redis does not hold (recorded while Redis was
-    away, or lost with its data). Returns their ids."""
-    now = now or utcnow()
+    away, or lost with its data). Returns their ids. Only records older than
+    LOST_JOB_SECONDS: the request that recorded a newer one may be queueing it now."""
+    since = utcnow() - timedelta(seconds=current_app.config["LOST_JOB_SECONDS"])
     waiting = session.execute(
         sa.select(Notification.id, Notification.kind)
         .where(Notification.state == JobState.queued, Notification.cancel_requested.is_(False),
-               Notification.created_at < now - LOST_AFTER)
+               Notification.created_at <= since)
         .order_by(Notification.id)).all()
     if not waiting:
         return []

@@ -1,17 +1,20 @@
 """注文確認 at the malls (seed 000 ③): when an operator confirms orders here, a job tells
 each order's mall through its shop's adapter. Every order is a target with an outcome of
-its own (SyncTarget), so a job run again skips what is done and one refusal never stops
+its own (JobTarget), so a job run again skips what is done and one refusal never stops
 the others; refusals are kept with the mall's message (MallSyncFailure)."""
 
+from collections import Counter
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
-from oms.integrations.malls import ADAPTERS, MallAdapter
-from oms.models import Notification, Order, Shop, TargetState, User
-from oms.services import jobs, mall_sync, marketplace_jobs, workflow
+from oms.integrations.malls import ADAPTERS
+from oms.models import JobState, Notification, Order, Shop, TargetState, User
+from oms.services import jobs, mall_sync, malls, marketplace_jobs, runner, workflow
+from oms.services.actor import Actor
+from oms.services.marketplace_jobs import MallStep, ShopWork, outcome
 
 
 def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:
@@ -39,32 +42,48 @@ def confirm_orders(session: Session, order_ids: Sequence[int], actor: Actor,
 
 def start(session: Session, user: User | None, order_ids: Sequence[int], locale: str
           ) -> Notification | None:
-    """Queue the job that confirms these (just confirmed) orders at their malls; None
-    when no mall needs telling. Commits, together with what the session holds, so the
-    local confirm and the job's record go in at once."""
+    """Record the job that confirms these (just confirmed) orders at their malls, with its
+    targets; None when no mall needs telling. It is queued when the confirm commits."""
     targets = mall_targets(session, order_ids)
     if not targets:
         return None
-    return jobs.start(session, marketplace_jobs.CONFIRM, user,
-                      {"order_ids": targets, "locale": locale})
+    note = jobs.start(session, marketplace_jobs.CONFIRM, user, {"locale": locale})
+    note.total = marketplace_jobs.freeze(session, note, sa.select(
+        sa.literal(note.id), Order.id, sa.literal(TargetState.pending.value), sa.null())
+        .where(Order.id.in_(targets)))
+    return note
 
 
-def freeze_targets(session: Session, note: Notification) -> int:
-    """The job's orders, fixed the first time it runs."""
-    return marketplace_jobs.freeze(session, note, sa.select(
-        sa.literal(note.id), Order.id, sa.literal(TargetState.pending.value),
-        sa.null()).where(Order.id.in_(note.params.get("order_ids") or []),
-                         Order.deleted_at.is_(None)))
+class ConfirmStep(MallStep):
+    """Each order confirmed at its mall: the call outside any transaction, a refusal
+    recorded with the mall's message."""
 
+    chunk = 50  # each target is a call to a mall: progress and cancel in small steps
 
-def confirm_shop(session: Session, shop: Shop, adapter: MallAdapter, orders: list[Order], *,
-                 notification_id: int | None = None) -> dict[int, str | None]:
-    """Confirm one shop's orders at its mall. Returns each order's outcome: None when the
-    mall has it confirmed, else the mall's message (also recorded as a failure)."""
-    outcomes = {
-        order.id: mall_sync.confirm_at_mall(session, shop, adapter, order.mall_order_id,
-                                            order_id=order.id,
-                                            notification_id=notification_id)
-        for order in orders}
-    session.flush()
-    return outcomes
+    def prepare(self, session: Session, targets: list[runner.Target]) -> list[ShopWork]:
+        work = self.by_shop(session, targets)
+        for part in work:
+            part.statuses = malls.status_map(session.get(Shop, part.shop_id))
+        return work
+
+    def call(self, work: list[ShopWork]) -> list[tuple[ShopWork, dict[str, str | None]]]:
+        return [(part, {mall_id: part.adapter if isinstance(part.adapter, str)
+                        else mall_sync.ask_to_confirm(part.adapter, part.statuses, mall_id)
+                        for mall_id in part.targets})
+                for part in work]
+
+    def record(self, session: Session, targets: list[runner.Target],
+               answers: list[tuple[ShopWork, dict[str, str | None]]]) -> list[runner.Outcome]:
+        results = []
+        for part, said in answers:
+            for mall_id, target in part.targets.items():
+                if said[mall_id] is not None:
+                    mall_sync.record_failure(session, part.shop_id, mall_id, "confirm",
+                                             said[mall_id], order_id=target.order_id,
+                                             notification_id=self.job_id)
+                results.append(outcome(target, said[mall_id]))
+        return results
+
+    def summary(self, counts: Counter, state: JobState) -> str | None:
+        return str(_l("%(ok)d orders confirmed at their malls, %(failed)d failed.",
+                      ok=counts[TargetState.ok], failed=counts[TargetState.failed]))

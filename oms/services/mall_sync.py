@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.integrations.malls import (
     Batch,
     MallAdapter,
@@ -55,6 +54,7 @@ from oms.models import (
 )
 from oms.models.base import upsert, utcnow
 from oms.services import audit, blacklist, item_links, malls
+from oms.services.actor import Actor
 from oms.services.workflow import TRANSITIONS, change_status
 
 S = OrderStatus
@@ -537,28 +537,36 @@ def confirm_at_mall(session: Session, shop: Shop, adapter: MallAdapter, mall_ord
     """注文確認 at the mall. None when the mall has the order confirmed, also when it had
     already (a job run again, a retry after a lost answer); else the mall's message, which
     is recorded as a failure."""
+    message = ask_to_confirm(adapter, malls.status_map(shop), mall_order_id)
+    if message is not None:
+        record_failure(session, shop.id, mall_order_id, "confirm", message,
+                       order_id=order_id, notification_id=notification_id)
+    return message
+
+
+def ask_to_confirm(adapter: MallAdapter, statuses: dict[str, OrderStatus], mall_order_id: str
+                   ) -> str | None:
+    """The call of 注文確認, without the database: None when the mall has the order
+    confirmed (also when it had already), else the mall's message."""
     try:
         adapter.confirm(mall_order_id)
         return None
     except MallRefused as error:
         # A mall refuses to confirm an order it has moved past confirmation: that is done.
-        if _confirmed_at_mall(shop, adapter, mall_order_id):
+        if _confirmed_at_mall(statuses, adapter, mall_order_id):
             return None
-        message = str(error)
+        return str(error)
     except MallError as error:
-        message = str(error)
-    record_failure(session, shop.id, mall_order_id, "confirm", message, order_id=order_id,
-                   notification_id=notification_id)
-    return message
+        return str(error)
 
 
-def _confirmed_at_mall(shop: Shop, adapter: MallAdapter, mall_order_id: str) -> bool:
+def _confirmed_at_mall(statuses: dict[str, OrderStatus], adapter: MallAdapter,
+                       mall_order_id: str) -> bool:
     """Whether the mall has the order in processing or later, in our terms."""
     try:
         batch = adapter.fetch([mall_order_id])
     except MallError:
         return False
-    statuses = malls.status_map(shop)
     return any(o.mall_order_id == mall_order_id
                and PROGRESS.get(statuses[o.status], -1) > PROGRESS[S.new]
                for o in batch.orders)

@@ -1,18 +1,21 @@
-"""Starting the mall jobs over "every order of the current search" (seed 000 ⑫), and
-freezing a refresh job's targets when it starts (DESIGN.md "Background jobs")."""
+"""Mall jobs: starting 全注文更新 and アイテム紐づけ over "every order of the current search"
+(seed 000 ⑫), freezing a job's orders as targets, the step every mall job over targets
+shares, and the outcomes shown on a job's page."""
 
-from zoneinfo import ZoneInfo
+from collections import defaultdict
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from oms.integrations.malls import ADAPTERS
-from oms.models import Notification, Order, Shop, SyncTarget, TargetState, User
-from oms.services import jobs, order_search
+from oms.integrations.malls import MallAdapter
+from oms.models import JobTarget, Notification, Order, Shop, TargetState, User
+from oms.queue import get_redis
+from oms.services import jobs, malls, runner
 
 REFRESH, LINK, CONFIRM = "mall_refresh", "item_link", "mall_confirm"
-# Jobs that keep an outcome per order (SyncTarget), shown with the malls' messages.
+# Jobs that keep an outcome per order, shown with the malls' messages.
 WITH_OUTCOMES = frozenset({REFRESH, CONFIRM})
 
 
@@ -26,35 +29,66 @@ def start_link(session: Session, user: User, search: str, locale: str) -> Notifi
     return jobs.start(session, LINK, user, {"search": search, "locale": locale})
 
 
-def freeze_targets(session: Session, note: Notification, tz: ZoneInfo) -> int:
-    """全注文更新's orders. Waiting orders (only confirming and linking are allowed there,
-    seed 000 ②) and orders of shops without a mall API are skipped with the reason."""
-    where = order_search.target_conditions(session, note.params.get("search", ""),
-                                           note.params.get("order_ids"), tz)
-    no_mall = Order.shop_id.in_(sa.select(Shop.id).where(Shop.kind.not_in(list(ADAPTERS))))
-    waiting = Order.tab == "waiting"
-    reasons = (_("Waiting orders can only be confirmed or linked."),
-               _("This shop has no mall API."))
-    return freeze(session, note, sa.select(
-        sa.literal(note.id), Order.id,
-        sa.case((sa.or_(waiting, no_mall), TargetState.skipped.value),
-                else_=TargetState.pending.value),
-        sa.case((waiting, reasons[0]), (no_mall, reasons[1])),
-    ).where(*where))
-
-
 def freeze(session: Session, note: Notification, chosen: sa.Select) -> int:
-    """The job's orders as targets, fixed the first time it runs by one INSERT ... SELECT
-    of (notification id, order id, state, error); a re-run resumes the same targets.
-    Returns how many there are."""
-    count = sa.select(sa.func.count()).select_from(SyncTarget).where(
-        SyncTarget.notification_id == note.id)
-    if existing := session.scalar(count):
-        return existing
-    session.execute(sa.insert(SyncTarget).from_select(
-        ["notification_id", "order_id", "state", "error"], chosen))
+    """The job's orders as targets by one INSERT ... SELECT of (job id, order id, state,
+    error). Returns how many there are."""
+    session.execute(sa.insert(JobTarget).from_select(
+        ["job_id", "order_id", "state", "error"], chosen))
     session.flush()
-    return session.scalar(count)
+    return session.scalar(sa.select(sa.func.count()).select_from(JobTarget).where(
+        JobTarget.job_id == note.id)) or 0
+
+
+@dataclass
+class ShopWork:
+    """One shop's part of a chunk, as plain data for the call to its mall: the adapter
+    (or why there is none) and the targets by mall order id."""
+
+    shop_id: int
+    adapter: MallAdapter | str
+    targets: dict[str, runner.Target]
+    statuses: dict | None = None
+
+
+class MallStep(runner.Step):
+    """A step calling the orders' malls: one adapter per shop for the whole lane."""
+
+    calls_out = True
+
+    def __init__(self, session: Session, job: Notification):
+        super().__init__(session, job)
+        self.adapters: dict[int, MallAdapter | str] = {}
+
+    def by_shop(self, session: Session, targets: list[runner.Target]) -> list[ShopWork]:
+        orders = session.execute(
+            sa.select(Order.id, Order.shop_id, Order.mall_order_id)
+            .where(Order.id.in_([t.order_id for t in targets]))).all()
+        by_order = {t.order_id: t for t in targets}
+        grouped: dict[int, dict[str, runner.Target]] = defaultdict(dict)
+        for order_id, shop_id, mall_order_id in orders:
+            grouped[shop_id][mall_order_id] = by_order[order_id]
+        return [ShopWork(shop_id, self._adapter(session.get(Shop, shop_id)), chosen)
+                for shop_id, chosen in grouped.items()]
+
+    def _adapter(self, shop: Shop) -> MallAdapter | str:
+        if shop.id not in self.adapters:
+            try:
+                self.adapters[shop.id] = malls.open_adapter(
+                    shop, current_app.config["SECRET_KEY"], get_redis())
+            except malls.NotConnected as error:
+                self.adapters[shop.id] = str(error)
+        return self.adapters[shop.id]
+
+    def close(self) -> None:
+        for adapter in self.adapters.values():
+            if not isinstance(adapter, str):
+                adapter.close()
+
+
+def outcome(target: runner.Target, error: str | None) -> runner.Outcome:
+    if error is None:
+        return runner.Outcome(target.id, TargetState.ok)
+    return runner.Outcome(target.id, TargetState.failed, error[:500])
 
 
 def outcomes(session: Session, note: Notification, *, limit: int, failed_only: bool = False
@@ -63,7 +97,7 @@ def outcomes(session: Session, note: Notification, *, limit: int, failed_only: b
     reason: rows of (state, error, order number, mall order id)."""
     states = [TargetState.failed] if failed_only else [TargetState.failed, TargetState.skipped]
     return list(session.execute(
-        sa.select(SyncTarget.state, SyncTarget.error, Order.order_number, Order.mall_order_id)
-        .join(Order, Order.id == SyncTarget.order_id)
-        .where(SyncTarget.notification_id == note.id, SyncTarget.state.in_(states))
-        .order_by(SyncTarget.state, SyncTarget.order_id).limit(limit)).all())
+        sa.select(JobTarget.state, JobTarget.error, Order.order_number, Order.mall_order_id)
+        .join(Order, Order.id == JobTarget.order_id)
+        .where(JobTarget.job_id == note.id, JobTarget.state.in_(states))
+        .order_by(JobTarget.state, JobTarget.order_id).limit(limit)).all())

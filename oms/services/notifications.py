@@ -1,6 +1,5 @@
 """Durable job records (通知ログ): create, progress, finish, cancel, list."""
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,19 +49,6 @@ def mark_running(session: Session, note: Notification, total: int) -> None:
     note.total = total
     note.done = 0
     note.failed = 0
-
-
-def progress_reporter(session: Session, note: Notification) -> Callable[[int], None]:
-    """A callback that commits the done count and stops the job if cancel was asked."""
-
-    def report(done: int) -> None:
-        note.done = done
-        session.commit()
-        session.refresh(note, ["cancel_requested"])
-        if note.cancel_requested:
-            raise JobCancelled
-
-    return report
 
 
 def finish(session: Session, note: Notification, state: JobState, error: str | None = None

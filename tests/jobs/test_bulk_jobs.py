@@ -11,7 +11,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from oms.models import AuditEvent, BulkItem, BulkJob, ItemState, JobState, Order, OrderStatus
+from oms.models import AuditEvent, BulkJob, JobState, JobTarget, Order, OrderStatus, TargetState
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
 from tests.conftest import ROOT, aware
@@ -23,7 +23,7 @@ WORKER_ENV = {
     # Small chunks: many commit points to be killed between, and between no others.
     "OMS_BULK_CHUNK": "100",
     # Recover quickly: a job silent for 2 s is abandoned; idle workers look every second.
-    "OMS_BULK_LEASE_SECONDS": "2",
+    "OMS_JOB_LEASE_SECONDS": "2",
     "OMS_WORKER_MAINTENANCE_SECONDS": "1",
 }
 
@@ -83,10 +83,10 @@ def job_state(session, job_id: int) -> BulkJob:
 def assert_applied_exactly_once(session, job_id: int, order_ids: list[int]) -> None:
     session.rollback()
     session.expire_all()
-    items = session.execute(sa.select(BulkItem.order_id, BulkItem.state).where(
-        BulkItem.job_id == job_id)).all()
+    items = session.execute(sa.select(JobTarget.order_id, JobTarget.state).where(
+        JobTarget.job_id == job_id)).all()
     assert sorted(i for i, _ in items) == sorted(order_ids)  # one outcome per target
-    assert {state for _, state in items} == {ItemState.ok}
+    assert {state for _, state in items} == {TargetState.ok}
     remarks = session.execute(sa.select(Order.remarks1, sa.func.count())
                               .group_by(Order.remarks1)).all()
     assert remarks == [("r\n+bulk", len(order_ids))]  # none twice, none lost

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.extensions import db
-from oms.models import AuditEvent, BulkItem, ItemState, JobState, Order, OrderStatus
+from oms.models import AuditEvent, JobState, JobTarget, Order, OrderStatus, TargetState
 from oms.queue import ensure_embedded_redis
 from oms.services import jobs
+from oms.services.actor import Actor
 from oms.services.bulk import launch, operations, selection
 from oms.services.order_edit import EditConflict, OrderEdit, update_order
 from tests import bulk_support as bulk
@@ -138,14 +138,14 @@ def test_bulk_racing_single_edits_overwrites_nothing_silently(
     session.rollback()
     session.expire_all()
     items = {i: (s, e) for i, s, e in session.execute(sa.select(
-        BulkItem.order_id, BulkItem.state, BulkItem.error).where(BulkItem.job_id == job.id))}
+        JobTarget.order_id, JobTarget.state, JobTarget.error).where(JobTarget.job_id == job.id))}
     for order_id in ids[:15]:
         state, error = items[order_id]
-        assert state is ItemState.failed and error.startswith("CONFLICT"), (order_id, error)
+        assert state is TargetState.failed and error.startswith("CONFLICT"), (order_id, error)
     for order_id in late:
-        assert items[order_id][0] is ItemState.ok
+        assert items[order_id][0] is TargetState.ok
     for state, error in items.values():
-        assert state is ItemState.ok or error.startswith("CONFLICT"), error
+        assert state is TargetState.ok or error.startswith("CONFLICT"), error
     # No silent overwrite: each order's remarks history is one unbroken chain from "orig",
     # every write based on the value before it, ending in the value the order holds.
     finals = dict(session.execute(sa.select(Order.id, Order.remarks1)).all())
@@ -163,8 +163,8 @@ def test_bulk_racing_single_edits_overwrites_nothing_silently(
         assert finals[order_id] == value
     print(f"racing edits: {sum(r == 'saved' for r in results.values())} saved, "
           f"{sum(r == 'conflict' for r in results.values())} conflicts; bulk "
-          f"{sum(s is ItemState.ok for s, _ in items.values())} ok, "
-          f"{sum(s is ItemState.failed for s, _ in items.values())} conflicts")
+          f"{sum(s is TargetState.ok for s, _ in items.values())} ok, "
+          f"{sum(s is TargetState.failed for s, _ in items.values())} conflicts")
 
 
 def _version(app, order_id: int) -> int:
@@ -178,7 +178,7 @@ def test_lost_worker_recovered_by_the_one_still_running(session, users, factory,
     """F: kill -9 the whole worker at about half of a 10k bulk; a second worker on the same
     queue, running maintenance every 60 s, finishes it: every item terminal, none twice."""
     ids = insert_orders(session, factory, 10_000, remarks1="r")
-    settings = {"OMS_WORKER_MAINTENANCE_SECONDS": "60", "OMS_BULK_LEASE_SECONDS": "30"}
+    settings = {"OMS_WORKER_MAINTENANCE_SECONDS": "60", "OMS_JOB_LEASE_SECONDS": "30"}
     job_id = started_job(session, users, ids)
     log = tmp_path / "workers.log"
     first = _worker(test_env, log, **settings)
@@ -221,7 +221,7 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
             assert jobs.enqueue(job.id, "bulk_orders")
         assert connection.dbsize() > 0
         connection.flushall()  # Redis came back without its data
-        time.sleep(float(WORKER_ENV["OMS_BULK_LEASE_SECONDS"]) + 0.5)
+        time.sleep(float(WORKER_ENV["OMS_JOB_LEASE_SECONDS"]) + 0.5)
         worker = _worker(test_env, tmp_path / "worker.log", REDIS_URL=url)
         try:
             finished = wait_for(
@@ -234,7 +234,7 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
             db.engine.dispose()
         connection.shutdown(nosave=True)
     assert_applied_exactly_once(session, job.id, ids)
-    assert job_state(session, job.id).recoveries >= 1
+    assert job_state(session, job.id).notification.recoveries >= 1
 
 
 @pytest.mark.slow

@@ -2,25 +2,31 @@
 worker confirms each order at its sandbox mall; refusals are kept with the mall's message,
 a job run again does not fail, and Amazon and own-shop orders need no call."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 import sqlalchemy as sa
 
+from oms import create_app
+from oms.extensions import db
 from oms.models import (
     JobState,
+    JobTarget,
     MallKind,
     MallSyncFailure,
     Notification,
     Order,
     OrderStatus,
-    SyncTarget,
     TargetState,
 )
-from oms.queue import get_queue
-from oms.services import mall_confirm, mall_sync, marketplace_jobs
-from tests.conftest import csrf_token
+from oms.queue import ensure_embedded_redis
+from oms.services import jobs, mall_confirm, mall_sync, marketplace_jobs
+from tests.conftest import ROOT, AuthActions, IsolatedClient, csrf_token, switch_to_english
 
 pytestmark = pytest.mark.slow
 S = OrderStatus
@@ -69,7 +75,8 @@ def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall,
     assert f'data-mall-confirm="{note.id}"' in page
     assert f'href="/notifications/{note.id}"' in page
     assert 'id="job-progress"' in page and f'hx-get="/notifications/{note.id}"' in page
-    assert sorted(note.params["order_ids"]) == sorted(o.id for o in orders.values())
+    assert sorted(session.scalars(sa.select(JobTarget.order_id).where(
+        JobTarget.job_id == note.id))) == sorted(o.id for o in orders.values())
 
     run_worker()
     session.expire_all()
@@ -88,6 +95,48 @@ def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall,
                             datetime.now(UTC) + timedelta(seconds=1), session.commit)
     assert result.conflicts == 0
     assert session.get(Order, orders["rakuten"].id).status is S.awaiting_allocation
+
+
+def test_with_the_queue_away_the_confirm_reaches_the_mall_once_the_queue_is_back(
+        users, session, make_mall, adapter_for, test_env, tmp_path):
+    """注文確認 while Redis is down: the orders are confirmed here, the operator is told the
+    mall job waits for the queue, and once Redis answers the scheduler's look queues it and a
+    worker confirms the order at its mall."""
+    mall = make_mall("rakuten")
+    (mall_id,) = mall.generate(1, status="100")
+    order = _import(session, mall, adapter_for)[mall_id]
+    url = ensure_embedded_redis(tmp_path / "redis")
+    redis.Redis.from_url(url).shutdown(nosave=True)  # the queue is away
+    private = create_app({"TESTING": True, "REDIS_URL": url})
+    private.test_client_class = IsolatedClient
+    client = private.test_client()
+    try:
+        AuthActions(client).login("operator")
+        switch_to_english(client)
+        assert _confirm(client, [order]).status_code < 400
+        page = client.get("/notifications/").get_data(as_text=True)  # the flash follows
+        assert "will start by itself as soon as the queue is back" in page
+        session.expire_all()
+        note = _job(session)
+        assert note.state is JobState.queued
+        assert session.get(Order, order.id).status is S.awaiting_allocation
+        assert mall.order(mall_id)["status"] == "100"
+
+        ensure_embedded_redis(tmp_path / "redis")  # the queue is back
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--once"],
+                       cwd=ROOT, env={**os.environ, **test_env, "REDIS_URL": url,
+                                      "OMS_LOST_JOB_SECONDS": "0"}, check=True, timeout=60)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
+                       cwd=ROOT, env={**os.environ, **test_env, "REDIS_URL": url},
+                       check=True, timeout=120, capture_output=True)
+    finally:
+        with private.app_context():
+            db.engine.dispose()
+        redis.Redis.from_url(url).shutdown(nosave=True)
+    session.expire_all()
+    note = session.get(Notification, note.id)
+    assert (note.state, note.done, note.failed) == (JobState.succeeded, 1, 0), note.error
+    assert mall.order(mall_id)["status"] == "300"
 
 
 def test_refusals_are_kept_with_the_mall_message_and_the_local_confirm_stays(
@@ -115,8 +164,8 @@ def test_refusals_are_kept_with_the_mall_message_and_the_local_confirm_stays(
     assert failures[refused.id].message.startswith("Rakuten: ")
     assert "cannot confirm" in failures[refused.id].message
     assert "HTTP 500" in failures[unavailable.id].message
-    targets = dict(session.execute(sa.select(SyncTarget.order_id, SyncTarget.state).where(
-        SyncTarget.notification_id == note.id)).all())
+    targets = dict(session.execute(sa.select(JobTarget.order_id, JobTarget.state).where(
+        JobTarget.job_id == note.id)).all())
     assert targets == {unavailable.id: TargetState.failed, refused.id: TargetState.failed,
                        fine.id: TargetState.ok}
     for order in (unavailable, refused, fine):  # confirmed here whatever the mall said
@@ -148,12 +197,13 @@ def test_a_job_run_again_does_not_fail_on_orders_already_confirmed(
 
     # The same job again, as after a worker lost before it recorded its outcomes.
     session.expire_all()
-    session.execute(sa.update(SyncTarget).where(SyncTarget.notification_id == note.id)
+    session.execute(sa.update(JobTarget).where(JobTarget.job_id == note.id)
                     .values(state=TargetState.pending))
     note = session.get(Notification, note.id)
-    note.state, note.finished_at = JobState.queued, None
+    # Outcomes and counts commit together: a lost worker leaves neither.
+    note.state, note.finished_at, note.done, note.failed = JobState.queued, None, 0, 0
     session.commit()
-    get_queue().enqueue("jobs.marketplaces.confirm_at_malls", note.id)
+    assert jobs.enqueue(note.id, note.kind)
     run_worker()
 
     session.expire_all()
@@ -187,5 +237,6 @@ def test_amazon_and_own_shop_orders_make_no_call(operator, session, make_mall, f
     session.commit()
     page = _confirm(operator, [amazon_order, own_order, rakuten_order]).get_data(as_text=True)
     assert 'data-confirmed="3"' in page
-    assert _job(session).params["order_ids"] == [rakuten_order.id]
+    assert list(session.scalars(sa.select(JobTarget.order_id).where(
+        JobTarget.job_id == _job(session).id))) == [rakuten_order.id]
     assert re.search(r"data-mall-confirm=\"\d+\"", page)

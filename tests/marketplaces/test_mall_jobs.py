@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 from oms.models import (
     JobState,
+    JobTarget,
     LinkResult,
     MallSyncFailure,
     Notification,
     Order,
     OrderStatus,
     Sku,
-    SyncTarget,
     TargetState,
 )
 from oms.queue import get_queue, get_redis
@@ -71,13 +71,14 @@ def test_refresh_all_orders_of_a_search(session, make_mall, users, test_env, run
     # The first getOrder call fails for good: its orders fail with the mall's message.
     note = marketplace_jobs.start_refresh(session, users["operator"],
                                           f"tab=all&shop_id={mall.shop.id}", "en")
+    session.commit()  # the job is queued with the commit
     mall.faults("500", "500", "500", "500")
     run_worker()
     session.expire_all()
     note = session.get(Notification, note.id)
     assert note.state is JobState.succeeded, note.error
-    states = dict(session.execute(sa.select(SyncTarget.order_id, SyncTarget.state).where(
-        SyncTarget.notification_id == note.id)).all())
+    states = dict(session.execute(sa.select(JobTarget.order_id, JobTarget.state).where(
+        JobTarget.job_id == note.id)).all())
     assert note.total == 7 and note.done == 7
     assert sorted(states.values()).count(TargetState.skipped) == 1  # the waiting order
     assert note.failed == 6 and set(states.values()) == {TargetState.failed, TargetState.skipped}
@@ -88,6 +89,7 @@ def test_refresh_all_orders_of_a_search(session, make_mall, users, test_env, run
     # Again without faults: the mall's cancellations arrive.
     note = marketplace_jobs.start_refresh(session, users["operator"],
                                           f"tab=all&shop_id={mall.shop.id}", "en")
+    session.commit()  # the job is queued with the commit
     run_worker()
     session.expire_all()
     note = session.get(Notification, note.id)
@@ -108,6 +110,7 @@ def test_link_every_order_of_a_search(session, factory, users, run_worker):
         line.mall_product_code = "UNKNOWN"
     session.commit()
     note = marketplace_jobs.start_link(session, users["operator"], "tab=all", "en")
+    session.commit()  # the job is queued with the commit
     run_worker()
     session.expire_all()
     note = session.get(Notification, note.id)

@@ -261,14 +261,14 @@ def test_mapping_editor_and_csv_import(admin, factory, session):
 
 
 def test_refresh_job_page_lists_the_orders_not_updated(operator, factory, session, users):
-    from oms.models import JobState, SyncTarget, TargetState
+    from oms.models import JobState, JobTarget, TargetState
 
     done, failed = factory.order(), factory.order()
     note = factory.notification(users["operator"], kind="mall_refresh",
                                 state=JobState.succeeded, total=2, done=2, failed=1)
-    session.add_all([SyncTarget(notification_id=note.id, order_id=done.id,
+    session.add_all([JobTarget(job_id=note.id, order_id=done.id,
                                 state=TargetState.ok),
-                     SyncTarget(notification_id=note.id, order_id=failed.id,
+                     JobTarget(job_id=note.id, order_id=failed.id,
                                 state=TargetState.failed,
                                 error="Rakuten: 注文番号が存在しません。")])
     session.commit()

@@ -9,18 +9,18 @@ from werkzeug.datastructures import MultiDict
 from oms.models import (
     AuditEvent,
     BlacklistStatus,
-    BulkItem,
-    ItemState,
     JobState,
+    JobTarget,
     Order,
     OrderStatus,
     PaymentStatus,
     StatusHistory,
+    TargetState,
 )
 from oms.services.bulk import launch, operations, preview, selection
 from tests import bulk_support as bulk
 
-OK, FAILED, SKIPPED = ItemState.ok, ItemState.failed, ItemState.skipped
+OK, FAILED, SKIPPED = TargetState.ok, TargetState.failed, TargetState.skipped
 
 
 @pytest.fixture
@@ -255,7 +255,7 @@ def test_items_keep_before_and_after(session, operator, factory):
     order = factory.order(remarks2="old")
     session.commit()
     job, _ = _run(session, operator, [order], "remarks2", mode="overwrite", text="new")
-    item = session.scalars(sa.select(BulkItem).where(BulkItem.job_id == job.id)).one()
+    item = session.scalars(sa.select(JobTarget).where(JobTarget.job_id == job.id)).one()
     assert (item.before, item.after) == ({"remarks2": "old"}, {"remarks2": "new"})
     assert item.applied_at is not None
 

@@ -11,9 +11,10 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from oms.extensions import db
-from oms.models import AuditEvent, BulkItem, BulkJob, ItemState, JobState, Order, OrderStatus
+from oms.models import AuditEvent, BulkJob, JobState, JobTarget, Order, OrderStatus, TargetState
 from oms.models.base import utcnow
-from oms.services.bulk import launch, runner
+from oms.services import runner
+from oms.services.bulk import launch
 from tests import bulk_support as bulk
 
 
@@ -51,7 +52,7 @@ def test_lanes_side_by_side_share_no_target(app, session, operator, factory):
     def lane():
         with app.app_context(), force_locale("en"), Session(db.engine) as own:
             try:
-                runner.run_lane(own, job_id, chunk_size=25)
+                runner.run_lane(own, job_id, lease=bulk.LEASE, chunk_size=25)
             except Exception as error:  # reported below
                 errors.append(error)
 
@@ -81,7 +82,7 @@ def test_cancel_stops_after_the_current_chunk(session, operator, factory):
     assert (note.state, note.done, note.total) == (JobState.cancelled, 4, 10)
     assert note.summary == "Stopped after 4 of 10 orders: 4 changed, 0 failed, 0 skipped."
     states = [s for s, _ in bulk.outcomes(session, job.id).values()]
-    assert states.count(ItemState.ok) == 4 and states.count(ItemState.pending) == 6
+    assert states.count(TargetState.ok) == 4 and states.count(TargetState.pending) == 6
     assert not launch.cancel(session, job)  # finished
 
 
@@ -119,7 +120,7 @@ def test_undo_restores_only_what_nobody_changed_since(session, operator, factory
     assert undo.undo_of_id == job.id and undo.operation == "undo"
     assert (undo.notification.total, undo.succeeded, undo.skipped) == (3, 2, 1)
     out = bulk.outcomes(session, undo.id)
-    assert out[orders[1].id] == (ItemState.skipped,
+    assert out[orders[1].id] == (TargetState.skipped,
                                  "Changed since the bulk update (Remarks 1): left as it is.")
     session.expire_all()
     assert [session.get(Order, o.id).remarks1 for o in orders] == [
@@ -149,16 +150,16 @@ def test_abandoned_finds_only_stale_unfinished_jobs(session, operator, factory):
     session.commit()
     stale, fresh, done = (_append(session, operator, orders) for _ in range(3))
     now = utcnow()
-    session.get(BulkJob, stale.id).heartbeat_at = now - timedelta(minutes=5)
-    session.get(BulkJob, fresh.id).heartbeat_at = now - timedelta(seconds=10)
-    session.get(BulkJob, done.id).heartbeat_at = now - timedelta(minutes=5)
+    session.get(BulkJob, stale.id).notification.heartbeat_at = now - timedelta(minutes=5)
+    session.get(BulkJob, fresh.id).notification.heartbeat_at = now - timedelta(seconds=10)
+    session.get(BulkJob, done.id).notification.heartbeat_at = now - timedelta(minutes=5)
     session.get(BulkJob, done.id).notification.state = JobState.succeeded
     session.commit()
-    assert runner.abandoned(session, timedelta(minutes=1)) == [stale.id]
+    assert runner.abandoned(session, timedelta(minutes=1)) == [(stale.id, "bulk_orders", 1)]
     session.commit()
     # Claimed: the next look leaves it alone while its new lane starts.
     assert runner.abandoned(session, timedelta(minutes=1)) == []
-    assert session.get(BulkJob, stale.id).recoveries == 1
+    assert session.get(BulkJob, stale.id).notification.recoveries == 1
 
 
 def test_a_lane_failing_again_and_again_fails_the_job(session, operator, factory):
@@ -186,7 +187,7 @@ def test_a_database_error_fails_only_its_order(session, operator, factory):
     session.commit()
     job = bulk.run(session, job.id)
     out = bulk.outcomes(session, job.id)
-    assert {s for s, _ in out.values()} == {ItemState.failed}
+    assert {s for s, _ in out.values()} == {TargetState.failed}
     assert all("StringDataRightTruncation" in error or "DataError" in error
                for _, error in out.values())
     assert job.notification.state is JobState.succeeded
@@ -196,7 +197,7 @@ def test_items_are_unique_per_job_and_order(session, operator, factory):
     order = factory.order()
     session.commit()
     job = _append(session, operator, [order])
-    session.add(BulkItem(job_id=job.id, order_id=order.id, version=1))
+    session.add(JobTarget(job_id=job.id, order_id=order.id, version=1))
     with pytest.raises(sa.exc.IntegrityError):
         session.commit()
     session.rollback()
@@ -209,6 +210,6 @@ def test_a_committed_chunk_forgives_earlier_lane_errors(session, operator, facto
             assert not runner.record_lane_error(session, job.id, RuntimeError("blip"))
         session.commit()
     bulk.run(session, job.id, chunk_size=2, max_chunks=1)
-    assert session.get(BulkJob, job.id).lane_errors == 0
+    assert session.get(BulkJob, job.id).notification.lane_errors == 0
     with force_locale("en"):
         assert not runner.record_lane_error(session, job.id, RuntimeError("blip"))

@@ -16,7 +16,7 @@ from oms.blueprints.bulk.forms import EmptyForm
 from oms.csvfiles import ENCODINGS, export_cell
 from oms.extensions import db
 from oms.htmx import render_page
-from oms.models import BulkJob, ItemState
+from oms.models import BulkJob, TargetState
 from oms.services import notifications
 from oms.services.bulk import history, launch, operations
 from oms.services.bulk.fields import describe_change
@@ -40,9 +40,9 @@ def _page() -> int:
     return max(request.args.get("page", 1, type=int), 1)
 
 
-def _state() -> ItemState:
+def _state() -> TargetState:
     try:
-        return ItemState(request.args.get("state", ItemState.failed.value))
+        return TargetState(request.args.get("state", TargetState.failed.value))
     except ValueError:
         abort(404)
 

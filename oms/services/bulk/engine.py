@@ -5,35 +5,18 @@ the field setters, and every target's outcome written with the values it replace
 database error isolates the failing order (savepoints) instead of losing the chunk.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
-from oms.models import BulkItem, ItemState, Order
-from oms.models.base import utcnow
-from oms.services.bulk.batch import Batch, update_rows
+from oms.models import Order, TargetState
+from oms.services.actor import Actor
+from oms.services.bulk.batch import Batch
 from oms.services.bulk.fields import Refused, field
 from oms.services.bulk.operations.base import Operation, Options, Refusal, Skip
-
-
-@dataclass(frozen=True)
-class Target:
-    item_id: int
-    order_id: int
-    version: int
-
-
-@dataclass
-class Outcome:
-    item_id: int
-    state: ItemState
-    error: str | None = None
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
+from oms.services.runner import Outcome, Target
 
 
 def refusal_case(refusals: list[Refusal]) -> sa.ColumnElement[int]:
@@ -82,7 +65,6 @@ def apply_chunk(session: Session, job_id: int, operation: Operation, options: Op
     except Exception:
         # Whatever failed, isolate the order that caused it; the others still apply.
         outcomes = [_isolated(session, t, apply) for t in targets]
-    _record(session, outcomes)
     return outcomes
 
 
@@ -92,38 +74,29 @@ def _isolated(session: Session, target: Target, apply) -> Outcome:
             return apply([target])[0]
     except Exception as error:
         # Recorded on the item: a failure is an outcome, never lost.
-        return Outcome(target.item_id, ItemState.failed, f"{type(error).__name__}: {error}")
+        return Outcome(target.id, TargetState.failed, f"{type(error).__name__}: {error}")
 
 
 def _apply_one(batch: Batch, target: Target, order: Order | None, refused: int,
                refusals: list[Refusal], operation: Operation, options: Options,
                context) -> Outcome:
     if order is None or order.deleted_at is not None:
-        return Outcome(target.item_id, ItemState.failed, str(_l("The order was deleted.")))
+        return Outcome(target.id, TargetState.failed, str(_l("The order was deleted.")))
     if refused >= 0:
         rule = refusals[refused]
-        return Outcome(target.item_id, rule.state, rule.message)
+        return Outcome(target.id, rule.state, rule.message)
     if operation.replaces(options) and order.version != target.version:
-        return Outcome(target.item_id, ItemState.failed, str(_l(
+        return Outcome(target.id, TargetState.failed, str(_l(
             "CONFLICT: the order was changed by someone else after this bulk update was "
             "confirmed; it was left as it is.")))
     try:
         before, after = plan_change(order, operation, options, context)
         if not after:
-            return Outcome(target.item_id, ItemState.skipped, str(_l("No change needed.")))
+            return Outcome(target.id, TargetState.skipped, str(_l("No change needed.")))
         for key, value in after.items():
             field(key).set(batch, order, value)
     except Skip as reason:
-        return Outcome(target.item_id, ItemState.skipped, str(reason))
+        return Outcome(target.id, TargetState.skipped, str(reason))
     except Refused as reason:
-        return Outcome(target.item_id, ItemState.failed, str(reason))
-    return Outcome(target.item_id, ItemState.ok, None, before, after)
-
-
-def _record(session: Session, outcomes: list[Outcome]) -> None:
-    now = utcnow()
-    update_rows(session, BulkItem.__table__, [
-        {"id": o.item_id, "state": o.state, "error": o.error, "before": o.before,
-         "after": o.after, "applied_at": now}
-        for o in outcomes
-    ], match=("id",))
+        return Outcome(target.id, TargetState.failed, str(reason))
+    return Outcome(target.id, TargetState.ok, None, before, after)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import BulkItem, BulkJob, ItemState, Notification, Order, User
+from oms.models import BulkJob, JobTarget, Notification, Order, TargetState, User
 from oms.services import notifications
 
 
@@ -41,28 +41,28 @@ def get(session: Session, user: User, job_id: int) -> BulkJob | None:
         .where(BulkJob.id == job_id, _visible(user)))
 
 
-def items(session: Session, job: BulkJob, state: ItemState, *, page: int = 1,
+def items(session: Session, job: BulkJob, state: TargetState, *, page: int = 1,
           per_page: int = 100) -> Page:
     """Targets in one outcome state, with their order numbers (failures: the drill-down)."""
     rows = session.execute(
-        sa.select(BulkItem, Order.order_number)
-        .join(Order, Order.id == BulkItem.order_id)
-        .where(BulkItem.job_id == job.id, BulkItem.state == state)
-        .order_by(BulkItem.id)
+        sa.select(JobTarget, Order.order_number)
+        .join(Order, Order.id == JobTarget.order_id)
+        .where(JobTarget.job_id == job.id, JobTarget.state == state)
+        .order_by(JobTarget.id)
         .offset((page - 1) * per_page).limit(per_page + 1)).all()
     return Page(rows[:per_page], page, len(rows) > per_page)
 
 
-def all_items(session: Session, job: BulkJob, state: ItemState, batch: int = 2000
+def all_items(session: Session, job: BulkJob, state: TargetState, batch: int = 2000
               ) -> Iterator[tuple[str, str | None]]:
     """(order number, error) of every target in a state, streamed in id order."""
     after = 0
     while True:
         rows = session.execute(
-            sa.select(BulkItem.id, Order.order_number, BulkItem.error)
-            .join(Order, Order.id == BulkItem.order_id)
-            .where(BulkItem.job_id == job.id, BulkItem.state == state, BulkItem.id > after)
-            .order_by(BulkItem.id).limit(batch)).all()
+            sa.select(JobTarget.id, Order.order_number, JobTarget.error)
+            .join(Order, Order.id == JobTarget.order_id)
+            .where(JobTarget.job_id == job.id, JobTarget.state == state, JobTarget.id > after)
+            .order_by(JobTarget.id).limit(batch)).all()
         if not rows:
             return
         for _, number, error in rows:

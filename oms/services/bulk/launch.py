@@ -6,19 +6,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.models import (
-    BulkItem,
     BulkJob,
     BulkSelection,
-    ItemState,
     JobState,
+    JobTarget,
     Notification,
     Order,
+    TargetState,
     User,
 )
 from oms.services import jobs, notifications
 from oms.services.bulk import operations
 from oms.services.bulk.operations.base import Operation, Options
-from oms.services.bulk.runner import KIND
+from oms.services.bulk.step import KIND
 
 
 class BulkError(ValueError):
@@ -28,7 +28,8 @@ class BulkError(ValueError):
 def _create(session: Session, user: User, operation: Operation, options: Options, *,
             source, search=None, file_name=None, undo_of_id=None, ip=None, locale="ja"
             ) -> BulkJob:
-    note = notifications.create(session, KIND, user, {"operation": operation.key})
+    note = notifications.create(session, KIND, user,
+                                {"operation": operation.key, "locale": locale})
     job = BulkJob(id=note.id, operation=operation.key, options=options, source=source,
                   search=search, file_name=file_name, undo_of_id=undo_of_id, ip=ip,
                   locale=locale)
@@ -41,12 +42,12 @@ def freeze_targets(session: Session, job_id: int, where: list[sa.ColumnElement[b
     """One INSERT ... SELECT: the targets and their versions at this moment, in id order
     (chunks then lock orders in one order, so concurrent jobs cannot deadlock)."""
     targets = (sa.select(sa.literal(job_id), Order.id, Order.version,
-                         sa.literal(ItemState.pending.value))
+                         sa.literal(TargetState.pending.value))
                .where(*where).order_by(Order.id))
-    session.execute(sa.insert(BulkItem).from_select(
+    session.execute(sa.insert(JobTarget).from_select(
         ["job_id", "order_id", "version", "state"], targets))
-    return session.scalar(sa.select(sa.func.count()).select_from(BulkItem)
-                          .where(BulkItem.job_id == job_id)) or 0
+    return session.scalar(sa.select(sa.func.count()).select_from(JobTarget)
+                          .where(JobTarget.job_id == job_id)) or 0
 
 
 def start(session: Session, selection: BulkSelection, operation: Operation, options: Options,
@@ -107,8 +108,8 @@ def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, lo
     undo = _create(session, user, operations.get("undo"), {"of": job.id}, source=job.source,
                    search=job.search, file_name=job.file_name, undo_of_id=job.id, ip=ip,
                    locale=locale)
-    changed = sa.select(BulkItem.order_id).where(BulkItem.job_id == job.id,
-                                                 BulkItem.state == ItemState.ok)
+    changed = sa.select(JobTarget.order_id).where(JobTarget.job_id == job.id,
+                                                 JobTarget.state == TargetState.ok)
     undo.notification.total = freeze_targets(session, undo.id, [
         Order.id.in_(changed), Order.deleted_at.is_(None)])
     session.flush()

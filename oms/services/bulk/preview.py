@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import ItemState, Order
+from oms.models import Order, TargetState
 from oms.services.bulk import engine
 from oms.services.bulk.fields import Refused, describe_change
 from oms.services.bulk.operations.base import Operation, Options
@@ -18,7 +18,7 @@ SAMPLE = 10
 @dataclass
 class RefusalCount:
     message: str
-    state: ItemState
+    state: TargetState
     count: int
 
 
@@ -37,11 +37,11 @@ class Preview:
 
     @property
     def failing(self) -> int:
-        return sum(r.count for r in self.refused if r.state is ItemState.failed)
+        return sum(r.count for r in self.refused if r.state is TargetState.failed)
 
     @property
     def skipping(self) -> int:
-        return sum(r.count for r in self.refused if r.state is ItemState.skipped)
+        return sum(r.count for r in self.refused if r.state is TargetState.skipped)
 
 
 def preview(session: Session, where: list[sa.ColumnElement[bool]], operation: Operation,

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice, SelectField, ValidationError
 
-from oms.models import AttentionReason, ItemState, Order
+from oms.models import AttentionReason, Order, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.bulk.operations.handling import optional_int
 
@@ -47,7 +47,7 @@ class SetAttention(Operation):
                 Order.attention_reason_id == options["reason_id"])
         else:
             same = Order.needs_attention.is_(False)
-        return [Refusal(same, str(_l("Already so.")), ItemState.skipped)]
+        return [Refusal(same, str(_l("Already so.")), TargetState.skipped)]
 
     def plan(self, order, options, context):
         on = options["flag"] == "on"

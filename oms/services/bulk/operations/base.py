@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from wtforms import Form
 
-from oms.models import ItemState, Order
+from oms.models import Order, TargetState
 from oms.services.bulk.fields import Refused, Value
 
 Options = dict[str, Any]
@@ -21,7 +21,7 @@ class Refusal:
     when: sa.ColumnElement[bool]
     message: str
     # failed: the operator must look at it; skipped: nothing to do (already so).
-    state: ItemState = ItemState.failed
+    state: TargetState = TargetState.failed
 
 
 class Skip(Refused):

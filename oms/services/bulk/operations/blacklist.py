@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 from wtforms import Form, RadioField, SelectChoice
 
-from oms.models import BlacklistStatus, Customer, ItemState, Order
+from oms.models import BlacklistStatus, Customer, Order, TargetState
 from oms.services.bulk.fields import BLACKLIST_LABELS
 from oms.services.bulk.operations.base import Operation, Refusal
 
@@ -36,7 +36,7 @@ class SetBlacklist(Operation):
         return [
             Refusal(Order.customer_id.is_(None),
                     str(_l("The order has no customer record (a guest order)."))),
-            Refusal(already, str(_l("The customer is already so.")), ItemState.skipped),
+            Refusal(already, str(_l("The customer is already so.")), TargetState.skipped),
         ]
 
     def loaders(self):

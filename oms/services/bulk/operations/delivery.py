@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, StringField
 from wtforms.validators import InputRequired, Length
 
-from oms.models import ItemState, Order, OrderStatus
+from oms.models import Order, OrderStatus, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
 
 # Suggestions offered in the form; any text the carrier understands is accepted.
@@ -46,7 +46,7 @@ class SetDelivery(Operation):
                 & equal_or_both_empty(Order.delivery_time_slot, options["delivery_time_slot"]))
         return [
             Refusal(Order.status.in_(FIXED), str(_l("Already shipped, cancelled or closed."))),
-            Refusal(same, str(_l("Already so.")), ItemState.skipped),
+            Refusal(same, str(_l("Already so.")), TargetState.skipped),
         ]
 
     def plan(self, order, options, context):

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, SelectField
 
-from oms.models import HandlingStatus, ItemState, Order
+from oms.models import HandlingStatus, Order, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
 
 
@@ -35,7 +35,7 @@ class SetHandlingStatus(Operation):
     def refusals(self, options):
         value = options["handling_status_id"]
         return [Refusal(equal_or_both_empty(Order.handling_status_id, value),
-                        str(_l("Already has this handling status.")), ItemState.skipped)]
+                        str(_l("Already has this handling status.")), TargetState.skipped)]
 
     def plan(self, order, options, context):
         return {"handling_status_id": options["handling_status_id"]}

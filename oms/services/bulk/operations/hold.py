@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice
 
-from oms.models import ItemState, Order
+from oms.models import Order, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal
 
 SHIPPED_TABS = ("done", "cancelled", "closed")
@@ -28,7 +28,8 @@ class SetShippingHold(Operation):
 
     def refusals(self, options):
         on = options["hold"] == "on"
-        refused = [Refusal(Order.shipping_hold.is_(on), str(_l("Already so.")), ItemState.skipped)]
+        refused = [Refusal(Order.shipping_hold.is_(on), str(_l("Already so.")),
+                           TargetState.skipped)]
         if on:
             refused.append(Refusal(Order.tab.in_(SHIPPED_TABS),
                                    str(_l("Already shipped, cancelled or closed."))))

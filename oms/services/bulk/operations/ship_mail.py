@@ -4,7 +4,7 @@ shipment import sends none."""
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice
 
-from oms.models import ItemState, Order
+from oms.models import Order, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.bulk.operations.delivery import FIXED
 
@@ -32,7 +32,7 @@ class SetShipMail(Operation):
         return [
             Refusal(Order.status.in_(FIXED), str(_l(
                 "Only before shipment: the order is already shipped, cancelled or closed."))),
-            Refusal(Order.ship_mail_sent.is_(sent), str(_l("Already so.")), ItemState.skipped),
+            Refusal(Order.ship_mail_sent.is_(sent), str(_l("Already so.")), TargetState.skipped),
         ]
 
     def plan(self, order, options, context):

@@ -5,7 +5,7 @@ from wtforms import Form, SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
 from oms import labels
-from oms.models import ItemState, Order, OrderStatus
+from oms.models import Order, OrderStatus, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.workflow import TRANSITIONS
 
@@ -30,7 +30,7 @@ class ChangeStatus(Operation):
         for current in OrderStatus:
             if current is to:
                 refused.append(Refusal(Order.status == current, str(_l(
-                    "Already %(status)s.", status=labels.ORDER_STATUS[to])), ItemState.skipped))
+                    "Already %(status)s.", status=labels.ORDER_STATUS[to])), TargetState.skipped))
             elif to not in TRANSITIONS[current]:
                 refused.append(Refusal(Order.status == current, str(_l(
                     "An order in %(current)s cannot move to %(target)s.",

@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import Form, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
-from oms.models import ItemState, Order, Tag, order_tags
+from oms.models import Order, Tag, TargetState, order_tags
 from oms.services.bulk.fields import tag_key
 from oms.services.bulk.operations.base import Operation, Refusal, Refused
 
@@ -40,8 +40,8 @@ class SetTag(Operation):
         tagged = sa.exists().where(order_tags.c.order_id == Order.id,
                                    order_tags.c.tag_id == options["tag_id"])
         if options["action"] == "add":
-            return [Refusal(tagged, str(_l("Already has the tag.")), ItemState.skipped)]
-        return [Refusal(~tagged, str(_l("Does not have the tag.")), ItemState.skipped)]
+            return [Refusal(tagged, str(_l("Already has the tag.")), TargetState.skipped)]
+        return [Refusal(~tagged, str(_l("Does not have the tag.")), TargetState.skipped)]
 
     def replaces(self, options):
         return False  # a tag add or remove composes with other changes of the order

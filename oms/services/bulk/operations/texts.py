@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice, TextAreaField, ValidationError
 from wtforms.validators import Length
 
-from oms.models import ItemState, Order
+from oms.models import Order, TargetState
 from oms.services.bulk.fields import FIELDS
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
 
@@ -46,7 +46,7 @@ class EditText(Operation):
         if options["mode"] != "overwrite":
             return []
         same = equal_or_both_empty(getattr(Order, self.column), options["text"])
-        return [Refusal(same, str(_l("Already has this text.")), ItemState.skipped)]
+        return [Refusal(same, str(_l("Already has this text.")), TargetState.skipped)]
 
     def replaces(self, options):
         return options["mode"] == "overwrite"

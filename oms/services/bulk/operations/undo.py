@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from oms.models import BulkItem, ItemState, Order
+from oms.models import JobTarget, Order, TargetState
 from oms.services.bulk.fields import field
 from oms.services.bulk.operations.base import Operation, Skip
 
@@ -26,9 +26,9 @@ class Undo(Operation):
 
     def chunk_context(self, session, job_id, order_ids, options):
         rows = session.execute(
-            sa.select(BulkItem.order_id, BulkItem.before, BulkItem.after)
-            .where(BulkItem.job_id == options["of"], BulkItem.order_id.in_(order_ids),
-                   BulkItem.state == ItemState.ok))
+            sa.select(JobTarget.order_id, JobTarget.before, JobTarget.after)
+            .where(JobTarget.job_id == options["of"], JobTarget.order_id.in_(order_ids),
+                   JobTarget.state == TargetState.ok))
         return {order_id: (before, after) for order_id, before, after in rows}
 
     def plan(self, order, options, context):

@@ -1,0 +1,46 @@
+"""A bulk update as a step of the target runner: each chunk applies the operation."""
+
+from collections import Counter
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from oms.models import BulkJob, JobState, Notification, TargetState
+from oms.services import runner
+from oms.services.actor import Actor
+from oms.services.bulk import engine, operations
+
+KIND = "bulk_orders"
+
+
+def actor_of(job: BulkJob) -> Actor:
+    user = job.notification.user
+    return Actor(user.id if user else None, user.username if user else None, job.ip,
+                 f"bulk:{job.id}")
+
+
+class BulkStep(runner.Step):
+    def __init__(self, session: Session, job: Notification):
+        super().__init__(session, job)
+        bulk = session.get(BulkJob, job.id)
+        self.operation = operations.get(bulk.operation)
+        self.options = bulk.options
+        self.actor = actor_of(bulk)
+        self.chunk = current_app.config["BULK_CHUNK"]
+
+    def apply(self, session: Session, targets: list[runner.Target]) -> list[runner.Outcome]:
+        return engine.apply_chunk(session, self.job_id, self.operation, self.options, targets,
+                                  self.actor)
+
+    def summary(self, counts: Counter, state: JobState) -> str | None:
+        numbers = str(_l("%(ok)s changed, %(failed)s failed, %(skipped)s skipped.",
+                         ok=f"{counts[TargetState.ok]:,}",
+                         failed=f"{counts[TargetState.failed]:,}",
+                         skipped=f"{counts[TargetState.skipped]:,}"))
+        if state is JobState.cancelled:
+            done = sum(counts.values()) - counts[TargetState.pending]
+            return str(_l("Stopped after %(done)s of %(total)s orders: %(counts)s",
+                          done=f"{done:,}", total=f"{sum(counts.values()):,}",
+                          counts=numbers))
+        return numbers
