@@ -106,7 +106,8 @@ def test_with_the_queue_away_the_confirm_reaches_the_mall_once_the_queue_is_back
     (mall_id,) = mall.generate(1, status="100")
     order = _import(session, mall, adapter_for)[mall_id]
     url = ensure_embedded_redis(tmp_path / "redis")
-    redis.Redis.from_url(url).shutdown(nosave=True)  # the queue is away
+    connection = redis.Redis.from_url(url)
+    connection.shutdown(nosave=True)  # the queue is away
     private = create_app({"TESTING": True, "REDIS_URL": url})
     private.test_client_class = IsolatedClient
     client = private.test_client()
@@ -132,7 +133,9 @@ def test_with_the_queue_away_the_confirm_reaches_the_mall_once_the_queue_is_back
     finally:
         with private.app_context():
             db.engine.dispose()
-        redis.Redis.from_url(url).shutdown(nosave=True)
+        private.extensions["oms_redis"].close()
+        connection.shutdown(nosave=True)
+        connection.close()
     session.expire_all()
     note = session.get(Notification, note.id)
     assert (note.state, note.done, note.failed) == (JobState.succeeded, 1, 0), note.error
