@@ -6,6 +6,7 @@ The schema is built by the migrations, as in production. Workers are real `rq wo
 processes started from the same environment.
 """
 
+import contextlib
 import contextvars
 import os
 import subprocess
@@ -258,3 +259,26 @@ def run_worker(test_env):
 
 def aware(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def app_with_own_redis(folder: Path, **config):
+    """An app whose queue is a private embedded Redis under `folder` (started), for tests
+    that stop and restart it: (app, a connection to that Redis, its URL)."""
+    from oms import create_app
+    from oms.extensions import db
+
+    url = ensure_embedded_redis(folder)
+    connection = redis.Redis.from_url(url)
+    private = create_app({"TESTING": True, "REDIS_URL": url, **config})
+    private.test_client_class = IsolatedClient
+    try:
+        yield private, connection, url
+    finally:
+        with private.app_context():
+            db.engine.dispose()
+        if "oms_redis" in private.extensions:
+            private.extensions["oms_redis"].close()
+        with contextlib.suppress(redis.ConnectionError):
+            connection.shutdown(nosave=True)
+        connection.close()

@@ -9,11 +9,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 import sqlalchemy as sa
 
-from oms import create_app
-from oms.extensions import db
 from oms.models import (
     JobState,
     JobTarget,
@@ -26,7 +23,13 @@ from oms.models import (
 )
 from oms.queue import ensure_embedded_redis
 from oms.services import jobs, mall_confirm, mall_sync, marketplace_jobs
-from tests.conftest import ROOT, AuthActions, IsolatedClient, csrf_token, switch_to_english
+from tests.conftest import (
+    ROOT,
+    AuthActions,
+    app_with_own_redis,
+    csrf_token,
+    switch_to_english,
+)
 
 pytestmark = pytest.mark.slow
 S = OrderStatus
@@ -105,13 +108,9 @@ def test_with_the_queue_away_the_confirm_reaches_the_mall_once_the_queue_is_back
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1, status="100")
     order = _import(session, mall, adapter_for)[mall_id]
-    url = ensure_embedded_redis(tmp_path / "redis")
-    connection = redis.Redis.from_url(url)
-    connection.shutdown(nosave=True)  # the queue is away
-    private = create_app({"TESTING": True, "REDIS_URL": url})
-    private.test_client_class = IsolatedClient
-    client = private.test_client()
-    try:
+    with app_with_own_redis(tmp_path / "redis") as (private, connection, url):
+        connection.shutdown(nosave=True)  # the queue is away
+        client = private.test_client()
         AuthActions(client).login("operator")
         switch_to_english(client)
         assert _confirm(client, [order]).status_code < 400
@@ -124,18 +123,12 @@ def test_with_the_queue_away_the_confirm_reaches_the_mall_once_the_queue_is_back
         assert mall.order(mall_id)["status"] == "100"
 
         ensure_embedded_redis(tmp_path / "redis")  # the queue is back
+        env = {**os.environ, **test_env, "REDIS_URL": url}
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--once"],
-                       cwd=ROOT, env={**os.environ, **test_env, "REDIS_URL": url,
-                                      "OMS_LOST_JOB_SECONDS": "0"}, check=True, timeout=60)
+                       cwd=ROOT, env={**env, "OMS_LOST_JOB_SECONDS": "0"}, check=True,
+                       timeout=60)
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-                       cwd=ROOT, env={**os.environ, **test_env, "REDIS_URL": url},
-                       check=True, timeout=120, capture_output=True)
-    finally:
-        with private.app_context():
-            db.engine.dispose()
-        private.extensions["oms_redis"].close()
-        connection.shutdown(nosave=True)
-        connection.close()
+                       cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)
     session.expire_all()
     note = session.get(Notification, note.id)
     assert (note.state, note.done, note.failed) == (JobState.succeeded, 1, 0), note.error

@@ -1,14 +1,13 @@
 """Jobs are queued after the commit that records them: a rollback queues nothing, a commit
 always leaves a queued job or a record that the scheduler queues later."""
 
-import redis
 from rq.job import Job
 
-from oms import create_app
 from oms.extensions import db
 from oms.models import JobState, Notification
 from oms.queue import ensure_embedded_redis, get_queue
 from oms.services import jobs
+from tests.conftest import app_with_own_redis
 
 
 def _queued(job_id: int) -> bool:
@@ -34,12 +33,10 @@ def test_a_rollback_queues_nothing(session, users):
 
 
 def test_a_job_recorded_while_redis_is_away_is_queued_once_it_is_back(
-        session, users, test_env, tmp_path):
-    url = ensure_embedded_redis(tmp_path / "redis")
-    connection = redis.Redis.from_url(url)
-    connection.shutdown(nosave=True)
-    private = create_app({"TESTING": True, "REDIS_URL": url, "LOST_JOB_SECONDS": 0})
-    try:
+        session, users, tmp_path):
+    with app_with_own_redis(tmp_path / "redis", LOST_JOB_SECONDS=0) as (private, connection,
+                                                                         _):
+        connection.shutdown(nosave=True)
         with private.app_context():
             note = jobs.start(db.session, "order_export", users["operator"],
                               {"encoding": "utf-8"})
@@ -53,9 +50,3 @@ def test_a_job_recorded_while_redis_is_away_is_queued_once_it_is_back(
             assert Job.exists(jobs.rq_id(job_id), connection=connection)
             assert jobs.requeue_lost(db.session) == []  # Redis holds it now
             db.session.rollback()
-    finally:
-        with private.app_context():
-            db.engine.dispose()
-        private.extensions["oms_redis"].close()
-        connection.shutdown(nosave=True)
-        connection.close()
