@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
 from oms import create_app
-from oms.access import Actor
 from oms.extensions import db
 from oms.models import (
     CustomField,
@@ -36,6 +35,7 @@ from oms.models import (
     User,
 )
 from oms.services import inquiries, memos, order_edit, users
+from oms.services.actor import Actor
 
 BENCH_USER, BENCH_PASSWORD = "bench-operator", "Bench-password-4242"
 MARK = "bench: detail page"

@@ -1,13 +1,13 @@
 """Who may open which route: every view declares it, and anything undeclared is refused."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from oms.extensions import login_manager
+from oms.services.actor import SCREEN, Actor
 
 
 class Access(StrEnum):
@@ -53,15 +53,6 @@ def enforce_access():
     return None
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, for audit rows and status history."""
-
-    user_id: int | None
-    username: str | None
-    ip: str | None = None
-    via: str = "screen"
-
-
 def current_actor() -> Actor:
-    return Actor(current_user.id, current_user.username, request.remote_addr, "screen")
+    """The signed-in user acting on a screen, from the request's address."""
+    return Actor(current_user.id, current_user.username, request.remote_addr, SCREEN)

@@ -4,8 +4,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.models import AuditEvent
+from oms.services.actor import Actor
 
 
 def _text(value: Any) -> str | None:

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.models import BlacklistEntry, Order
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 from oms.services.contact_keys import email_key, phone_key
 
 _orders = Order.__table__

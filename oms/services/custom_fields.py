@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from oms.access import Actor
 from oms.models import (
     CustomField,
     CustomFieldCategory,
@@ -28,6 +27,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 from oms.services.order_edit import EditConflict
 
 MAX_TEXT = 4000

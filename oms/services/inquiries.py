@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.models import Inquiry, InquiryCategory, InquiryResult, Order, OrderMemo
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 
 MAX_LENGTH = 4000
 

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
-from oms.access import Actor
 from oms.csvfiles import ENCODINGS, UploadError, decode_upload, export_cell
 from oms.models import Order, OrderLine, Sku, Stock, StockUpload, User
 from oms.models.base import upsert, utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 
 HEADER = ("order_number", "line_no", "product_code", "option", "product_name", "ordered_qty",
           "sku", "location", "stock", "allocated", "available")

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.integrations.malls import ADAPTERS, MallAdapter
 from oms.models import Notification, Order, Shop, TargetState, User
 from oms.services import jobs, mall_sync, marketplace_jobs, workflow
+from oms.services.actor import Actor
 
 
 def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.integrations.malls import (
     Batch,
     MallAdapter,
@@ -55,6 +54,7 @@ from oms.models import (
 )
 from oms.models.base import upsert, utcnow
 from oms.services import audit, blacklist, item_links, malls
+from oms.services.actor import Actor
 from oms.services.workflow import TRANSITIONS, change_status
 
 S = OrderStatus

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from oms.access import Actor
 from oms.models import (
     AddressKind,
     AttentionReason,
@@ -34,6 +33,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
                 "buyer_address1", "buyer_address2", "buyer_phone", "buyer_fax", "buyer_email")

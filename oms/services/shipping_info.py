@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
-from oms.access import Actor
 from oms.models import TABS, LineStatus, LinkResult, Order, Shipment, ShipmentLine
 from oms.services import audit
+from oms.services.actor import Actor
 
 # Used when neither the order nor its shop names a carrier.
 DEFAULT_CARRIER, DEFAULT_METHOD = "ヤマト運輸", "宅急便"

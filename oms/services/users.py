@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from oms.access import Actor
 from oms.models import AuditEvent, Role, User
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 
 MIN_PASSWORD_LENGTH = 12
 # A short list of the most common choices; ASVS 6.2.12 asks to refuse them.

@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
-from oms.access import Actor
 from oms.models import Order, OrderStatus, StatusHistory
 from oms.services import audit
+from oms.services.actor import Actor
 
 S = OrderStatus
 # Where an order may go next by an operator's or the system's action.

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
-from oms.access import Actor
 from oms.models import (
     ConversionNotice,
     FieldType,
@@ -16,6 +15,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.services import memos, order_edit
+from oms.services.actor import Actor
 
 
 def _rich_order(factory, session, users):

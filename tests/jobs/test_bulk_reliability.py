@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.extensions import db
 from oms.models import AuditEvent, BulkItem, ItemState, JobState, Order, OrderStatus
 from oms.queue import ensure_embedded_redis
 from oms.services import jobs
+from oms.services.actor import Actor
 from oms.services.bulk import launch, operations, selection
 from oms.services.order_edit import EditConflict, OrderEdit, update_order
 from tests import bulk_support as bulk

@@ -182,8 +182,8 @@ def test_a_malformed_answer_is_recorded_on_the_shop(session, make_mall, adapter_
 
 def test_an_imported_order_of_a_blacklisted_orderer_is_flagged(session, make_mall, adapter_for,
                                                                factory):
-    from oms.access import Actor
     from oms.services import blacklist
+    from oms.services.actor import Actor
 
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1)

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from oms.access import Actor
 from oms.models import AuditEvent, BlacklistEntry
 from oms.models.base import utcnow
 from oms.services import blacklist
+from oms.services.actor import Actor
 from oms.services.blacklist import BlacklistError
 from oms.services.contact_keys import email_key, name_key, phone_key
 

@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from oms.access import Actor
 from oms.models import AuditEvent, CustomFieldValue, FieldType
 from oms.services import custom_fields
+from oms.services.actor import Actor
 from oms.services.custom_fields import DefinitionError, FieldSpec
 from oms.services.order_edit import EditConflict
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from oms.access import Actor
 from oms.models import InquiryCategory, InquiryResult
 from oms.services import inquiries, memos
+from oms.services.actor import Actor
 from oms.services.inquiries import InquiryError, InquiryLocked
 from oms.services.memos import MemoError
 

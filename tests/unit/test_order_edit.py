@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from oms.access import Actor
 from oms.models import (
     AuditEvent,
     DateStamp,
@@ -17,6 +16,7 @@ from oms.models import (
     Shipment,
 )
 from oms.services import order_edit, order_search
+from oms.services.actor import Actor
 from oms.services.order_edit import EditConflict, EditRefused, OrderEdit, Propagate
 
 TODAY = date(2026, 5, 1)

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from oms.access import Actor
 from oms.models import AuditEvent, Order, order_tags
 from oms.models.base import utcnow
 from oms.services import audit
+from oms.services.actor import Actor
 
 
 class Batch:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.models import BulkItem, ItemState, Order
 from oms.models.base import utcnow
+from oms.services.actor import Actor
 from oms.services.bulk.batch import Batch, update_rows
 from oms.services.bulk.fields import Refused, field
 from oms.services.bulk.operations.base import Operation, Options, Refusal, Skip

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.access import Actor
 from oms.models import BulkItem, BulkJob, ItemState, JobState, Notification
 from oms.models.base import utcnow
+from oms.services.actor import Actor
 from oms.services.bulk import engine, operations
 
 KIND = "bulk_orders"
