@@ -50,6 +50,9 @@ def htmx_available() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Globals of the environment, so macros imported without context can use them too.
+    app.jinja_env.globals.update(url_with=url_with)
+
     @app.context_processor
     def globals_():
         return {
