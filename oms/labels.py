@@ -198,3 +198,8 @@ JOB_KIND.update({
     "item_link": _l("Item linking"),
     "mall_confirm": _l("Confirm orders at the malls"),
 })
+# The list's direct actions, whose results the notification log keeps (action_results).
+JOB_KIND.update({
+    "order_confirm": _l("Confirm orders"),
+    "shipping_info": _l("Send shipping info"),
+})

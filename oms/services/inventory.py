@@ -108,6 +108,14 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
     return upload
 
 
+def get_upload_for(session: Session, user: User, upload_id: int) -> StockUpload | None:
+    """A checked upload its uploader (or an admin) may see and apply."""
+    upload = session.get(StockUpload, upload_id)
+    if upload is None or (upload.user_id != user.id and not user.is_admin):
+        return None
+    return upload
+
+
 def _skus(session: Session, codes: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     codes_list = sorted(codes)

@@ -15,7 +15,8 @@ from werkzeug.datastructures import MultiDict
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.bulk.forms import CsvForm, RunForm
-from oms.blueprints.orders.forms import MAX_SELECTED, SelectionForm
+from oms.blueprints.orders.controls import chosen as chosen_orders
+from oms.blueprints.orders.forms import SelectionForm
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import BulkSelection, SelectionSource
@@ -64,19 +65,12 @@ def _step(template: str, **context):
 @access(Access.operator)
 def start():
     """一括更新 on the order list: keep its selection (checked rows or the whole search)."""
-    form = SelectionForm()
-    if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return redirect(url_for("orders.index"), 303)
-    if form.scope.data == "search":
-        chosen = selection.from_search(db.session, current_user, form.search.data or "", _tz())
+    target = chosen_orders("bulk", SelectionForm())
+    if target.whole_search:
+        chosen = selection.from_search(db.session, current_user, target.search, _tz())
     else:
-        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
-        if not ids:
-            flash(_("Check orders on the list, select all results, or upload a CSV file of "
-                    "order numbers."), "info")
-            return redirect(url_for("bulk.csv_form"), 303)
-        chosen = selection.from_ids(db.session, current_user, ids, SelectionSource.selected)
+        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
+                                    SelectionSource.selected)
     if chosen.count == 0:
         db.session.rollback()
         flash(_("None of the selected orders exists any more."), "error")

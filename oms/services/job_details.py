@@ -1,0 +1,36 @@
+"""What a job's page shows beside its progress, by kind of job: the orders a mall job
+failed on, the result of a list action and the job that follows it."""
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from oms.models import Notification, User
+from oms.services import action_results, marketplace_jobs, notifications
+
+SHOWN = 20  # failed or FAIL orders listed on the page; the rest are one link away
+
+
+@dataclass
+class JobDetails:
+    mall_failures: list[sa.Row] = field(default_factory=list)
+    result: action_results.ActionResult | None = None
+    follow_up: Notification | None = None
+    shown: int = SHOWN
+
+    def waiting(self, note: Notification) -> bool:
+        """True while something on the page is still to change."""
+        return not note.state.finished or (self.follow_up is not None
+                                           and not self.follow_up.state.finished)
+
+
+def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> JobDetails:
+    found = JobDetails(result=action_results.result_of(note))
+    if note.failed and note.kind in marketplace_jobs.WITH_OUTCOMES:
+        found.mall_failures = marketplace_jobs.outcomes(session, note, limit=SHOWN,
+                                                        failed_only=True)
+    if found.result and found.result.follow_up_id:
+        found.follow_up = notifications.get_for(session, user, found.result.follow_up_id)
+    return found
