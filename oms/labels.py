@@ -96,6 +96,16 @@ JOB_STATE = {
     JobState.cancelled: _l("Cancelled"),
 }
 
+# A job's badge (oms.services.notifications.outcome); "partial" takes the failed count.
+JOB_OUTCOME = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "succeeded": _l("Succeeded"),
+    "partial": _l("Partly failed (%(n)s)"),
+    "failed": _l("Failed"),
+    "cancelled": _l("Cancelled"),
+}
+
 JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
 

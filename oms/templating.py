@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from oms import labels
+from oms.services.notifications import outcome as job_outcome
 
 NAV = [
     ("orders.index", _l("Orders"), {}),
@@ -51,7 +52,7 @@ def htmx_available() -> bool:
 
 def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
-    app.jinja_env.globals.update(url_with=url_with)
+    app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome)
 
     @app.context_processor
     def globals_():

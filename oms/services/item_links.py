@@ -104,6 +104,23 @@ def has_link_result(result: LinkResult | str) -> sa.ColumnElement[bool]:
                              OrderLink.result == LinkResult(result).value)
 
 
+def failed_orders(session: Session, where: list[sa.ColumnElement[bool]], *, limit: int
+                  ) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """The first orders matching `where` whose link result is FAIL, each with its failed
+    lines as (mall product code, reason)."""
+    orders = session.execute(
+        sa.select(Order.id, Order.order_number).where(*where, has_link_result(LinkResult.fail))
+        .order_by(Order.id).limit(limit)).all()
+    lines: dict[int, list[tuple[str, str | None]]] = {order_id: [] for order_id, _ in orders}
+    for order_id, code, error in session.execute(
+            sa.select(OrderLine.order_id, OrderLine.mall_product_code, OrderLine.link_error)
+            .where(OrderLine.order_id.in_(list(lines)),
+                   OrderLine.link_result == LinkResult.fail)
+            .order_by(OrderLine.order_id, OrderLine.line_no)):
+        lines[order_id].append((code, error))
+    return [(number, lines[order_id]) for order_id, number in orders]
+
+
 def link_order(session: Session, order: Order) -> LinkResult | None:
     """⑯ アイテム紐づけ for one order."""
     link(session, [Order.id == order.id])
