@@ -52,7 +52,8 @@ def htmx_available() -> bool:
 
 def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
-    app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome)
+    app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
+                                 htmx_available=htmx_available)
 
     @app.context_processor
     def globals_():

@@ -81,15 +81,19 @@ def start():
 @bp.get("/csv")
 @access(Access.operator)
 def csv_form():
-    """注文番号指定 (CSV): choose orders by a file of order numbers."""
-    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(), result=None,
-                       selection=None)
+    """注文番号指定 (CSV): choose orders by a file of order numbers; with `selection`, what
+    the upload found (the page an upload redirects to)."""
+    chosen = _selection(request.args)
+    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(formdata=None),
+                       result=csv_selection.read_report(chosen.report) if chosen else None,
+                       selection=chosen)
 
 
 @bp.post("/csv")
 @access(Access.operator)
 def csv_upload():
-    """Read the file and report every line that is not a usable order number."""
+    """Read the file and report every line that is not a usable order number; a usable
+    file becomes a selection, and its result a page of its own (Post/Redirect/Get)."""
     form = CsvForm()
     result = None
     if form.validate():
@@ -101,12 +105,13 @@ def csv_upload():
     if result is None or not result.order_ids:
         if result is not None:
             form.file.errors.append(_("The file holds no order number that can be updated."))
-        return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
-                           selection=None), 422
+        return render_page("bulk/csv.html", "wizard", TARGET, form=form,
+                           result=csv_selection.read_report(csv_selection.report(result))
+                           if result else None, selection=None), 422
     chosen = selection.from_ids(db.session, current_user, result.order_ids, SelectionSource.csv,
-                                file_name=(form.file.data.filename or "")[:255])
-    return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
-                       selection=chosen)
+                                file_name=(form.file.data.filename or "")[:255],
+                                report=csv_selection.report(result))
+    return redirect(url_for("bulk.csv_form", selection=chosen.id), 303)
 
 
 @bp.get("/operation")
