@@ -1,6 +1,6 @@
 """What a job's page shows beside its progress, by kind of job: the orders a mall job
 failed on, the result of a list action and the job that follows it, the orders a link job
-left FAIL."""
+left FAIL, the orders an export wrote with substitutes."""
 
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ class JobDetails:
     # アイテム紐づけ: the FAIL orders of its search (now), and the list query that shows them.
     link_failures: list[tuple[str, list[tuple[str, str | None]]]] = field(default_factory=list)
     link_fail_query: str | None = None
+    substituted: list[str] = field(default_factory=list)
     shown: int = SHOWN
 
     def waiting(self, note: Notification) -> bool:
@@ -50,4 +51,5 @@ def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> J
         found.link_failures = item_links.failed_orders(session, where, limit=SHOWN)
         found.link_fail_query = order_search.query_with(session, search,
                                                         link_result=LinkResult.fail)
+    found.substituted = list(params.get("substituted") or [])
     return found

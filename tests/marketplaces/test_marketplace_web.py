@@ -171,7 +171,7 @@ def test_inventory_download_and_upload_round_trip(operator, factory, session, en
     text = response.data.decode(codec)
     assert "NEW-ONLY" not in text  # processing orders only
     header, row = text.splitlines()[:2]
-    assert header.startswith("order_number,") and ",TEE-M,main,10,2,8" in row
+    assert header.startswith("Order number,") and ",TEE-M,main,10,2,8" in row
 
     # Edit the stock, add bad rows, upload in the same encoding.
     body = (text.replace(",TEE-M,main,10,2,8", ",TEE-M,main,25,2,8")

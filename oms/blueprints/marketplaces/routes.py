@@ -153,7 +153,8 @@ def inventory_upload():
     elif request.method == "POST":
         error = _("Choose a CSV file.")
     status = 422 if error else 200
-    return render_template("marketplaces/inventory_upload.html", form=form, error=error), status
+    return render_template("marketplaces/inventory_upload.html", form=form, error=error,
+                           columns=", ".join(inventory.required_names())), status
 
 
 def _upload(upload_id: int):

@@ -137,7 +137,7 @@ def _mappings_page(form: MappingForm, errors, status: int):
         page=Page(rows[:MAPPINGS_PER_PAGE], page, len(rows) > MAPPINGS_PER_PAGE), shops=shops,
         shop_id=shop_id, q=q, form=form,
         import_form=MappingImportForm(formdata=None), delete_form=EmptyForm(formdata=None),
-        errors=errors, columns=",".join(item_links.CSV_COLUMNS)), status
+        errors=errors, columns=",".join(item_links.csv_header())), status
 
 
 @bp.post("/mappings")
