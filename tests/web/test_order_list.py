@@ -224,6 +224,7 @@ def test_select_all_covers_exactly_the_search(operator, factory, session):
     assert response.status_code == 303  # the result is a page of its own (PRG)
     page = operator.get(response.location).get_data(as_text=True)
     assert 'data-confirmed="30"' in page
+    assert "注文確認：検索結果の全30件を対象にします。" in page  # said what it took
     moved = session.scalars(sa.select(Order.order_number).where(
         Order.status == OrderStatus.awaiting_allocation)).all()
     assert sorted(moved) == sorted(o.order_number for o in mine)
@@ -295,6 +296,8 @@ def test_export_without_a_selection_says_it_takes_the_whole_search(operator, fac
     assert session.scalar(sa.select(Notification)) is None  # nothing started yet
     page = operator.get(response.location).get_data(as_text=True)
     assert 'data-act="export" data-act-count="1"' in page
+    assert "チェックされた受注はありません。 注文情報ダウンロード：検索結果の全1件を対象に" \
+        "します。" in page
     assert 'checked id="encoding-1" name="encoding" type="radio" value="utf8"' in page
     response = operator.post("/orders/export", data={
         "csrf_token": csrf_token(operator), "scope": "search", "search": "tab=new",
