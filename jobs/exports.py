@@ -32,7 +32,8 @@ def _export(note: Notification) -> None:
             session, where, params["encoding"], path,
             progress_reporter(note),
         )
+        note.summary = substituted.summary()
     note.result_path = str(path)
     note.result_name = f"orders-{note.id}.csv"
-    if substituted:
-        note.summary = f"{substituted} characters had no CP932 form and were written as 〓"
+    if substituted.order_numbers:
+        note.params = {**params, "substituted": substituted.order_numbers}

@@ -59,5 +59,6 @@ def _link(note: Notification) -> None:
         item_links.link(session, where, progress_reporter(note))
         failed = session.scalar(sa.select(sa.func.count()).select_from(Order).where(
             *where, item_links.has_link_result("FAIL")))
+        note.failed = failed  # the badge says 一部失敗 (n件); the page lists them
         note.summary = _("%(n)d orders linked; %(failed)d have lines that could not be "
                          "linked (FAIL).", n=total, failed=failed)

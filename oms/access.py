@@ -7,7 +7,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from oms.extensions import login_manager
-from oms.services.actor import Actor
+from oms.services.actor import SCREEN, Actor
 
 
 class Access(StrEnum):
@@ -54,4 +54,5 @@ def enforce_access():
 
 
 def current_actor() -> Actor:
-    return Actor(current_user.id, current_user.username, request.remote_addr, "screen")
+    """The signed-in user acting on a screen, from the request's address."""
+    return Actor(current_user.id, current_user.username, request.remote_addr, SCREEN)

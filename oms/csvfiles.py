@@ -1,4 +1,9 @@
-"""CSV text rules shared by every export and import: encodings and formula neutralising."""
+"""CSV text rules shared by every export and import: encodings, formula neutralising, and
+header names that read the same in every language."""
+
+import unicodedata
+
+from flask_babel import force_locale
 
 CP932_TWINS = str.maketrans(
     {
@@ -65,3 +70,34 @@ def decode_upload(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise UploadError("The file is neither UTF-8 nor Shift_JIS (CP932) text.")
+
+
+# A file written in one language is read back in any: headers are matched in these.
+HEADER_LOCALES = ("ja", "en")
+
+
+def header_key(cell: str) -> str:
+    """A header cell as it is compared: width folded, spaces trimmed, case ignored."""
+    return unicodedata.normalize("NFKC", cell).strip().lower()
+
+
+def header_names(key: str, label) -> set[str]:
+    """Every header that names a column: its key and its label in each language."""
+    names = {key}
+    for locale in HEADER_LOCALES:
+        with force_locale(locale):
+            names.add(str(label))
+    return {header_key(name) for name in names}
+
+
+def find_columns(header: list[str], columns: dict[str, object], wanted) -> dict[str, int]:
+    """Where each wanted column is in a header row, by key or label in any language;
+    the columns not found are left out."""
+    keys = [header_key(cell) for cell in header]
+    found = {}
+    for key in wanted:
+        names = header_names(key, columns[key])
+        index = next((i for i, cell in enumerate(keys) if cell in names), None)
+        if index is not None:
+            found[key] = index
+    return found

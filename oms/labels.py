@@ -96,6 +96,57 @@ JOB_STATE = {
     JobState.cancelled: _l("Cancelled"),
 }
 
+# A job's badge (oms.services.notifications.outcome); "partial" takes the failed count.
+JOB_OUTCOME = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "succeeded": _l("Succeeded"),
+    "partial": _l("Partly failed (%(n)s)"),
+    "failed": _l("Failed"),
+    "cancelled": _l("Cancelled"),
+}
+
+# Through what a change came (oms.services.actor); bulk and job ones link to their job.
+VIA = {
+    "screen": _l("Screen"),
+    "import": _l("Import"),
+    "auto": _l("Automatic"),
+    "system": _l("System"),
+    "bulk": _l("Bulk update #%(id)s"),
+    "job": _l("Job #%(id)s"),
+}
+
+# Audit trail actions (oms.services.audit), for rows that name no field of the order.
+AUDIT_ACTION = {
+    "order.update": _l("Order edited"),
+    "order.status": _l("Status changed"),
+    "order.delete": _l("Order deleted"),
+    "order.restore": _l("Order restored"),
+    "order.lines": _l("Lines changed at the mall"),
+    "order.shipping_info": _l("Shipping information registered"),
+    "order.custom_field": _l("Custom field changed"),
+    "order.tag_add": _l("Label added"),
+    "order.tag_remove": _l("Label removed"),
+    "memo.add": _l("Memo added"),
+    "memo.edit": _l("Memo edited"),
+    "memo.delete": _l("Memo deleted"),
+    "inquiry.register": _l("Inquiry registered"),
+    "inquiry.update": _l("Inquiry updated"),
+    "blacklist.designate": _l("Blacklisted"),
+    "blacklist.release": _l("Blacklist released"),
+    "customer.blacklist": _l("Customer blacklist changed"),
+    "customer_address.update": _l("Customer address changed"),
+    "stock.upload": _l("Stock uploaded"),
+}
+
+# What a recorded mall problem was about (MallSyncFailure.action).
+MALL_ACTION = {
+    "import": _l("Import"),
+    "refresh": _l("Order update"),
+    "confirm": _l("Order confirmation"),
+    "lines": _l("Line changes"),
+}
+
 JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
 
@@ -186,6 +237,20 @@ ALL = {
 }
 
 
+def audit_what(event) -> str:
+    """What an audit row changed: the order field by name, else the action."""
+    if event.field in ORDER_FIELD:
+        return str(ORDER_FIELD[event.field])
+    return str(AUDIT_ACTION.get(event.action, event.action))
+
+
+def audit_value(event, value: str | None) -> str:
+    """An audit row's old or new value as a person reads it (statuses by name)."""
+    if value and event.field == "status" and value in OrderStatus.__members__:
+        return str(ORDER_STATUS[OrderStatus(value)])
+    return value or ""
+
+
 def resolved(**mappings: dict) -> dict[str, dict]:
     """Translate label maps once, for templates that look them up on every row."""
     return {name: {key: str(text) for key, text in mapping.items()}
@@ -197,4 +262,9 @@ JOB_KIND.update({
     "mall_refresh": _l("Update all orders from the malls"),
     "item_link": _l("Item linking"),
     "mall_confirm": _l("Confirm orders at the malls"),
+})
+# The list's direct actions, whose results the notification log keeps (action_results).
+JOB_KIND.update({
+    "order_confirm": _l("Confirm orders"),
+    "shipping_info": _l("Send shipping info"),
 })

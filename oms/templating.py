@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from oms import labels
+from oms.services.actor import parse_via
+from oms.services.notifications import outcome as job_outcome
 
 NAV = [
     ("orders.index", _l("Orders"), {}),
@@ -50,6 +52,10 @@ def htmx_available() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Globals of the environment, so macros imported without context can use them too.
+    app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
+                                 parse_via=parse_via, htmx_available=htmx_available)
+
     @app.context_processor
     def globals_():
         return {

@@ -39,6 +39,9 @@ class BulkSelection(Base):
     search: Mapped[str | None] = mapped_column(sa.String(2000))
     file_name: Mapped[str | None] = mapped_column(sa.String(255))
     count: Mapped[int] = mapped_column(default=0)
+    # What reading an uploaded file found (encoding, header, bad lines): its result page
+    # shows it again after the upload's redirect (oms.services.bulk.csv_selection).
+    report: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # Set when a job was started from it: pressing 確定 twice starts one job.
     job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id",
                                                              ondelete="SET NULL"))

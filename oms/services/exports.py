@@ -3,6 +3,7 @@
 import csv
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,6 +16,38 @@ from oms.formatting import local_time
 from oms.models import Order
 
 CHUNK = 2000
+# Orders named when characters had to be substituted: in the summary, and on the job page.
+NAMED_IN_SUMMARY = 10
+LISTED = 1000
+
+
+@dataclass
+class Substitutions:
+    """Characters written as 〓 because CP932 has no form for them, and in which orders."""
+
+    characters: int = 0
+    orders: int = 0
+    order_numbers: list[str] = field(default_factory=list)  # the first LISTED
+
+    def add(self, order_number: str, characters: int) -> None:
+        self.characters += characters
+        self.orders += 1
+        if len(self.order_numbers) < LISTED:
+            self.order_numbers.append(order_number)
+
+    def summary(self) -> str | None:
+        """The job summary naming the orders (translated in the job's locale)."""
+        if not self.characters:
+            return None
+        named = ", ".join(self.order_numbers[:NAMED_IN_SUMMARY])
+        if self.orders > NAMED_IN_SUMMARY:
+            return _("%(chars)d characters in %(orders)d orders have no Shift_JIS (CP932) "
+                     "form and were written as 〓: %(numbers)s and %(more)d more (listed "
+                     "below).", chars=self.characters, orders=self.orders, numbers=named,
+                     more=self.orders - NAMED_IN_SUMMARY)
+        return _("%(chars)d characters in %(orders)d orders have no Shift_JIS (CP932) form "
+                 "and were written as 〓: %(numbers)s.", chars=self.characters,
+                 orders=self.orders, numbers=named)
 
 
 def _columns() -> list[tuple[str, Callable[[Order], object]]]:
@@ -90,25 +123,27 @@ def write_orders_csv(
     encoding: str,
     path: Path,
     report: Callable[[int], None],
-) -> int:
-    """Write the matching orders to `path` atomically; returns how many characters had no
-    CP932 form and were substituted."""
+) -> Substitutions:
+    """Write the matching orders to `path` atomically; returns the characters that had
+    no CP932 form and were substituted, and their orders."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}")
     columns = _columns()
     tmp = path.with_suffix(".part")
-    substituted = done = 0
+    substituted, done = Substitutions(), 0
     with tmp.open("w", encoding=ENCODINGS[encoding], newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([export_cell(name, encoding)[0] for name, _get in columns])
         for orders in _chunks(session, where):
             for order in orders:
-                row = []
+                row, lost_here = [], 0
                 for _name, get in columns:
                     cell, lost = export_cell(get(order), encoding)
                     row.append(cell)
-                    substituted += lost
+                    lost_here += lost
                 writer.writerow(row)
+                if lost_here:
+                    substituted.add(order.order_number, lost_here)
             done += len(orders)
             report(done)
     os.replace(tmp, path)

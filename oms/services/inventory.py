@@ -1,9 +1,11 @@
 """在庫情報ダウンロード・アップロード (seed 000 ④): the processing orders' lines with their
 SKU's stock, and stock per SKU and location set in bulk from a CSV.
 
-The download can be uploaded again as it is: the upload reads the `sku`, `location` and
-`stock` columns by name and ignores the others. An upload is checked first; its good
-rows are applied only when the operator confirms, with every bad row listed by line.
+The download can be uploaded again as it is: its header is in the operator's language
+(Japanese by default), and the upload finds the SKU, location and stock columns by their
+name in any language (or by the keys `sku`, `location`, `stock`) and ignores the others.
+An upload is checked first; its good rows are applied only when the operator confirms,
+with every bad row listed by line.
 """
 
 import csv
@@ -14,17 +16,39 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
-from oms.csvfiles import ENCODINGS, UploadError, decode_upload, export_cell
+from oms.csvfiles import ENCODINGS, UploadError, decode_upload, export_cell, find_columns
 from oms.models import Order, OrderLine, Sku, Stock, StockUpload, User
 from oms.models.base import upsert, utcnow
 from oms.services import audit
 from oms.services.actor import Actor
 
-HEADER = ("order_number", "line_no", "product_code", "option", "product_name", "ordered_qty",
-          "sku", "location", "stock", "allocated", "available")
+COLUMNS = {
+    "order_number": _l("Order number"),
+    "line_no": _l("Line no."),
+    "product_code": _l("Mall product code"),
+    "option": _l("Option"),
+    "product_name": _l("Product name"),
+    "ordered_qty": _l("Ordered quantity"),
+    "sku": _l("SKU code"),
+    "location": _l("Location"),
+    "stock": _l("Stock"),
+    "allocated": _l("Allocated"),
+    "available": _l("Available"),
+}
 REQUIRED = ("sku", "location", "stock")
+
+
+def header() -> tuple[str, ...]:
+    """The download's header row, in the current language."""
+    return tuple(str(label) for label in COLUMNS.values())
+
+
+def required_names() -> list[str]:
+    """The columns an upload needs, by their names in the current language."""
+    return [str(COLUMNS[key]) for key in REQUIRED]
 CHUNK = 1000
 MAX_ROWS = 100_000
 
@@ -35,7 +59,7 @@ def download_rows(session: Session, where: list[sa.ColumnElement[bool]], encodin
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}")
     codec = ENCODINGS[encoding]
-    yield _encode([HEADER], codec, encoding, first=True)
+    yield _encode([header()], codec, encoding, first=True)
     last_id = 0
     while True:
         orders = session.scalars(
@@ -75,18 +99,18 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
     """Read and check a stock CSV; nothing is applied yet. Raises UploadError when the
     file as a whole cannot be used (encoding, header)."""
     reader = csv.reader(io.StringIO(decode_upload(data)))
-    header = [unicodedata.normalize("NFKC", c).strip().lower() for c in next(reader, [])]
-    missing = [name for name in REQUIRED if name not in header]
+    index = find_columns(next(reader, []), COLUMNS, REQUIRED)
+    missing = [str(COLUMNS[key]) for key in REQUIRED if key not in index]
     if missing:
         raise UploadError(_("The header row lacks the columns: %(columns)s",
                             columns=", ".join(missing)))
-    index = {name: header.index(name) for name in REQUIRED}
     parsed: list[tuple[int, str, str, str]] = []
     for number, row in enumerate(reader, 2):
         if number > MAX_ROWS + 1:
             raise UploadError(_("More than %(n)d rows: split the file.", n=MAX_ROWS))
         if any(cell.strip() for cell in row):
-            cells = [row[i].strip() if i < len(row) else "" for i in index.values()]
+            cells = [row[index[key]].strip() if index[key] < len(row) else ""
+                     for key in REQUIRED]
             parsed.append((number, *cells))
     skus = _skus(session, {sku for _, sku, _, _ in parsed})
     rows, errors, seen = [], [], {}
@@ -105,6 +129,14 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
                          rows=rows, errors=errors)
     session.add(upload)
     session.flush()
+    return upload
+
+
+def get_upload_for(session: Session, user: User, upload_id: int) -> StockUpload | None:
+    """A checked upload its uploader (or an admin) may see and apply."""
+    upload = session.get(StockUpload, upload_id)
+    if upload is None or (upload.user_id != user.id and not user.is_admin):
+        return None
     return upload
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.csvfiles import decode_upload
+from oms.csvfiles import decode_upload, find_columns
 from oms.models import LinkResult, Order, OrderLine, OrderLink, Shop, Sku, SkuMapping
 from oms.models.base import upsert
 
@@ -104,6 +105,23 @@ def has_link_result(result: LinkResult | str) -> sa.ColumnElement[bool]:
                              OrderLink.result == LinkResult(result).value)
 
 
+def failed_orders(session: Session, where: list[sa.ColumnElement[bool]], *, limit: int
+                  ) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """The first orders matching `where` whose link result is FAIL, each with its failed
+    lines as (mall product code, reason)."""
+    orders = session.execute(
+        sa.select(Order.id, Order.order_number).where(*where, has_link_result(LinkResult.fail))
+        .order_by(Order.id).limit(limit)).all()
+    lines: dict[int, list[tuple[str, str | None]]] = {order_id: [] for order_id, _ in orders}
+    for order_id, code, error in session.execute(
+            sa.select(OrderLine.order_id, OrderLine.mall_product_code, OrderLine.link_error)
+            .where(OrderLine.order_id.in_(list(lines)),
+                   OrderLine.link_result == LinkResult.fail)
+            .order_by(OrderLine.order_id, OrderLine.line_no)):
+        lines[order_id].append((code, error))
+    return [(number, lines[order_id]) for order_id, number in orders]
+
+
 def link_order(session: Session, order: Order) -> LinkResult | None:
     """⑯ アイテム紐づけ for one order."""
     link(session, [Order.id == order.id])
@@ -148,32 +166,58 @@ class CsvResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-CSV_COLUMNS = ("shop", "product_code", "option", "sku")
+CSV_COLUMNS = {
+    "shop": _l("Shop"),
+    "product_code": _l("Mall product code"),
+    "option": _l("Option"),
+    "sku": _l("SKU code"),
+}
+
+
+def csv_header() -> list[str]:
+    """The mapping file's header, in the current language (any language is read back)."""
+    return [str(label) for label in CSV_COLUMNS.values()]
+
+
+def _shop_lookup(session: Session) -> dict[str, int]:
+    """A shop by its code, id or name, as a mapping file may name it. A name that two
+    shops share names neither; a code or id wins over another shop's name."""
+    shops = session.execute(sa.select(Shop.id, Shop.code, Shop.name)).all()
+    names = [name.strip() for _id, _code, name in shops]
+    found = {name.strip(): shop_id for shop_id, _code, name in shops
+             if names.count(name.strip()) == 1}
+    found.update({str(shop_id): shop_id for shop_id, _code, _name in shops})
+    found.update({code: shop_id for shop_id, code, _name in shops})
+    return found
 
 
 def import_mappings(session: Session, data: bytes) -> CsvResult:
-    """Mappings from a CSV (shop code, product code, option, SKU code; header row first).
-    Every bad row is reported by line number, and then nothing is saved."""
+    """Mappings from a CSV (shop, product code, option, SKU code; header row first, in
+    either language). The shop is its code, id or name. Every bad row is reported by line
+    number, and then nothing is saved."""
     result = CsvResult()
     rows = list(csv.reader(io.StringIO(decode_upload(data))))
-    if not rows or [c.strip().lower() for c in rows[0]][:4] != list(CSV_COLUMNS):
+    columns = find_columns(rows[0], CSV_COLUMNS, CSV_COLUMNS) if rows else {}
+    if len(columns) < len(CSV_COLUMNS) or len(rows[0]) != len(CSV_COLUMNS):
         result.errors.append((1, _("The first row must be the header: %(columns)s",
-                                   columns=",".join(CSV_COLUMNS))))
+                                   columns=",".join(csv_header()))))
         return result
-    shops = dict(session.execute(sa.select(Shop.code, Shop.id)).all())
+    shops = _shop_lookup(session)
     with session.begin_nested() as savepoint:
         for number, row in enumerate(rows[1:], 2):
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) != 4:
+            if len(row) != len(CSV_COLUMNS):
                 result.errors.append((number, _("Expected 4 columns, found %(n)d.", n=len(row))))
                 continue
-            shop_code, product_code, option, sku_code = (cell.strip() for cell in row)
-            if shop_code not in shops:
-                result.errors.append((number, _("Unknown shop code %(code)s.", code=shop_code)))
+            shop, product_code, option, sku_code = (row[columns[key]].strip()
+                                                    for key in CSV_COLUMNS)
+            if shop not in shops:
+                result.errors.append((number, _("Unknown shop %(shop)s: give its name, code "
+                                                "or number.", shop=shop)))
                 continue
             try:
-                save_mapping(session, shops[shop_code], product_code, option, sku_code)
+                save_mapping(session, shops[shop], product_code, option, sku_code)
                 result.saved += 1
             except MappingError as error:
                 result.errors.append((number, str(error)))

@@ -1,5 +1,6 @@
 """Durable job records (通知ログ): create, progress, finish, cancel, list."""
 
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,3 +67,24 @@ def request_cancel(session: Session, note: Notification) -> bool:
     if note.state is JobState.queued:
         finish(session, note, JobState.cancelled)
     return True
+
+
+class Outcome(StrEnum):
+    """What a job's badge says: its state, told apart by its targets once it succeeded."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"  # every target done (skipped ones included)
+    partial = "partial"  # ran to its end, but some targets failed
+    failed = "failed"  # stopped by an error, or every target failed
+    cancelled = "cancelled"
+
+
+def outcome(note: Notification) -> Outcome:
+    """The badge of a job: 成功 / 一部失敗 (n件) / 失敗 / キャンセル済 (or still waiting,
+    running). A job that ran to its end with failed targets did not simply succeed."""
+    if note.state is not JobState.succeeded:
+        return Outcome(note.state.value)
+    if not note.failed:
+        return Outcome.succeeded
+    return Outcome.failed if note.total and note.failed >= note.total else Outcome.partial

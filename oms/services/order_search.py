@@ -440,6 +440,13 @@ def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) 
     return ResultPage([by_id[i] for i in ids if i in by_id], page, search.per_page, total)
 
 
+def query_with(session: Session, search_query: str, **changes) -> str:
+    """A stored search's query string with some conditions changed (page 1), e.g. the
+    FAIL orders of the search a link job ran over: `link_result=LinkResult.fail`."""
+    search = parse(session, MultiDict(parse_qsl(search_query))).search
+    return search.query_string(page=1, **changes)
+
+
 def target_conditions(session: Session, search_query: str, order_ids: list[int] | None,
                       tz: ZoneInfo) -> list[sa.ColumnElement[bool]]:
     """The orders an action acts on: the checked ones, or every order of the search."""

@@ -28,8 +28,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.cancelled: frozenset(),
     S.closed: frozenset(),
 }
-# Upper bound for acting on a whole search from the list; larger sets go to bulk update.
-MAX_DIRECT_ORDERS = 2000
 
 
 class TransitionError(ValueError):

@@ -51,9 +51,12 @@ def _import(session, mall, adapter_for) -> dict[str, Order]:
 
 
 def _confirm(client, orders):
-    return client.post("/orders/confirm", data={
+    """Press 注文確認 with these orders checked; the result page it redirects to (PRG)."""
+    response = client.post("/orders/confirm", data={
         "csrf_token": csrf_token(client), "scope": "selected", "search": "tab=new",
         "order_id": [str(o.id) for o in orders]})
+    assert response.status_code == 303 and "/notifications/" in response.location
+    return client.get(response.location)
 
 
 def _job(session) -> Notification:
@@ -75,9 +78,12 @@ def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall,
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-confirmed="3"' in page
     note = _job(session)
+    result = session.scalars(sa.select(Notification).where(
+        Notification.kind == "order_confirm")).one()
     assert f'data-mall-confirm="{note.id}"' in page
     assert f'href="/notifications/{note.id}"' in page
-    assert 'id="job-progress"' in page and f'hx-get="/notifications/{note.id}"' in page
+    # With htmx the malls' job is followed in place, through the result's own page.
+    assert 'id="follow-up"' in page and f'hx-get="/notifications/{result.id}"' in page
     assert sorted(session.scalars(sa.select(JobTarget.order_id).where(
         JobTarget.job_id == note.id))) == sorted(o.id for o in orders.values())
 
@@ -225,7 +231,8 @@ def test_amazon_and_own_shop_orders_make_no_call(operator, session, make_mall, f
 
     page = _confirm(operator, [amazon_order, own_order]).get_data(as_text=True)
     assert 'data-confirmed="2"' in page and "data-mall-confirm" not in page
-    assert session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.kind == marketplace_jobs.CONFIRM)) == 0
 
     # Among other orders, only the Rakuten one is the job's.
     session.expire_all()

@@ -53,6 +53,7 @@ class World:
             **self.more,
             "name": AREA,
             "tab": "all",
+            "control": "export",  # a valid <control> for orders.act
         }
         missing = rule.arguments - known.keys()
         assert not missing, (

@@ -190,10 +190,20 @@ def test_pressing_confirm_twice_starts_one_job(operator, orders, session):
     assert session.scalar(sa.select(sa.func.count()).select_from(BulkJob)) == 1
 
 
-def test_an_empty_selection_offers_the_csv_upload(operator, orders):
+def test_an_empty_selection_says_what_it_takes_and_offers_the_csv_upload(operator, orders,
+                                                                        session):
     path = follow(operator.post("/bulk/start", data=MultiDict(Forms(
         operator.get("/orders/").text).by_action("/orders/export")["fields"])))
-    assert path == "/bulk/csv"
+    assert path.startswith("/orders/act/bulk?")
+    page = operator.get(path).text
+    total = session.scalar(sa.select(sa.func.count()).select_from(Order))
+    assert f'data-act-count="{total}"' in page
+    assert f"Bulk update: all {total} orders of the search." in page
+    assert 'href="/bulk/csv"' in page
+    form = Forms(page).by_action("/bulk/start")
+    assert ("scope", "search") in form["fields"]
+    assert follow(operator.post("/bulk/start", data=MultiDict(form["fields"]))).startswith(
+        "/bulk/operation?selection=")
 
 
 def test_delete_is_refused_to_operators(operator, orders, app, session):

@@ -221,8 +221,10 @@ def test_select_all_covers_exactly_the_search(operator, factory, session):
     search = re.search(r'name="search" value="([^"]*)"', page).group(1).replace("&amp;", "&")
     response = operator.post("/orders/confirm", data={
         "csrf_token": csrf_token(operator), "scope": "search", "search": search})
-    assert response.status_code == 200
-    assert 'data-confirmed="30"' in response.get_data(as_text=True)
+    assert response.status_code == 303  # the result is a page of its own (PRG)
+    page = operator.get(response.location).get_data(as_text=True)
+    assert 'data-confirmed="30"' in page
+    assert "注文確認：検索結果の全30件を対象にします。" in page  # said what it took
     moved = session.scalars(sa.select(Order.order_number).where(
         Order.status == OrderStatus.awaiting_allocation)).all()
     assert sorted(moved) == sorted(o.order_number for o in mine)
@@ -235,7 +237,8 @@ def test_confirm_selected_orders_lists_refusals(operator, factory, session):
     response = operator.post("/orders/confirm", data={
         "csrf_token": csrf_token(operator), "scope": "selected", "search": "tab=new",
         "order_id": [str(new.id), str(shipped.id)]})
-    page = response.get_data(as_text=True)
+    assert response.status_code == 303
+    page = operator.get(response.location).get_data(as_text=True)
     assert 'data-confirmed="1"' in page and 'data-refused="1"' in page
     assert f'data-order-number="{shipped.order_number}"' in page
     session.expire_all()
@@ -279,14 +282,26 @@ def test_presets_builtin_and_personal(operator, factory, session, users):
     assert "data-my-preset" not in operator.get("/orders/").get_data(as_text=True)
 
 
-def test_export_without_a_selection_takes_the_whole_search(operator, factory, session):
+def test_export_without_a_selection_says_it_takes_the_whole_search(operator, factory,
+                                                                   session):
     from oms.models import Notification
 
     factory.order()
+    factory.order(status=OrderStatus.shipped)
     session.commit()
     response = operator.post("/orders/export", data={
         "csrf_token": csrf_token(operator), "scope": "selected", "search": "tab=new",
         "encoding": "utf8"})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.location.startswith("/orders/act/export?")
+    assert session.scalar(sa.select(Notification)) is None  # nothing started yet
+    page = operator.get(response.location).get_data(as_text=True)
+    assert 'data-act="export" data-act-count="1"' in page
+    assert "チェックされた受注はありません。 注文情報ダウンロード：検索結果の全1件を対象に" \
+        "します。" in page
+    assert 'checked id="encoding-1" name="encoding" type="radio" value="utf8"' in page
+    response = operator.post("/orders/export", data={
+        "csrf_token": csrf_token(operator), "scope": "search", "search": "tab=new",
+        "encoding": "utf8"})
+    assert response.status_code == 303 and "/notifications/" in response.location
     note = session.scalar(sa.select(Notification))
     assert note.params["order_ids"] is None and note.params["search"] == "tab=new"

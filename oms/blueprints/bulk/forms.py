@@ -4,10 +4,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 
 
-class EmptyForm(FlaskForm):
-    """A one-button action: only the CSRF token."""
-
-
 class CsvForm(FlaskForm):
     file = FileField(_l("CSV file of order numbers"), validators=[FileRequired(
         message=_l("Choose a CSV file."))])

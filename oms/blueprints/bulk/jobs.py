@@ -12,7 +12,7 @@ from flask_login import current_user
 from oms import labels
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
-from oms.blueprints.bulk.forms import EmptyForm
+from oms.blueprints.common import EmptyForm, or_404
 from oms.csvfiles import ENCODINGS, export_cell
 from oms.extensions import db
 from oms.htmx import render_page
@@ -23,16 +23,12 @@ from oms.services.bulk.fields import describe_change
 
 
 def _job(notification_id: int) -> BulkJob:
-    job = history.get(db.session, current_user, notification_id)
-    if job is None:
-        abort(404)
-    return job
+    return or_404(history.get(db.session, current_user, notification_id))
 
 
 def _other_kind(notification_id: int):
     """A job of another kind has its page in the notification log."""
-    if notifications.get_for(db.session, current_user, notification_id) is None:
-        abort(404)
+    or_404(notifications.get_for(db.session, current_user, notification_id))
     return redirect(url_for("notifications.show", notification_id=notification_id), 303)
 
 

@@ -15,7 +15,8 @@ from werkzeug.datastructures import MultiDict
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.bulk.forms import CsvForm, RunForm
-from oms.blueprints.orders.forms import MAX_SELECTED, SelectionForm
+from oms.blueprints.orders.controls import chosen as chosen_orders
+from oms.blueprints.orders.forms import SelectionForm
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import BulkSelection, SelectionSource
@@ -64,19 +65,12 @@ def _step(template: str, **context):
 @access(Access.operator)
 def start():
     """一括更新 on the order list: keep its selection (checked rows or the whole search)."""
-    form = SelectionForm()
-    if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return redirect(url_for("orders.index"), 303)
-    if form.scope.data == "search":
-        chosen = selection.from_search(db.session, current_user, form.search.data or "", _tz())
+    target = chosen_orders("bulk", SelectionForm())
+    if target.whole_search:
+        chosen = selection.from_search(db.session, current_user, target.search, _tz())
     else:
-        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
-        if not ids:
-            flash(_("Check orders on the list, select all results, or upload a CSV file of "
-                    "order numbers."), "info")
-            return redirect(url_for("bulk.csv_form"), 303)
-        chosen = selection.from_ids(db.session, current_user, ids, SelectionSource.selected)
+        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
+                                    SelectionSource.selected)
     if chosen.count == 0:
         db.session.rollback()
         flash(_("None of the selected orders exists any more."), "error")
@@ -87,15 +81,19 @@ def start():
 @bp.get("/csv")
 @access(Access.operator)
 def csv_form():
-    """注文番号指定 (CSV): choose orders by a file of order numbers."""
-    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(), result=None,
-                       selection=None)
+    """注文番号指定 (CSV): choose orders by a file of order numbers; with `selection`, what
+    the upload found (the page an upload redirects to)."""
+    chosen = _selection(request.args)
+    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(formdata=None),
+                       result=csv_selection.read_report(chosen.report) if chosen else None,
+                       selection=chosen)
 
 
 @bp.post("/csv")
 @access(Access.operator)
 def csv_upload():
-    """Read the file and report every line that is not a usable order number."""
+    """Read the file and report every line that is not a usable order number; a usable
+    file becomes a selection, and its result a page of its own (Post/Redirect/Get)."""
     form = CsvForm()
     result = None
     if form.validate():
@@ -107,12 +105,13 @@ def csv_upload():
     if result is None or not result.order_ids:
         if result is not None:
             form.file.errors.append(_("The file holds no order number that can be updated."))
-        return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
-                           selection=None), 422
+        return render_page("bulk/csv.html", "wizard", TARGET, form=form,
+                           result=csv_selection.read_report(csv_selection.report(result))
+                           if result else None, selection=None), 422
     chosen = selection.from_ids(db.session, current_user, result.order_ids, SelectionSource.csv,
-                                file_name=(form.file.data.filename or "")[:255])
-    return render_page("bulk/csv.html", "wizard", TARGET, form=form, result=result,
-                       selection=chosen)
+                                file_name=(form.file.data.filename or "")[:255],
+                                report=csv_selection.report(result))
+    return redirect(url_for("bulk.csv_form", selection=chosen.id), 303)
 
 
 @bp.get("/operation")

@@ -30,6 +30,3 @@ class CategoryForm(FlaskForm):
     multiple = BooleanField(_l("Allow several answers (+/- buttons on the order)"))
     position = IntegerField(_l("Position"), [Optional()], default=0)
 
-
-class ConfirmForm(FlaskForm):
-    """A one-button action: only the CSRF token."""

@@ -1,10 +1,11 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from oms import labels
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import EmptyForm, get_or_404
 from oms.blueprints.custom_fields import bp
-from oms.blueprints.custom_fields.forms import CategoryForm, ConfirmForm, FieldForm
+from oms.blueprints.custom_fields.forms import CategoryForm, FieldForm
 from oms.extensions import db
 from oms.models import CustomField, CustomFieldCategory, FieldType
 from oms.services import custom_fields
@@ -21,7 +22,7 @@ def index():
     return render_template("custom_fields/index.html", labels=labels,
                            fields=custom_fields.fields_in_order(db.session),
                            categories=custom_fields.categories(db.session),
-                           confirm_form=ConfirmForm(formdata=None))
+                           confirm_form=EmptyForm(formdata=None))
 
 
 def _spec(form: FieldForm) -> custom_fields.FieldSpec:
@@ -61,18 +62,11 @@ def new_field():
     return _field_page(form, None)
 
 
-def _get(model, item_id: int):
-    item = db.session.get(model, item_id)
-    if item is None:
-        abort(404)
-    return item
-
-
 @bp.route("/<int:field_id>/edit", methods=["GET", "POST"])
 @access(Access.admin)
 def edit_field(field_id: int):
     """Change a custom field."""
-    target = _get(CustomField, field_id)
+    target = get_or_404(CustomField, field_id)
     if request.method == "POST":
         form = FieldForm()
     else:
@@ -86,8 +80,8 @@ def edit_field(field_id: int):
 @access(Access.admin)
 def delete_field(field_id: int):
     """Delete a custom field and every answer to it."""
-    target = _get(CustomField, field_id)
-    if ConfirmForm().validate():
+    target = get_or_404(CustomField, field_id)
+    if EmptyForm().validate():
         custom_fields.delete_field(db.session, target, current_actor())
         flash(_("The custom field was deleted."), "success")
     return _index()
@@ -120,7 +114,7 @@ def new_category():
 @access(Access.admin)
 def edit_category(category_id: int):
     """Change a category."""
-    target = _get(CustomFieldCategory, category_id)
+    target = get_or_404(CustomFieldCategory, category_id)
     form = CategoryForm() if request.method == "POST" else CategoryForm(formdata=None,
                                                                          obj=target)
     return _category_page(form, target)
@@ -130,8 +124,8 @@ def edit_category(category_id: int):
 @access(Access.admin)
 def delete_category(category_id: int):
     """Delete an empty category."""
-    target = _get(CustomFieldCategory, category_id)
-    if ConfirmForm().validate():
+    target = get_or_404(CustomFieldCategory, category_id)
+    if EmptyForm().validate():
         try:
             custom_fields.delete_category(db.session, target, current_actor())
         except custom_fields.DefinitionError as error:

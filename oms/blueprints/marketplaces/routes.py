@@ -1,16 +1,6 @@
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import (
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,35 +10,27 @@ from jinja2_fragments.flask import render_block
 
 from oms import labels
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import EmptyForm, get_or_404, or_404
 from oms.blueprints.marketplaces import bp
-from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, SelectionForm
+from oms.blueprints.orders.controls import back_to_list, chosen, tz
+from oms.blueprints.orders.forms import ExportForm, SelectionForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
-from oms.models import LinkResult, Order, StockUpload
+from oms.models import LinkResult, Order
 from oms.queue import get_redis
 from oms.services import (
+    action_results,
     inventory,
     item_links,
     mall_sync,
     malls,
     marketplace_jobs,
     notifications,
-    order_search,
-    shipping_info,
-    workflow,
 )
 
 # A person waits for the answer of a single-order update: fail fast rather than retry long.
 INTERACTIVE_HTTP = {"timeout": 8.0, "retries": 1, "backoff": 0.5}
 OUTCOMES_SHOWN = 1000
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["OMS_TZ"])
-
-
-def _back(search: str | None):
-    return redirect(url_for("orders.index") + (f"?{search}" if search else ""), 303)
 
 
 def _started(note, started: str):
@@ -60,10 +42,8 @@ def _started(note, started: str):
 @access(Access.operator)
 def refresh_all():
     """全注文更新: update every order of the current search from its mall (a job)."""
-    form = SelectionForm()
-    if not form.validate():
-        abort(400)
-    note = marketplace_jobs.start_refresh(db.session, current_user, form.search.data or "",
+    target = chosen("refresh-all", SelectionForm())
+    note = marketplace_jobs.start_refresh(db.session, current_user, target.search,
                                           str(get_locale()))
     return _started(note, _("Updating all orders of the search from their malls."))
 
@@ -72,19 +52,10 @@ def refresh_all():
 @access(Access.operator)
 def link_all():
     """アイテム紐づけ: link the items of every order of the current search (a job)."""
-    form = SelectionForm()
-    if not form.validate():
-        abort(400)
-    note = marketplace_jobs.start_link(db.session, current_user, form.search.data or "",
+    target = chosen("link-all", SelectionForm())
+    note = marketplace_jobs.start_link(db.session, current_user, target.search,
                                        str(get_locale()))
     return _started(note, _("Linking the items of all orders of the search."))
-
-
-def _order(order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
-    if order is None or order.deleted_at is not None:
-        abort(404)
-    return order
 
 
 def _row(order: Order, action: str, message: str, ok: bool):
@@ -99,16 +70,16 @@ def _row(order: Order, action: str, message: str, ok: bool):
                                        payment_status=labels.PAYMENT_STATUS),
             row_message=message, row_ok=ok)
     flash(f"{order.order_number}: {message}", "success" if ok else "error")
-    return _back(request.form.get("search"))
+    return back_to_list(request.form.get("search"))
 
 
 @bp.post("/orders/<int:order_id>/refresh")
 @access(Access.operator)
 def refresh_order(order_id: int):
     """⑮ 注文更新: update one order from its mall and show the result in its row."""
-    if not SelectionForm().validate():
+    order = get_or_404(Order, order_id, deleted_at=None)
+    if not EmptyForm().validate():
         abort(400)
-    order = _order(order_id)
     secret, connection = current_app.config["SECRET_KEY"], get_redis()
     problem = mall_sync.refresh_order(
         db.session, order,
@@ -121,9 +92,9 @@ def refresh_order(order_id: int):
 @access(Access.operator)
 def link_order(order_id: int):
     """⑯ アイテム紐づけ: link the items of one order and show the result in its row."""
-    if not SelectionForm().validate():
+    order = get_or_404(Order, order_id, deleted_at=None)
+    if not EmptyForm().validate():
         abort(400)
-    order = _order(order_id)
     result = item_links.link_order(db.session, order)
     if result is LinkResult.ok:
         return _row(order, "link", _("All items are linked (OK)."), True)
@@ -133,33 +104,14 @@ def link_order(order_id: int):
                 _("Some items could not be linked (FAIL): %(errors)s", errors=errors), False)
 
 
-def _chosen_ids(form: SelectionForm) -> list[int] | None:
-    """The checked orders, or every order of the search up to the direct-action limit;
-    None when the search is larger than that."""
-    if form.scope.data == "search":
-        where = order_search.target_conditions(db.session, form.search.data or "", None, _tz())
-        ids = list(db.session.scalars(db.select(Order.id).where(*where)
-                                      .limit(workflow.MAX_DIRECT_ORDERS + 1)))
-        return ids if len(ids) <= workflow.MAX_DIRECT_ORDERS else None
-    return [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
-
-
 @bp.post("/shipping-info")
 @access(Access.operator)
 def send_shipping_info():
-    """配送情報送信: register shipping information for the chosen processing orders."""
-    form = SelectionForm()
-    search = form.search.data or ""
-    ids = _chosen_ids(form) if form.validate() else []
-    if ids is None:
-        flash(_("More than %(n)d orders: narrow the search.", n=workflow.MAX_DIRECT_ORDERS),
-              "error")
-        return _back(search)
-    if not ids:
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(search)
-    result = shipping_info.send(db.session, ids, current_actor())
-    return render_template("marketplaces/shipping_result.html", result=result, search=search)
+    """配送情報送信: register shipping information for the chosen processing orders; the
+    result is a page of its own (Post/Redirect/Get)."""
+    target = chosen("send-shipping", SelectionForm())
+    note = action_results.send_shipping_info(db.session, target, current_actor(), current_user)
+    return redirect(url_for("notifications.show", notification_id=note.id), 303)
 
 
 @bp.post("/inventory/download")
@@ -167,30 +119,19 @@ def send_shipping_info():
 def inventory_download():
     """在庫情報ダウンロード: the processing orders' lines with SKU, stock and allocation."""
     form = ExportForm()
-    if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(form.search.data)
-    ids = None
-    if form.scope.data == "selected":
-        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
-    where = [*order_search.target_conditions(db.session, form.search.data or "", ids, _tz()),
-             Order.tab == "processing"]
-    name = f"inventory-{datetime.now(_tz()):%Y%m%d-%H%M}.csv"
+    target = chosen("inventory-download", form)
+    name = f"inventory-{datetime.now(tz()):%Y%m%d-%H%M}.csv"
     # Built whole: processing orders are a working set (thousands), and a finished body
     # needs no database session while it is sent.
-    return Response(
-        b"".join(inventory.download_rows(db.session, where, form.encoding.data)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                 "Cache-Control": "private, no-store"})
+    body = b"".join(inventory.download_rows(db.session, target.conditions(db.session, tz()),
+                                            form.encoding.data))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "private, no-store"})
 
 
 class UploadForm(FlaskForm):
     file = FileField(validators=[FileRequired()])
-
-
-class ApplyForm(FlaskForm):
-    pass
 
 
 @bp.route("/inventory/upload", methods=["GET", "POST"])
@@ -212,14 +153,12 @@ def inventory_upload():
     elif request.method == "POST":
         error = _("Choose a CSV file.")
     status = 422 if error else 200
-    return render_template("marketplaces/inventory_upload.html", form=form, error=error), status
+    return render_template("marketplaces/inventory_upload.html", form=form, error=error,
+                           columns=", ".join(inventory.required_names())), status
 
 
-def _upload(upload_id: int) -> StockUpload:
-    upload = db.session.get(StockUpload, upload_id)
-    if upload is None or (upload.user_id != current_user.id and not current_user.is_admin):
-        abort(404)
-    return upload
+def _upload(upload_id: int):
+    return or_404(inventory.get_upload_for(db.session, current_user, upload_id))
 
 
 @bp.get("/inventory/uploads/<int:upload_id>")
@@ -227,7 +166,7 @@ def _upload(upload_id: int) -> StockUpload:
 def inventory_check(upload_id: int):
     """A checked stock CSV: its bad rows by line, and what confirming it will set."""
     return render_template("marketplaces/inventory_check.html", upload=_upload(upload_id),
-                           form=ApplyForm(formdata=None))
+                           form=EmptyForm(formdata=None))
 
 
 @bp.post("/inventory/uploads/<int:upload_id>/apply")
@@ -235,7 +174,7 @@ def inventory_check(upload_id: int):
 def inventory_apply(upload_id: int):
     """Apply the good rows of a checked stock CSV."""
     upload = _upload(upload_id)
-    if not ApplyForm().validate():
+    if not EmptyForm().validate():
         abort(400)
     try:
         count = inventory.apply_upload(db.session, upload, current_actor())
@@ -251,9 +190,7 @@ def inventory_apply(upload_id: int):
 def refresh_outcomes(notification_id: int):
     """A mall job's outcome per order (全注文更新, 注文確認 at the malls): the failed and
     skipped ones with the mall's message."""
-    note = notifications.get_for(db.session, current_user, notification_id)
-    if note is None:
-        abort(404)
+    note = or_404(notifications.get_for(db.session, current_user, notification_id))
     if note.kind not in marketplace_jobs.WITH_OUTCOMES:  # another kind of job: its own page
         return redirect(url_for("notifications.show", notification_id=note.id), 303)
     rows = marketplace_jobs.outcomes(db.session, note, limit=OUTCOMES_SHOWN)

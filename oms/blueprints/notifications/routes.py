@@ -1,4 +1,5 @@
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, send_file, url_for
 from flask_babel import gettext as _
@@ -6,21 +7,16 @@ from flask_login import current_user
 
 from oms import labels
 from oms.access import Access, access
+from oms.blueprints.common import or_404
 from oms.blueprints.notifications import bp
 from oms.extensions import db
-from oms.htmx import render_page
+from oms.htmx import render_page, wants_fragment
 from oms.models import JobState, Notification
-from oms.services import marketplace_jobs, notifications
-
-# A mall job's failed orders shown on its page; the rest are one link away.
-FAILURES_SHOWN = 20
+from oms.services import job_details, notifications
 
 
 def _get(notification_id: int) -> Notification:
-    note = notifications.get_for(db.session, current_user, notification_id)
-    if note is None:
-        abort(404)
-    return note
+    return or_404(notifications.get_for(db.session, current_user, notification_id))
 
 
 @bp.route("/")
@@ -36,16 +32,16 @@ def index():
 @bp.route("/<int:notification_id>")
 @access(Access.operator)
 def show(notification_id: int):
-    """One job: progress while it runs, then its result."""
+    """One job, or a list action's result: progress while it runs, then its result (htmx:
+    the progress block, or the block of the job that follows an action)."""
     note = _get(notification_id)
-    failures = (marketplace_jobs.outcomes(db.session, note, limit=FAILURES_SHOWN,
-                                          failed_only=True)
-                if note.failed and note.kind in marketplace_jobs.WITH_OUTCOMES else [])
-    response = current_app.make_response(
-        render_page("notifications/show.html", "progress", "job-progress",
-                    note=note, labels=labels, failures=failures, failures_limit=FAILURES_SHOWN)
-    )
-    if note.state.finished:
+    details = job_details.details(db.session, current_user, note,
+                                  ZoneInfo(current_app.config["OMS_TZ"]))
+    block, target = (("follow_up", "follow-up") if wants_fragment("follow-up")
+                     else ("progress", "job-progress"))
+    response = current_app.make_response(render_page(
+        "notifications/show.html", block, target, note=note, labels=labels, details=details))
+    if not details.waiting(note):
         response.headers["HX-Trigger"] = "job-finished"
     return response
 

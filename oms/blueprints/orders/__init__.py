@@ -4,6 +4,7 @@ bp = Blueprint("orders", __name__)
 
 from oms.blueprints.orders import (  # noqa: E402, F401
     blacklist,
+    controls,
     custom_values,
     detail,
     inquiries,

@@ -1,9 +1,10 @@
 """Designating and releasing a blacklisted non-member orderer (seed 003)."""
 
-from flask import abort, flash
+from flask import flash
 from flask_babel import gettext as _
 
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.detail import back_to_detail, get_order, render_detail
 from oms.blueprints.orders.detail_forms import BlacklistForm
@@ -33,9 +34,7 @@ def designate_blacklist(order_number: str):
 def release_blacklist(order_number: str):
     """ブラックリスト客の解除: clear the flag on all of this orderer's orders."""
     order = get_order(order_number)
-    entry = order_detail.blacklist_of(db.session, order)
-    if entry is None:
-        abort(404)
+    entry = or_404(order_detail.blacklist_of(db.session, order))
     try:
         cleared = blacklist.release(db.session, entry, current_actor())
     except blacklist.BlacklistError as error:

@@ -4,11 +4,12 @@ changes with optimistic locking, status history, and deletion by admins."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from oms import labels
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders import detail_forms as forms
 from oms.extensions import db
@@ -34,10 +35,7 @@ def tz() -> ZoneInfo:
 
 
 def get_order(order_number: str) -> Order:
-    order = order_detail.find(db.session, order_number)
-    if order is None:
-        abort(404)
-    return order
+    return or_404(order_detail.find(db.session, order_number))
 
 
 def render_detail(order: Order, status: int = 200, **forms_):

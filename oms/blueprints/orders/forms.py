@@ -3,8 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from oms.services.order_search import PER_PAGE_CHOICES
-
 
 class SelectionForm(FlaskForm):
     """What a per-tab control acts on: the checked orders, or every order of the search."""
@@ -28,5 +26,3 @@ class PresetForm(FlaskForm):
     name = StringField(_l("Preset name"), validators=[DataRequired(), Length(max=64)])
     query = HiddenField(validators=[Length(max=2000)])
 
-
-MAX_SELECTED = max(PER_PAGE_CHOICES)

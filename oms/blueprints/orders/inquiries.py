@@ -1,10 +1,11 @@
 """Customer consultations on the order detail screen (seed 003 お問い合わせ対応)."""
 
-from flask import abort, flash, request
+from flask import flash, request
 from flask_babel import gettext as _
 
 from oms import labels
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import get_or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.detail import back_to_detail, get_order, render_panel
 from oms.blueprints.orders.detail_forms import InquiryForm
@@ -14,10 +15,7 @@ from oms.services import inquiries
 
 
 def _inquiry(order_id: int, inquiry_id: int) -> Inquiry:
-    inquiry = db.session.get(Inquiry, inquiry_id)
-    if inquiry is None or inquiry.order_id != order_id:
-        abort(404)
-    return inquiry
+    return get_or_404(Inquiry, inquiry_id, order_id=order_id)
 
 
 def _fields(form: InquiryForm) -> dict:

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import get_or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.detail import back_to_detail, get_order, render_detail, render_panel
 from oms.blueprints.orders.detail_forms import MemoEditForm, MemoForm
@@ -14,10 +15,7 @@ from oms.services import memos
 
 
 def _memo(order: Order, memo_id: int) -> OrderMemo:
-    memo = db.session.get(OrderMemo, memo_id)
-    if memo is None or memo.order_id != order.id:
-        abort(404)
-    return memo
+    return get_or_404(OrderMemo, memo_id, order_id=order.id)
 
 
 @bp.post("/<order_number>/memos")

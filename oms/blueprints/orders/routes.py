@@ -1,29 +1,30 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from oms import labels
 from oms.access import Access, access, current_actor
+from oms.blueprints.common import or_404
 from oms.blueprints.orders import bp
-from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, PresetForm, SelectionForm
+from oms.blueprints.orders.controls import back_to_list, chosen
+from oms.blueprints.orders.forms import ExportForm, PresetForm, SelectionForm
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import (
     TABS,
     HandlingStatus,
     MallKind,
-    Order,
     PaymentMethod,
     PaymentStatus,
     Shop,
     Tag,
 )
+from oms.services import action_results, list_controls, order_search, presets
 from oms.services import jobs as job_service
-from oms.services import mall_confirm, order_search, presets, workflow
 
 
 def _tz() -> ZoneInfo:
@@ -73,18 +74,9 @@ def index():
         labels=labels, choices=_choices(), date_bases=order_search.DATE_BASES,
         sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
-        export_form=ExportForm(formdata=None), selection_form=SelectionForm(formdata=None),
-        preset_form=PresetForm(formdata=None),
+        controls=list_controls.for_tab(search.tab), export_form=ExportForm(formdata=None),
+        selection_form=SelectionForm(formdata=None), preset_form=PresetForm(formdata=None),
     ), status
-
-
-def _selected_ids() -> list[int]:
-    ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()]
-    return ids[:MAX_SELECTED]
-
-
-def _back(search: str):
-    return redirect(url_for("orders.index") + ("?" + search if search else ""), 303)
 
 
 @bp.post("/export")
@@ -92,15 +84,11 @@ def _back(search: str):
 def export():
     """Start the order information download for the checked orders, else the whole search."""
     form = ExportForm()
-    if not form.validate():
-        flash(_("Choose an encoding for the download."), "error")
-        return _back(form.search.data or "")
-    # Nothing checked means the whole search, as the button sits above the whole list.
-    ids = (_selected_ids() or None) if form.scope.data == "selected" else None
+    target = chosen("export", form)
     note = job_service.start(
         db.session, "order_export", current_user,
-        {"search": form.search.data or "", "order_ids": ids, "encoding": form.encoding.data,
-         "locale": str(get_locale())},
+        {"search": target.search, "order_ids": None if target.whole_search else target.order_ids,
+         "encoding": form.encoding.data, "locale": str(get_locale())},
     )
     flash(_("The order information download has started."), "info")
     return redirect(url_for("notifications.show", notification_id=note.id), 303)
@@ -109,29 +97,12 @@ def export():
 @bp.post("/confirm")
 @access(Access.operator)
 def confirm():
-    """注文確認: move the chosen New orders on to processing, then tell their malls."""
-    form = SelectionForm()
-    search = form.search.data or ""
-    if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(search)
-    if form.scope.data == "search":
-        where = order_search.target_conditions(db.session, search, None, _tz())
-        ids = list(db.session.scalars(
-            db.select(Order.id).where(*where).limit(workflow.MAX_DIRECT_ORDERS + 1)))
-        if len(ids) > workflow.MAX_DIRECT_ORDERS:
-            flash(_("More than %(n)d orders: use bulk update for a search this large.",
-                    n=workflow.MAX_DIRECT_ORDERS), "error")
-            return _back(search)
-    else:
-        ids = _selected_ids()
-    if not ids:
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(search)
-    result, note = mall_confirm.confirm_orders(db.session, ids, current_actor(), current_user,
-                                               str(get_locale()))
-    return render_template("orders/confirm_result.html", result=result, search=search,
-                           note=note, labels=labels)
+    """注文確認: move the chosen New orders on to processing, then tell their malls; the
+    result is a page of its own (Post/Redirect/Get)."""
+    target = chosen("confirm", SelectionForm())
+    note = action_results.confirm(db.session, target, current_actor(), current_user,
+                                  str(get_locale()))
+    return redirect(url_for("notifications.show", notification_id=note.id), 303)
 
 
 @bp.post("/presets")
@@ -148,14 +119,11 @@ def save_preset():
             flash(str(error), "error")
     else:
         flash(_("Give the preset a name of 1 to 64 characters."), "error")
-    return _back(query)
+    return back_to_list(query)
 
 
 def _own_preset(preset_id: int):
-    preset = presets.get_own(db.session, current_user, preset_id)
-    if preset is None:
-        abort(404)
-    return preset
+    return or_404(presets.get_own(db.session, current_user, preset_id))
 
 
 @bp.post("/presets/<int:preset_id>/rename")
@@ -168,7 +136,7 @@ def rename_preset(preset_id: int):
         flash(_("The preset was renamed."), "info")
     except presets.PresetError as error:
         flash(str(error), "error")
-    return _back(preset.query)
+    return back_to_list(preset.query)
 
 
 @bp.post("/presets/<int:preset_id>/delete")

@@ -33,6 +33,3 @@ class MappingForm(FlaskForm):
 class MappingImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[FileRequired()])
 
-
-class EmptyForm(FlaskForm):
-    pass

@@ -4,23 +4,22 @@ from flask_babel import gettext as _
 
 from oms import labels
 from oms.access import Access, access
+from oms.blueprints.common import EmptyForm, get_or_404
 from oms.blueprints.shops import bp
-from oms.blueprints.shops.forms import EmptyForm, MappingForm, MappingImportForm, ShopForm
+from oms.blueprints.shops.forms import MappingForm, MappingImportForm, ShopForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
 from oms.integrations.malls import ADAPTERS
 from oms.models import MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
 from oms.queue import get_queue, get_redis
 from oms.services import item_links, mall_schedule, malls
+from oms.services.paging import Page
 
 MAPPINGS_PER_PAGE = 100
 
 
 def _shop(shop_id: int) -> Shop:
-    shop = db.session.get(Shop, shop_id)
-    if shop is None:
-        abort(404)
-    return shop
+    return get_or_404(Shop, shop_id)
 
 
 @bp.route("/")
@@ -134,10 +133,11 @@ def _mappings_page(form: MappingForm, errors, status: int):
                               .limit(MAPPINGS_PER_PAGE + 1)).all()
     shops = db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
     return render_template(
-        "shops/mappings.html", rows=rows[:MAPPINGS_PER_PAGE], has_next=len(rows) >
-        MAPPINGS_PER_PAGE, page=page, shops=shops, shop_id=shop_id, q=q, form=form,
+        "shops/mappings.html", rows=rows[:MAPPINGS_PER_PAGE],
+        page=Page(rows[:MAPPINGS_PER_PAGE], page, len(rows) > MAPPINGS_PER_PAGE), shops=shops,
+        shop_id=shop_id, q=q, form=form,
         import_form=MappingImportForm(formdata=None), delete_form=EmptyForm(formdata=None),
-        errors=errors, columns=",".join(item_links.CSV_COLUMNS)), status
+        errors=errors, columns=",".join(item_links.csv_header())), status
 
 
 @bp.post("/mappings")
@@ -163,9 +163,7 @@ def add_mapping():
 @access(Access.admin)
 def delete_mapping(mapping_id: int):
     """Delete one mapping."""
-    mapping = db.session.get(SkuMapping, mapping_id)
-    if mapping is None:
-        abort(404)
+    mapping = get_or_404(SkuMapping, mapping_id)
     if not EmptyForm().validate():
         abort(400)
     db.session.delete(mapping)

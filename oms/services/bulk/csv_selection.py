@@ -19,6 +19,7 @@ from oms.models import Order
 ORDER_NUMBER_LENGTH = 10
 LOOKUP_BATCH = 1000
 ALLOWED_SUFFIXES = (".csv", ".txt")
+REPORTED = 1000  # bad lines kept for the result page; the rest are counted
 
 
 class NotACsvFile(ValueError):
@@ -38,6 +39,31 @@ class CsvSelection:
     order_ids: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     header: bool = False
+
+
+@dataclass
+class Report:
+    """What the result page of an upload shows, kept with its selection."""
+
+    encoding: str
+    header: bool
+    found: int
+    problems: list[Problem]
+    problem_count: int
+
+
+def report(result: CsvSelection) -> dict:
+    """The upload's result as stored with its selection (JSON)."""
+    return {"encoding": result.encoding, "header": result.header,
+            "found": len(result.order_ids), "problem_count": len(result.problems),
+            "problems": [[p.line, p.text, p.reason] for p in result.problems[:REPORTED]]}
+
+
+def read_report(stored: dict | None) -> Report | None:
+    if not stored:
+        return None
+    return Report(stored["encoding"], stored["header"], stored["found"],
+                  [Problem(*p) for p in stored["problems"]], stored["problem_count"])
 
 
 def _decode_lines(data: bytes) -> tuple[str, list[str | None]]:

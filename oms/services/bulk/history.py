@@ -1,24 +1,13 @@
 """受注一括更新履歴 (seed 004 ⑥): the jobs an operator may see, and their targets' outcomes."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oms.models import BulkJob, JobTarget, Notification, Order, TargetState, User
 from oms.services import notifications
-
-
-@dataclass
-class Page:
-    rows: list
-    page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
+from oms.services.paging import Page
 
 
 def _visible(user: User) -> sa.ColumnElement[bool]:

@@ -25,9 +25,10 @@ def _new(session: Session, user: User, source: SelectionSource, **fields) -> Bul
 
 
 def from_ids(session: Session, user: User, order_ids: list[int], source: SelectionSource,
-             file_name: str | None = None) -> BulkSelection:
-    """Checked rows or CSV numbers: stored as rows, so a large file needs no long URL."""
-    selection = _new(session, user, source, file_name=file_name)
+             file_name: str | None = None, report: dict | None = None) -> BulkSelection:
+    """Checked rows or CSV numbers: stored as rows, so a large file needs no long URL.
+    `report` is what reading the file found, for the upload's result page."""
+    selection = _new(session, user, source, file_name=file_name, report=report)
     ids = sorted(set(order_ids))
     for start in range(0, len(ids), INSERT_BATCH):
         session.execute(sa.insert(bulk_selection_orders), [

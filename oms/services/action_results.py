@@ -1,0 +1,74 @@
+"""The results of the list's direct actions (注文確認, 配送情報送信), kept in the
+notification log (通知ログ). The action's POST redirects to the record's page, so a reload
+shows the result again instead of acting twice (Post/Redirect/Get), and the operator finds
+it later among the jobs.
+
+A record is a finished Notification: `total` the orders acted on, `failed` those refused;
+`params` holds the search it came from, the order numbers done, the refused ones with the
+reason, and the id of the job that follows it (telling the malls of a confirm).
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from oms.models import JobState, Notification, User
+from oms.models.base import utcnow
+from oms.services import mall_confirm, notifications, shipping_info
+from oms.services.actor import Actor
+from oms.services.list_controls import Target
+
+CONFIRM, SHIPPING_INFO = "order_confirm", "shipping_info"
+KINDS = frozenset({CONFIRM, SHIPPING_INFO})
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """A record's result as its page shows it."""
+
+    done: list[str]
+    refused: list[tuple[str, str]]
+    search: str
+    follow_up_id: int | None
+
+
+def record(session: Session, kind: str, user: User | None, done: list[str],
+           refused: list[tuple[str, str]], *, search: str = "",
+           follow_up: Notification | None = None) -> Notification:
+    """Keep an action's result as a finished entry of the notification log."""
+    note = notifications.create(session, kind, user, {
+        "search": search, "done": done, "refused": [list(r) for r in refused],
+        "follow_up": follow_up.id if follow_up else None})
+    note.total = note.done = len(done) + len(refused)
+    note.failed = len(refused)
+    note.started_at = utcnow()
+    notifications.finish(session, note, JobState.succeeded)
+    session.flush()
+    return note
+
+
+def result_of(note: Notification) -> ActionResult | None:
+    """The result a record holds; None for a notification of another kind."""
+    if note.kind not in KINDS:
+        return None
+    params = note.params or {}
+    return ActionResult(list(params.get("done") or []),
+                        [(number, reason) for number, reason in params.get("refused") or []],
+                        params.get("search") or "", params.get("follow_up"))
+
+
+def confirm(session: Session, target: Target, actor: Actor, user: User | None,
+            locale: str) -> Notification:
+    """注文確認 of the target's orders, and its record (with the malls' job to follow)."""
+    result, mall_job = mall_confirm.confirm_orders(session, target.order_ids or [], actor,
+                                                   user, locale)
+    return record(session, CONFIRM, user, result.done, result.refused, search=target.search,
+                  follow_up=mall_job)
+
+
+def send_shipping_info(session: Session, target: Target, actor: Actor, user: User | None
+                       ) -> Notification:
+    """配送情報送信 for the target's orders, and its record."""
+    result = shipping_info.send(session, target.order_ids or [], actor)
+    return record(session, SHIPPING_INFO, user, result.done, result.refused,
+                  search=target.search)
