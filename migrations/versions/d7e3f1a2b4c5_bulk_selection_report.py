@@ -4,7 +4,7 @@ The CSV upload of the bulk update answers with a redirect (Post/Redirect/Get); t
 leads to shows the file's bad lines from here.
 
 Revision ID: d7e3f1a2b4c5
-Revises: c41d7e2a9b10
+Revises: d7a3c9e5f120
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'd7e3f1a2b4c5'
-down_revision = 'c41d7e2a9b10'
+down_revision = 'd7a3c9e5f120'
 branch_labels = None
 depends_on = None
 
