@@ -113,10 +113,14 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
         .order_by(PaymentMethod.id))
     form.payment_method_id.choices = forms.options((m.id, m.name) for m in methods)
     today = datetime.now(tz()).date()
+    cards = order_edit.saved_cards(session, order)
+    if order.customer_card and order.customer_card not in cards:
+        cards.append(order.customer_card)
     form.customer_card_id.choices = forms.options([("", "--"), *(
-        (c.id, _card_label(c, today)) for c in order_edit.saved_cards(session, order))])
-    form.installments.choices = forms.options([("", _("Lump sum")), *(
-        (n, _("%(n)d payments", n=n)) for n in forms.INSTALLMENTS)])
+        (c.id, _card_label(c, today)) for c in cards)])
+    counts = sorted({*forms.INSTALLMENTS, *([order.installments] if order.installments else [])})
+    form.installments.choices = forms.options([("", "—"), *(
+        (n, _("Lump sum") if n == 1 else _("%(n)d payments", n=n)) for n in counts)])
     form.carrier.choices = _with_current(CARRIERS, order.carrier)
     form.delivery_time_slot.choices = _with_current(TIME_SLOTS, order.delivery_time_slot,
                                                     blank=_("Not specified"))
@@ -176,14 +180,15 @@ def _save(screen: str, order_number: str, post: bool):
     order = get_order(order_number)
     form = form_class() if post else form_class(formdata=None)
     set_choices(form, order)
+    forms.offer_current(form, order)
     if not post:
         forms.fill(form, order, tz(), order_edit.latest_audit_id(db.session, order))
         return _render_screen(screen, order, form)
-    if not form.validate():
+    if not forms.validate_changes(form, order, tz()):
         return _render_screen(screen, order, form, 422)
     try:
         changes = order_edit.update_order(
-            db.session, order, forms.to_edit(form, tz()), current_actor(),
+            db.session, order, forms.to_edit(form, order, tz()), current_actor(),
             version=form.version_number(), today=datetime.now(tz()).date())
     except order_edit.EditRefused as refused:
         db.session.rollback()
@@ -217,7 +222,7 @@ def _conflict(screen: str, order_number: str, form):
         if event.action == "order.update":
             first_old.setdefault(event.field, event.old_value)
     clashes = {}
-    edit = forms.to_edit(form, tz())
+    edit = forms.submitted(form, tz())
     for name, old in first_old.items():
         if not _shown_in(form, name):
             continue
