@@ -33,6 +33,7 @@ from oms.services.order_edit import EditConflict
 MAX_TEXT = 4000
 MAX_CHOICES = 100
 _INTEGER = re.compile(r"-?\d{1,15}")
+_ANSWER_NO = re.compile(r"[0-9]{1,4}")  # ASCII digits only; answer_no is a SMALLINT
 
 
 class DefinitionError(ValueError):
@@ -352,7 +353,8 @@ def submitted_draft(session: Session, order: Order, form: MultiDict) -> Draft:
     groups = []
     for category, members in _grouped(session):
         key = str(category.id) if category else "none"
-        numbers = sorted({int(n) for n in form.getlist(f"set-{key}") if n.isdigit()}) or [0]
+        numbers = sorted({int(n) for n in form.getlist(f"set-{key}")
+                          if _ANSWER_NO.fullmatch(n)}) or [0]
         if not (category and category.multiple):
             numbers = [0]
         sets = []
@@ -416,7 +418,10 @@ def save(session: Session, order: Order, draft: Draft, actor: Actor, *, version:
     """Store the draft's answers in place of the order's; returns how many changed.
 
     Answer sets are renumbered from 0, so removed sets leave no gaps. Saving touches the
-    order, so its version guards answers as it guards the order (EditConflict)."""
+    order, so its version guards answers as it guards the order (EditConflict): the order
+    row is written first, so a concurrent save of the same order waits for this one and
+    then finds the version changed. Only answers that differ are written; a draft that
+    changes nothing writes nothing."""
     if version != order.version:
         raise EditConflict
     wanted = validate(draft)
@@ -429,25 +434,44 @@ def save(session: Session, order: Order, draft: Draft, actor: Actor, *, version:
                 renumber[slot.field.id, slot.answer_no] = index
     final = {(fid, renumber[fid, no]): value for (fid, no), value in wanted.items()}
     before = _stored(session, order)
-    names = {slot.field.id: slot.field.name for slot in draft.slots}
-    changed = 0
-    for key in sorted(set(before) | set(final)):
-        if before.get(key) != final.get(key):
-            changed += 1
+    changed = sorted(key for key in set(before) | set(final)
+                     if before.get(key) != final.get(key))
+    if not changed:
+        return 0
+    order.updated_at = utcnow()
+    try:
+        session.flush()  # the order row first: its lock orders concurrent saves
+        names = {slot.field.id: slot.field.name for slot in draft.slots}
+        for key in changed:
             audit.record(session, actor, "order.custom_field", entity_type="order",
                          entity_id=order.id, field=names.get(key[0], str(key[0]))[:64],
                          old=_text(before.get(key)), new=_text(final.get(key)),
                          details={"custom_field_id": key[0], "answer_no": key[1]})
-    session.execute(sa.delete(CustomFieldValue).where(CustomFieldValue.order_id == order.id))
-    session.add_all(CustomFieldValue(order_id=order.id, field_id=fid, answer_no=no, value=value)
-                    for (fid, no), value in final.items())
-    if changed:
-        order.updated_at = utcnow()
-    try:
+        _write_answers(session, order, {key: final.get(key) for key in changed}, before)
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
-    return changed
+    except sa.exc.IntegrityError as error:
+        # Answers written meanwhile by something that does not take the order's version
+        # (an import), or a field deleted meanwhile: someone else changed them.
+        raise EditConflict from error
+    return len(changed)
+
+
+def _write_answers(session: Session, order: Order, new: dict[tuple[int, int], Any],
+                   before: dict[tuple[int, int], Any]) -> None:
+    """Delete, update and insert the answers in `new` (None: no answer any more)."""
+    value = CustomFieldValue.__table__.c
+    for (field_id, answer_no), answer in new.items():
+        where = (value.order_id == order.id, value.field_id == field_id,
+                 value.answer_no == answer_no)
+        if answer is None:
+            session.execute(sa.delete(CustomFieldValue).where(*where))
+        elif (field_id, answer_no) in before:
+            session.execute(sa.update(CustomFieldValue).where(*where).values(value=answer))
+        else:
+            session.add(CustomFieldValue(order_id=order.id, field_id=field_id,
+                                         answer_no=answer_no, value=answer))
 
 
 def _text(value: Any) -> str | None:

@@ -1,5 +1,8 @@
 """Custom fields (seed 002): validation per type, stored values that no longer fit, answer sets."""
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
@@ -158,3 +161,84 @@ def test_answers_are_locked_by_the_order_version(session, factory, actor):
 def _values(session, order) -> dict:
     return {(v.field_id, v.answer_no): v.value for v in session.scalars(
         sa.select(CustomFieldValue).where(CustomFieldValue.order_id == order.id))}
+
+
+def _wait_until_blocked_or_done(engine, thread, timeout: float = 20) -> None:
+    """Until the other thread waits for a lock this session holds, or has finished.
+    PostgreSQL shows the wait; SQLite's writer waits in its busy handler, unseen: there it
+    is enough that the thread started its statement (before_cursor_execute below)."""
+    if engine.dialect.name != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while thread.is_alive() and time.monotonic() < deadline:
+            waiting = conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"))
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("stored", "first", "second", "outcome"), [
+    (None, "a", "b", "conflict"),   # both insert the same answer
+    ("x", "x", "b", "saved"),       # the first changes nothing: the second saves
+    ("x", "a", "b", "conflict"),    # both change the stored answer
+])
+def test_concurrent_saves_of_one_orders_answers_never_fail_on_a_unique_key(
+        app, session, factory, actor, stored, first, second, outcome):
+    """Two sessions save the same order's answers at once: the second waits for the
+    first and then meets the conflict (or saves, when the first wrote nothing); never a
+    unique violation."""
+    from sqlalchemy.orm import Session
+
+    from oms.extensions import db
+    from oms.models import Order
+
+    target = factory.custom_field(T.text)
+    order = factory.order()
+    if stored:
+        factory.custom_value(order, target, stored)
+    session.commit()
+    version = order.version
+    other = Session(db.engine)
+    theirs = other.get(Order, order.id)
+    their_draft = custom_fields.submitted_draft(other, theirs,
+                                                MultiDict({f"cf-{target.id}-0": second}))
+    my_draft = custom_fields.submitted_draft(session, order,
+                                             MultiDict({f"cf-{target.id}-0": first}))
+    custom_fields.save(session, order, my_draft, actor, version=version)  # flushed, open
+
+    started, result = threading.Event(), {}
+
+    def mark(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            started.set()
+
+    def save_theirs():
+        with app.app_context():
+            sa.event.listen(other.connection(), "before_cursor_execute", mark)
+            try:
+                custom_fields.save(other, theirs, their_draft, actor, version=version)
+                other.commit()
+                result["outcome"] = "saved"
+            except EditConflict:
+                other.rollback()
+                result["outcome"] = "conflict"
+            except Exception as error:  # the failure under test: reported, not raised here
+                other.rollback()
+                result["outcome"] = repr(error)
+            finally:
+                started.set()
+                other.close()
+
+    thread = threading.Thread(target=save_theirs)
+    thread.start()
+    started.wait(20)
+    _wait_until_blocked_or_done(db.engine, thread)
+    session.commit()
+    thread.join(30)
+    assert result["outcome"] == outcome
+    session.expire_all()
+    assert _values(session, order) == {(target.id, 0): second if outcome == "saved" else first}

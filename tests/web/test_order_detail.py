@@ -501,6 +501,47 @@ def test_order_custom_fields_with_sets_and_a_stale_value(operator, factory, sess
     assert invalid.status_code == 422 and "YYYY-MM-DD" in invalid.text
 
 
+def test_two_concurrent_custom_field_saves_end_in_one_save_and_one_conflict(
+        client, auth, factory, session, make_user, app):
+    """Two operators post the same order's custom fields at the same moment: one is saved,
+    the other gets the conflict page (409); never a 500 on the answers' unique key."""
+    import threading
+
+    from tests.conftest import AuthActions
+
+    note = factory.custom_field(FieldType.text, name="備考欄")
+    orders = [factory.order() for _ in range(4)]
+    session.commit()
+    make_user("operator2")
+    other = app.test_client()
+    AuthActions(other).login("operator2")
+    auth.login("operator")
+    for order in orders:
+        url = f"/orders/{order.order_number}/custom-fields"
+        forms = [form_data(c.get(url).text, url) for c in (client, other)]
+        barrier, answers = threading.Barrier(2), {}
+
+        def post(who, c, data, url=url, barrier=barrier, answers=answers):
+            barrier.wait()
+            answers[who] = c.post(url, data={**data, "action": "save"})
+
+        threads = [threading.Thread(target=post, args=(who, c, {
+            **data, f"cf-{note.id}-0": [f"{who}の回答"]}))
+            for who, c, data in (("me", client, forms[0]), ("other", other, forms[1]))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        statuses = sorted(answer.status_code for answer in answers.values())
+        assert statuses == [303, 409], statuses
+        winner = next(w for w, a in answers.items() if a.status_code == 303)
+        loser = answers["other" if winner == "me" else "me"]
+        assert "data-conflict" in loser.text
+        session.expire_all()
+        assert [v.value for v in session.scalars(sa.select(CustomFieldValue).where(
+            CustomFieldValue.order_id == order.id))] == [f"{winner}の回答"]
+
+
 # ------------------------------------------------------------------ blacklist
 
 def test_blacklist_from_the_orderer_block_flags_later_orders_in_the_list(
