@@ -14,6 +14,11 @@ instead of being overwritten.
 Lines follow the mall too (quantities, product codes and options, lines added or removed)
 until the goods are going out: before 出荷 the lines are replaced, the amounts computed as
 on import and the items linked again; from then on a change is a conflict, held the same way.
+
+One bad record never blocks an import: every value is checked against its column before
+anything is written (PostgreSQL refuses a NUL or an overlong string that SQLite would keep),
+and should the database still refuse a chunk, its orders go in one savepoint each. A record
+that cannot be stored is a failure on the shop's page with the mall's id and the reason.
 """
 
 from collections import defaultdict
@@ -24,8 +29,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from oms import labels
 from oms.access import Actor
 from oms.integrations.malls import (
     Batch,
@@ -55,6 +62,7 @@ from oms.models import (
 )
 from oms.models.base import upsert, utcnow
 from oms.services import audit, blacklist, item_links, malls
+from oms.services.storable import problems, shown, text_problem
 from oms.services.workflow import TRANSITIONS, change_status
 
 S = OrderStatus
@@ -92,7 +100,8 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
                  notification_id: int | None = None, action: str = "import") -> SyncResult:
     """Insert the new orders of a batch, update the known ones; problems are recorded."""
     result = SyncResult()
-    problem_ids = [p.mall_order_id for p in batch.problems if p.mall_order_id]
+    problem_ids = [p.mall_order_id for p in batch.problems
+                   if p.mall_order_id and _id_problem(p.mall_order_id) is None]
     problem_orders = _known(session, shop.id, problem_ids) if problem_ids else {}
     for problem in batch.problems:
         known_order = problem_orders.get(problem.mall_order_id)
@@ -107,13 +116,18 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
         seen = latest.get(order.mall_order_id)
         if seen is None or _newer(order, seen):
             latest[order.mall_order_id] = order
+    failed = _Failed(session, shop.id, action, notification_id, result)
+    for mall_id in list(latest):  # an id that cannot even be looked up
+        if problem := _id_problem(mall_id):
+            failed(mall_id, problem)
+            del latest[mall_id]
     if not latest:
         return result
     statuses = malls.status_map(shop)
     known = _known(session, shop.id, list(latest))
     fresh = [o for mall_id, o in latest.items() if mall_id not in known]
     if fresh:
-        _insert(session, shop, fresh, statuses, result)
+        _insert(session, shop, fresh, statuses, result, failed)
         if any(o.mall_order_id not in result.outcomes for o in fresh):
             known = _known(session, shop.id, list(latest))  # another worker was first
     actor = import_actor(notification_id)
@@ -121,15 +135,109 @@ def import_batch(session: Session, shop: Shop, batch: Batch, *,
     lines_moved = _lines_moved(session, {
         known[mall_id][0]: o for mall_id, o in latest.items()
         if mall_id not in result.outcomes and _may_have_new_lines(known[mall_id][1], o)})
-    for mall_id, mall_order in latest.items():
-        if mall_id in result.outcomes:
+    todo = [(mall_id, mall_order, *known[mall_id]) for mall_id, mall_order in latest.items()
+            if mall_id not in result.outcomes]
+    unstorable = _update_problems([(mall_order, order_id in lines_moved)
+                                   for _mall_id, mall_order, order_id, _state in todo])
+    for index, (mall_id, mall_order, order_id, state) in enumerate(todo):
+        if index in unstorable:
+            failed(mall_id, unstorable[index], order_id=order_id)
             continue
-        order_id, state = known[mall_id]
         _update(session, shop, order_id, state, mall_order, statuses, actor, result,
                 lines_moved=order_id in lines_moved, notification_id=notification_id)
         result.outcomes[mall_id] = None
     session.flush()
     return result
+
+
+@dataclass
+class _Failed:
+    """Records a mall order that could not be used: on the shop's page and in the result."""
+
+    session: Session
+    shop_id: int
+    action: str
+    notification_id: int | None
+    result: SyncResult
+
+    def __call__(self, mall_id: str, message: str, *, order_id: int | None = None) -> None:
+        record_failure(self.session, self.shop_id, mall_id, self.action, message,
+                       order_id=order_id, notification_id=self.notification_id)
+        self.result.failed += 1
+        self.result.outcomes[mall_id] = message
+
+
+# --- values that cannot be stored ---------------------------------------------------
+
+ORDERS, LINES, STATES = Order.__table__, OrderLine.__table__, MallOrderState.__table__
+MALL_ID_LENGTH = ORDERS.c.mall_order_id.type.length
+# The columns an imported order fills, named as the screens name them.
+COLUMN_LABELS = {
+    **labels.ORDER_FIELD,
+    "mall_order_id": _l("Mall order ID"), "mall_status": _l("Status"),
+    "mall_updated_at": _l("Updated at"), "ordered_at": _l("Ordered at"),
+    "customer_comment": _l("Customer comment"), "subtotal": _l("Subtotal"),
+    "shipping_fee": _l("Shipping fee"), "total": _l("Total"), "adjustment": _l("Adjustment"),
+    "tax_8": _l("Tax 8%"), "tax_10": _l("Tax 10%"), "product_name": _l("Product"),
+    "mall_product_code": _l("Product code"), "mall_option": _l("Option"),
+    "quantity": _l("Quantity"), "unit_price": _l("Unit price"), "tax_rate": _l("Tax rate"),
+    "line_no": _l("Line"),
+}
+
+
+def _unstorable(problem: str) -> str:
+    return _("The order cannot be stored as the mall sent it: %(problem)s", problem=problem)
+
+
+def _id_problem(mall_order_id: str) -> str | None:
+    problem = text_problem(mall_order_id, MALL_ID_LENGTH)
+    return problem and _unstorable(f"{COLUMN_LABELS['mall_order_id']}: {problem}")
+
+
+def _problems(checks: list[tuple[sa.Table, list[dict], list[int]]]) -> dict[int, str]:
+    """Index of each record with a value that cannot be stored -> why. Each check is a
+    table, rows for it, and the record each row belongs to; the first problem counts."""
+    found: dict[int, str] = {}
+    for table, rows, owners in checks:
+        for row_index, problem in problems(table, rows, COLUMN_LABELS).items():
+            found.setdefault(owners[row_index], _unstorable(problem))
+    return found
+
+
+def _lines_check(line_lists: list[list[dict]], owners: list[int]
+                 ) -> tuple[sa.Table, list[dict], list[int]]:
+    rows, line_owners = [], []
+    for owner, lines in zip(owners, line_lists, strict=True):
+        rows += lines
+        line_owners += [owner] * len(lines)
+    return LINES, rows, line_owners
+
+
+def _new_order_problems(prepared: list[tuple[MallOrder, dict, list[dict]]]) -> dict[int, str]:
+    """The new orders (mall order, order row, line rows) that cannot be stored, and why."""
+    every = list(range(len(prepared)))
+    return _problems([
+        (ORDERS, [row for _order, row, _lines in prepared], every),
+        _lines_check([lines for _order, _row, lines in prepared], every),
+        (STATES, [_state_values(mall_order) for mall_order, _row, _lines in prepared], every),
+    ])
+
+
+def _update_problems(items: list[tuple[MallOrder, bool]]) -> dict[int, str]:
+    """What following the mall would write to known orders (mall order, whether its lines
+    moved) that their columns cannot hold: the status at the mall, and the lines and the
+    amounts when those moved."""
+    moved = [index for index, (_order, lines) in enumerate(items) if lines]
+    return _problems([
+        (STATES, [_state_values(mall_order) for mall_order, _lines in items],
+         list(range(len(items)))),
+        _lines_check([_line_values(items[i][0], S.new) for i in moved], moved),
+        (ORDERS, [_amounts(items[i][0]) for i in moved], moved),
+    ])
+
+
+def _state_values(mall_order: MallOrder) -> dict:
+    return {"mall_status": mall_order.status, "mall_updated_at": mall_order.updated_at}
 
 
 def _newer(a: MallOrder, b: MallOrder) -> bool:
@@ -147,16 +255,61 @@ def _known(session: Session, shop_id: int, mall_ids: list[str]
 
 # --- new orders ---------------------------------------------------------------------
 
+@dataclass
+class _NewOrder:
+    mall_order: MallOrder
+    row: dict
+    lines: list[dict]
+
+
 def _insert(session: Session, shop: Shop, orders: list[MallOrder],
-            statuses: dict[str, OrderStatus], result: SyncResult) -> None:
+            statuses: dict[str, OrderStatus], result: SyncResult, failed: _Failed) -> None:
     numbers = reserve_numbers(session, len(orders))
     methods = _payment_methods(session)
     now = utcnow()
-    rows = []
+    prepared = []
     for number, mall_order in zip(numbers, orders, strict=True):
         status = _first_status(shop, statuses[mall_order.status])
-        rows.append(_order_row(shop, mall_order, status, str(number), methods, now))
-    insert = upsert(session, Order.__table__)
+        prepared.append((mall_order, _order_row(shop, mall_order, status, str(number), methods,
+                                                now), _line_values(mall_order, status)))
+    unstorable = _new_order_problems(prepared)
+    new = []
+    for index, (mall_order, row, lines) in enumerate(prepared):
+        if index in unstorable:
+            failed(mall_order.mall_order_id, unstorable[index])
+        else:
+            new.append(_NewOrder(mall_order, row, lines))
+    if not new:
+        return
+    try:
+        with session.begin_nested():
+            created = _write_new(session, new, now)
+    except Exception as error:
+        if not _refused_record(error):
+            raise
+        # A value the checks let through: one savepoint per order finds the bad ones.
+        created = []
+        for item in new:
+            try:
+                with session.begin_nested():
+                    created += _write_new(session, [item], now)
+            except Exception as refused:
+                if not _refused_record(refused):
+                    raise
+                failed(item.mall_order.mall_order_id, _unstorable(_database_reason(refused)))
+    mapped = {item.mall_order.mall_order_id: statuses[item.mall_order.status] for item in new}
+    for mall_id, status in created:
+        if status != mapped[mall_id]:  # confirmed here on the mall's behalf
+            result.to_confirm.append(mall_id)
+        result.outcomes[mall_id] = None
+    result.inserted += len(created)
+
+
+def _write_new(session: Session, new: list[_NewOrder], now: datetime) -> list[tuple[str, S]]:
+    """Insert checked orders with their lines, mall states and first history rows; returns
+    (mall order id, status) of those that went in (another worker may have been first)."""
+    rows = [item.row for item in new]
+    insert = upsert(session, ORDERS)
     # A plain executemany (no RETURNING: the driver pipelines one small statement instead
     # of building a huge one). The rows that went in carry the numbers reserved above, so
     # they are ours; an order another worker inserted first keeps its own number.
@@ -165,27 +318,40 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
     created = session.execute(
         sa.select(Order.id, Order.mall_order_id, Order.status)
         .where(Order.order_number.in_([row["order_number"] for row in rows]))).all()
-    by_mall_id = {o.mall_order_id: o for o in orders}
+    if not created:
+        return []
+    by_mall_id = {item.mall_order.mall_order_id: item for item in new}
     lines, states, history = [], [], []
     for order_id, mall_id, status in created:
-        mall_order = by_mall_id[mall_id]
+        item = by_mall_id[mall_id]
         lines += [{"order_id": order_id, **values, "status": values["status"].value}
-                  for values in _line_values(mall_order, S(status))]
-        states.append({"order_id": order_id, "mall_status": mall_order.status,
-                       "mall_updated_at": mall_order.updated_at, "fetched_at": now})
+                  for values in item.lines]
+        states.append({"order_id": order_id, **_state_values(item.mall_order),
+                       "fetched_at": now})
         history.append({"order_id": order_id, "from_status": None, "to_status": status,
                         "via": "import", "created_at": now})
-        if status != statuses[mall_order.status]:  # confirmed here on the mall's behalf
-            result.to_confirm.append(mall_id)
-        result.outcomes[mall_id] = None
-    if created:
-        # Core inserts of plain rows: the ORM's bulk path costs more than the database.
-        session.execute(OrderLine.__table__.insert(), lines)
-        session.execute(MallOrderState.__table__.insert(), states)
-        session.execute(StatusHistory.__table__.insert(), history)
-        # A blacklisted orderer who buys again through a mall is flagged on arrival.
-        blacklist.flag_orders(session, [order_id for order_id, _mall_id, _status in created])
-    result.inserted += len(created)
+    # Core inserts of plain rows: the ORM's bulk path costs more than the database.
+    session.execute(LINES.insert(), lines)
+    session.execute(STATES.insert(), states)
+    session.execute(StatusHistory.__table__.insert(), history)
+    # A blacklisted orderer who buys again through a mall is flagged on arrival.
+    blacklist.flag_orders(session, [order_id for order_id, _mall_id, _status in created])
+    return [(mall_id, S(status)) for _order_id, mall_id, status in created]
+
+
+def _refused_record(error: Exception) -> bool:
+    """Whether the database (or its driver) refused a value of the rows, rather than
+    failing as a whole (a lost connection, a bug): only the former is one record's fault."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return isinstance(error, sa.exc.IntegrityError | sa.exc.DataError)
+    return isinstance(error, sa.exc.StatementError | OverflowError | ValueError)
+
+
+def _database_reason(error: Exception) -> str:
+    """The database's reason in one line, without the statement or its parameters."""
+    cause = getattr(error, "orig", None) or error
+    return shown(str(cause).strip().splitlines()[0] if str(cause).strip() else
+                 type(cause).__name__, 300)
 
 
 def _first_status(shop: Shop, mapped: OrderStatus) -> OrderStatus:
@@ -470,9 +636,13 @@ def _conflict_reason(session: Session) -> AttentionReason:
 def record_failure(session: Session, shop_id: int, mall_order_id: str | None, action: str,
                    message: str, *, order_id: int | None = None,
                    notification_id: int | None = None) -> None:
+    """Record a failure; the mall's id and message as they can be stored and shown (a NUL
+    escaped, an overlong id cut: the message quotes the whole of it)."""
+    if mall_order_id is not None:
+        mall_order_id = shown(mall_order_id, MALL_ID_LENGTH - 1)
     session.add(MallSyncFailure(shop_id=shop_id, mall_order_id=mall_order_id,
                                 order_id=order_id, notification_id=notification_id,
-                                action=action, message=message[:2000]))
+                                action=action, message=shown(message, 2000)))
 
 
 # --- polling and refreshing ---------------------------------------------------------
