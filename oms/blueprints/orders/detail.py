@@ -216,37 +216,15 @@ def _conflict(screen: str, order_number: str, form):
     """Someone saved in between: nothing was saved. Show their changes, keep the operator's
     own edits, and take the other's value wherever the operator had not touched a field."""
     order = get_order(order_number)
-    events = order_edit.changes_since(db.session, order, form.mark_number())
-    first_old: dict[str, str | None] = {}
-    for event in events:
-        if event.action == "order.update":
-            first_old.setdefault(event.field, event.old_value)
-    clashes = {}
-    edit = forms.submitted(form, tz())
-    for name, old in first_old.items():
-        if not _shown_in(form, name):
-            continue
-        mine = _tag_text(form) if name == "tags" else forms.submitted_text(edit, name)
-        if mine == old:
-            forms.show_value(form, name, order, tz())
-        else:
-            clashes[_form_field(name)] = order_edit.current_label(order, name)
+    merge = order_edit.merge_conflict(db.session, order, forms.submitted(form, tz()),
+                                      form.mark_number())
+    for name in merge.theirs:
+        forms.show_value(form, name, order, tz())
     form.version.data = str(order.version)
     form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
-    return _render_screen(screen, order, form, 409, conflict=events, clashes=clashes)
-
-
-def _form_field(name: str) -> str:
-    return "tag_ids" if name == "tags" else name
-
-
-def _shown_in(form, name: str) -> bool:
-    return _form_field(name) in form
-
-
-def _tag_text(form) -> str | None:
-    names = {choice.value: choice.label for choice in form.tag_ids.choices}
-    return ", ".join(sorted(names[i] for i in form.tag_ids.data or [] if i in names)) or None
+    clashes = {("tag_ids" if name == "tags" else name): label
+               for name, label in merge.clashes.items()}
+    return _render_screen(screen, order, form, 409, conflict=merge.events, clashes=clashes)
 
 
 @bp.route("/<order_number>/edit", methods=["GET", "POST"])

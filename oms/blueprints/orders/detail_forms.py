@@ -300,13 +300,6 @@ def show_value(form: LockedForm, name: str, order: Order, tz: ZoneInfo) -> None:
         form[name].raw_data = None  # render the value set, not the one that was posted
 
 
-def submitted_text(edit: order_edit.OrderEdit, name: str) -> str | None:
-    """A submitted field in the audit's text form, to compare with others' changes."""
-    if name == "tracking_number":
-        return edit.tracking_number or None
-    return order_edit.as_text(edit.values.get(name))
-
-
 # ----------------------------------------------------------------- memos, inquiries
 
 class MemoForm(FlaskForm):
