@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from oms import labels
+from oms.services import blacklist
 
 NAV = [
     ("orders.index", _l("Orders"), {}),
@@ -50,6 +51,9 @@ def htmx_available() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Environment globals reach imported macros without `with context` (cached imports).
+    app.jinja_env.globals["order_blacklist_flag"] = blacklist.order_flag
+
     @app.context_processor
     def globals_():
         return {

@@ -576,6 +576,52 @@ def test_blacklist_from_the_orderer_block_flags_later_orders_in_the_list(
         "/orders/?blacklist=1").text
 
 
+def _list_flag(listing: str, order) -> str | None:
+    row = re.search(rf'<tr[^>]*data-order-number="{order.order_number}"[^>]*>.*?</tr>',
+                    listing, re.S)
+    flag = re.search(r'data-blacklisted="(\w+)"', row.group(0))
+    return flag and flag.group(1)
+
+
+def _detail_flag(page: str) -> str | None:
+    head = re.search(r'<header class="detail-head">.*?</header>', page, re.S).group(0)
+    flag = re.search(r'data-blacklisted="(\w+)"', head)
+    return flag and flag.group(1)
+
+
+def test_list_search_and_detail_agree_on_blacklist_hits(operator, factory, session, users):
+    """One rule (blacklist.order_flag) for every screen: a non-member's order placed before
+    the designation is no hit anywhere, though the detail page names the orderer as
+    blacklisted; a member's order follows the customer's status (hit or candidate)."""
+    from oms.access import Actor
+    from oms.models import BlacklistStatus
+    from oms.services import blacklist
+
+    before = factory.order(buyer_phone="090-5555-6666", buyer_email=None,
+                           ordered_at=datetime(2020, 1, 1, tzinfo=UTC))
+    session.commit()
+    blacklist.designate(session, before, Actor(users["operator"].id, "operator"))
+    after = factory.order(buyer_phone="090-5555-6666", buyer_email=None,
+                          ordered_at=datetime(2099, 1, 1, tzinfo=UTC))
+    blacklist.flag_orders(session, [after.id])
+    bad = factory.customer(blacklist_status=BlacklistStatus.blacklisted)
+    doubtful = factory.customer(blacklist_status=BlacklistStatus.candidate)
+    member_hit = factory.order(customer_id=bad.id)
+    member_candidate = factory.order(customer_id=doubtful.id)
+    clean = factory.order(customer_id=factory.customer().id)
+    session.commit()
+    expected = {before: None, after: "hit", member_hit: "hit", member_candidate: "candidate",
+                clean: None}
+    listing = operator.get("/orders/").text
+    searched = operator.get("/orders/?blacklist=1").text
+    for order, flag in expected.items():
+        page = detail(operator, order)
+        assert _list_flag(listing, order) == _detail_flag(page) == flag, order.order_number
+        assert (f'data-order-number="{order.order_number}"' in searched) == (flag is not None)
+    page = detail(operator, before)
+    assert 'data-blacklist="on"' in page and "data-blacklist-before" in page
+
+
 def test_members_cannot_be_blacklisted_here(operator, factory, session):
     order = factory.order(customer_id=factory.customer().id)
     session.commit()
