@@ -17,7 +17,7 @@ from oms.queue import get_redis
 from oms.services import (
     item_links,
     mall_confirm,
-    mall_sync,
+    mall_polling,
     malls,
     notifications,
     order_search,
@@ -45,7 +45,7 @@ def poll_shop(shop_id: int) -> None:
             session.commit()
             return
         try:
-            mall_sync.poll(session, shop, adapter, datetime.now(UTC), session.commit)
+            mall_polling.poll(session, shop, adapter, datetime.now(UTC), session.commit)
         finally:
             adapter.close()
 
@@ -59,7 +59,7 @@ def _refresh(note: Notification) -> None:
     with force_locale(note.params.get("locale", "ja")):
         tz = ZoneInfo(current_app.config["OMS_TZ"])
         total = freeze_targets(session, note, tz)  # once: a re-run resumes the same targets
-        _work_through(session, note, total, mall_sync.refresh)
+        _work_through(session, note, total, mall_polling.refresh)
         note.summary = _("%(ok)d orders updated from their malls, %(failed)d failed, "
                          "%(skipped)d skipped.",
                          ok=_count(session, note.id, TargetState.ok),

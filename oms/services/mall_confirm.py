@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from oms.access import Actor
 from oms.integrations.malls import ADAPTERS, MallAdapter
 from oms.models import Notification, Order, Shop, TargetState, User
-from oms.services import jobs, mall_sync, marketplace_jobs, workflow
+from oms.services import jobs, mall_polling, marketplace_jobs, workflow
 
 
 def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:
@@ -62,7 +62,7 @@ def confirm_shop(session: Session, shop: Shop, adapter: MallAdapter, orders: lis
     """Confirm one shop's orders at its mall. Returns each order's outcome: None when the
     mall has it confirmed, else the mall's message (also recorded as a failure)."""
     outcomes = {
-        order.id: mall_sync.confirm_at_mall(session, shop, adapter, order.mall_order_id,
+        order.id: mall_polling.confirm_at_mall(session, shop, adapter, order.mall_order_id,
                                             order_id=order.id,
                                             notification_id=notification_id)
         for order in orders}

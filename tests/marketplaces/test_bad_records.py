@@ -11,14 +11,14 @@ import sqlalchemy as sa
 
 from oms.integrations.malls import Batch, MallLine, MallOrder, Party
 from oms.models import MallSyncFailure, Order, PaymentKind
-from oms.services import mall_sync
+from oms.services import mall_import, mall_polling
 
 PAID = {"amazon": "Unshipped", "rakuten": "100", "qoo10": "2", "yahoo": "2-new"}
 
 
 def _poll(session, mall, adapter_for):
     adapter = adapter_for(mall.shop)
-    return mall_sync.poll(session, mall.shop, adapter, datetime.now(UTC) + timedelta(seconds=1),
+    return mall_polling.poll(session, mall.shop, adapter, datetime.now(UTC) + timedelta(seconds=1),
                           session.commit)
 
 
@@ -97,7 +97,7 @@ def test_any_value_a_column_cannot_hold_is_one_failure(session, factory, in_engl
     shop = factory.shop(MallKind.amazon)
     session.commit()
     known = _mall_order("K-1")
-    mall_sync.import_batch(session, shop, Batch(orders=[known]))
+    mall_import.import_batch(session, shop, Batch(orders=[known]))
     session.commit()
     edge = datetime(1, 1, 1, tzinfo=UTC).replace(tzinfo=None)
     from datetime import timezone
@@ -109,7 +109,7 @@ def test_any_value_a_column_cannot_hold_is_one_failure(session, factory, in_engl
         _mall_order("K-1", updated_at=datetime.now(UTC) + timedelta(minutes=1),
                     lines=(MallLine("APPLE-1", None, "りんご", 1, 2**40, 10),)),
     ])
-    result = mall_sync.import_batch(session, shop, batch)
+    result = mall_import.import_batch(session, shop, batch)
     session.commit()
     assert result.inserted == 1 and result.failed == 3
     assert {m for m, outcome in result.outcomes.items() if outcome} == {"S-1", "T-1", "K-1"}
@@ -162,7 +162,7 @@ def test_a_record_the_database_refuses_fails_alone(session, factory, in_english,
         _mall_order("P-2", lines=(MallLine("X-1", None, "POISON", 1, 500, 10),)),
         _mall_order("P-3"),
     ])
-    result = mall_sync.import_batch(session, shop, batch)
+    result = mall_import.import_batch(session, shop, batch)
     session.commit()
     assert (result.inserted, result.failed) == (2, 1)
     assert "poisoned line" in result.outcomes["P-2"]

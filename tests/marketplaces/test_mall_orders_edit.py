@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import Order
-from oms.services import mall_sync
+from oms.services import mall_polling
 from tests.web.test_untouched_edit import assert_untouched_save_changes_nothing
 
 # A paid and an unpaid first status, then one further along (shipped at the mall).
@@ -21,7 +21,7 @@ def test_imported_orders_of_each_mall_survive_an_untouched_save(
     mall = make_mall(kind)
     for number, status in enumerate(STATUSES[kind]):
         mall.generate(2, status=status, seed=number)
-    mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
+    mall_polling.poll(session, mall.shop, adapter_for(mall.shop),
                    datetime.now(UTC) + timedelta(seconds=1), session.commit)
     orders = session.scalars(sa.select(Order).where(Order.shop_id == mall.shop.id)).all()
     assert len(orders) == 6

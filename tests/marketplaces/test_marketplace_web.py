@@ -13,6 +13,7 @@ from oms.models import (
     LinkResult,
     MallKind,
     Notification,
+    Order,
     OrderLine,
     OrderStatus,
     Shipment,
@@ -22,7 +23,8 @@ from oms.models import (
     SkuMapping,
     Stock,
 )
-from oms.services import mall_sync
+from oms.models.base import utcnow
+from oms.services import mall_polling
 from tests.conftest import csrf_token
 
 S = OrderStatus
@@ -81,10 +83,10 @@ def test_link_one_order_in_place_and_without_js(operator, factory, session):
 def test_update_one_order_from_the_sandbox(operator, make_mall, session, adapter_for):
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1, status="100")
-    mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
-                   mall_sync.utcnow(), session.commit)
-    order = session.scalar(sa.select(mall_sync.Order).where(
-        mall_sync.Order.mall_order_id == mall_id))
+    mall_polling.poll(session, mall.shop, adapter_for(mall.shop),
+                   utcnow(), session.commit)
+    order = session.scalar(sa.select(Order).where(
+        Order.mall_order_id == mall_id))
     mall.event(mall_id, "cancel")
     response = operator.post(f"/marketplaces/orders/{order.id}/refresh",
                              data={"csrf_token": csrf_token(operator)},

@@ -29,7 +29,7 @@ from oms.queue import get_redis
 from oms.services import (
     inventory,
     item_links,
-    mall_sync,
+    mall_polling,
     malls,
     marketplace_jobs,
     notifications,
@@ -110,7 +110,7 @@ def refresh_order(order_id: int):
         abort(400)
     order = _order(order_id)
     secret, connection = current_app.config["SECRET_KEY"], get_redis()
-    problem = mall_sync.refresh_order(
+    problem = mall_polling.refresh_order(
         db.session, order,
         lambda shop: malls.open_adapter(shop, secret, connection, **INTERACTIVE_HTTP))
     db.session.refresh(order)
