@@ -15,7 +15,7 @@ from oms.models import Notification, Order, Shop, ShopSync
 from oms.queue import get_redis
 from oms.services import (
     item_links,
-    mall_sync,
+    mall_polling,
     malls,
     notifications,
     order_search,
@@ -38,7 +38,7 @@ def poll_shop(shop_id: int) -> None:
             session.commit()
             return
         try:
-            mall_sync.poll(session, shop, adapter, datetime.now(UTC), session.commit)
+            mall_polling.poll(session, shop, adapter, datetime.now(UTC), session.commit)
         finally:
             adapter.close()
 

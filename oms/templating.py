@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from oms import labels
+from oms.services import blacklist
 from oms.services.actor import parse_via
 from oms.services.notifications import outcome as job_outcome
 
@@ -54,7 +55,8 @@ def htmx_available() -> bool:
 def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
     app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
-                                 parse_via=parse_via, htmx_available=htmx_available)
+                                 parse_via=parse_via, htmx_available=htmx_available,
+                                 order_blacklist_flag=blacklist.order_flag)
 
     @app.context_processor
     def globals_():

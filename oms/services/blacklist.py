@@ -7,23 +7,57 @@ including those placed before the release.
 
 Matching (seed 003): the mobile number OR the e-mail; the landline is compared only when
 the entry, or the order, has neither a mobile number nor an e-mail.
+
+Whether an order is a blacklist hit is decided once, by `order_flag` (the list, the detail
+page) and `flag_condition` (the search), so every screen says the same: a non-member's
+order flagged by a designation, or a member's order whose customer is blacklisted (a hit)
+or a blacklist candidate.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.models import BlacklistEntry, Order
+from oms.models import BlacklistEntry, BlacklistStatus, Customer, Order
 from oms.models.base import utcnow
 from oms.services import audit
 from oms.services.actor import Actor
 from oms.services.contact_keys import email_key, phone_key
 
 _orders = Order.__table__
+
+
+class Flag(StrEnum):
+    hit = "hit"                # 悪質注文: flagged by a designation, or a blacklisted member
+    candidate = "candidate"    # a member who is a blacklist candidate
+
+
+def order_flag(order: Order) -> Flag | None:
+    """The blacklist flag an order shows, on every screen. Reads the order's own columns
+    and its customer (which the list loads with the row)."""
+    if order.blacklist_entry_id is not None:
+        return Flag.hit
+    customer = order.customer if order.customer_id is not None else None
+    if customer is None:
+        return None
+    if customer.blacklist_status is BlacklistStatus.blacklisted:
+        return Flag.hit
+    if customer.blacklist_status is BlacklistStatus.candidate:
+        return Flag.candidate
+    return None
+
+
+def flag_condition() -> sa.ColumnElement[bool]:
+    """The orders `order_flag` flags, for the search: exactly the rows that show a flag."""
+    return sa.or_(
+        Order.blacklist_entry_id.is_not(None),
+        Order.customer_id.in_(sa.select(Customer.id).where(
+            Customer.blacklist_status != BlacklistStatus.clear)))
 
 
 class BlacklistError(ValueError):

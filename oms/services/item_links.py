@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from oms.csvfiles import decode_upload, find_columns
 from oms.models import LinkResult, Order, OrderLine, OrderLink, Shop, Sku, SkuMapping
 from oms.models.base import upsert
+from oms.services import audit
+from oms.services.actor import Actor
 
 CHUNK = 50_000  # orders per statement pair: bounded transactions, visible progress
 
@@ -136,8 +138,8 @@ class MappingError(ValueError):
 
 
 def save_mapping(session: Session, shop_id: int, product_code: str, option: str | None,
-                 sku_code: str) -> SkuMapping:
-    """Add or change the SKU a mall product code (and option) stands for."""
+                 sku_code: str, *, actor: Actor | None) -> SkuMapping:
+    """Add or change the SKU a mall product code (and option) stands for; audited."""
     product_code, option, sku_code = (product_code or "").strip(), (option or "").strip(), \
         (sku_code or "").strip()
     if not product_code or len(product_code) > 64:
@@ -152,12 +154,35 @@ def save_mapping(session: Session, shop_id: int, product_code: str, option: str 
     mapping = session.scalar(sa.select(SkuMapping).where(
         SkuMapping.shop_id == shop_id, SkuMapping.product_code == product_code,
         SkuMapping.option == option))
+    old_sku = None
     if mapping is None:
         mapping = SkuMapping(shop_id=shop_id, product_code=product_code, option=option)
         session.add(mapping)
+    elif mapping.sku_id == sku.id:
+        return mapping  # as it was: nothing to write
+    else:
+        old_sku = session.scalar(sa.select(Sku.code).where(Sku.id == mapping.sku_id))
     mapping.sku_id = sku.id
     session.flush()
+    audit.record(session, actor, "sku_mapping.save", entity_type="sku_mapping",
+                 entity_id=mapping.id, field="sku", old=old_sku, new=sku.code,
+                 details=_mapping_details(mapping))
     return mapping
+
+
+def delete_mapping(session: Session, mapping: SkuMapping, actor: Actor | None) -> None:
+    """Delete a mapping; audited with what it said."""
+    sku_code = session.scalar(sa.select(Sku.code).where(Sku.id == mapping.sku_id))
+    audit.record(session, actor, "sku_mapping.delete", entity_type="sku_mapping",
+                 entity_id=mapping.id, field="sku", old=sku_code,
+                 details=_mapping_details(mapping))
+    session.delete(mapping)
+    session.flush()
+
+
+def _mapping_details(mapping: SkuMapping) -> dict:
+    return {"shop_id": mapping.shop_id, "product_code": mapping.product_code,
+            "option": mapping.option}
 
 
 @dataclass
@@ -191,7 +216,7 @@ def _shop_lookup(session: Session) -> dict[str, int]:
     return found
 
 
-def import_mappings(session: Session, data: bytes) -> CsvResult:
+def import_mappings(session: Session, data: bytes, actor: Actor | None) -> CsvResult:
     """Mappings from a CSV (shop, product code, option, SKU code; header row first, in
     either language). The shop is its code, id or name. Every bad row is reported by line
     number, and then nothing is saved."""
@@ -217,7 +242,8 @@ def import_mappings(session: Session, data: bytes) -> CsvResult:
                                                 "or number.", shop=shop)))
                 continue
             try:
-                save_mapping(session, shops[shop], product_code, option, sku_code)
+                save_mapping(session, shops[shop], product_code, option, sku_code,
+                             actor=actor)
                 result.saved += 1
             except MappingError as error:
                 result.errors.append((number, str(error)))

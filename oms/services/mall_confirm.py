@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS
 from oms.models import JobState, Notification, Order, Shop, TargetState, User
-from oms.services import jobs, mall_sync, malls, marketplace_jobs, runner, workflow
+from oms.services import (
+    jobs,
+    mall_failures,
+    mall_polling,
+    malls,
+    marketplace_jobs,
+    runner,
+    workflow,
+)
 from oms.services.actor import Actor
 from oms.services.marketplace_jobs import MallStep, ShopWork, outcome
 
@@ -68,7 +76,7 @@ class ConfirmStep(MallStep):
 
     def call(self, work: list[ShopWork]) -> list[tuple[ShopWork, dict[str, str | None]]]:
         return [(part, {mall_id: part.adapter if isinstance(part.adapter, str)
-                        else mall_sync.ask_to_confirm(part.adapter, part.statuses, mall_id)
+                        else mall_polling.ask_to_confirm(part.adapter, part.statuses, mall_id)
                         for mall_id in part.targets})
                 for part in work]
 
@@ -78,7 +86,7 @@ class ConfirmStep(MallStep):
         for part, said in answers:
             for mall_id, target in part.targets.items():
                 if said[mall_id] is not None:
-                    mall_sync.record_failure(session, part.shop_id, mall_id, "confirm",
+                    mall_failures.record_failure(session, part.shop_id, mall_id, "confirm",
                                              said[mall_id], order_id=target.order_id,
                                              notification_id=self.job_id)
                 results.append(outcome(target, said[mall_id]))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS, Batch, MallError, Problem
 from oms.models import JobState, Notification, Order, Shop, TargetState
-from oms.services import mall_sync, order_search, runner
+from oms.services import mall_import, order_search, runner
 from oms.services.marketplace_jobs import MallStep, ShopWork, freeze, outcome
 
 
@@ -51,7 +51,7 @@ class RefreshStep(MallStep):
             shop = session.get(Shop, part.shop_id)
             said: dict[str, str | None] = {}
             for batch in batches:
-                said |= mall_sync.import_batch(session, shop, batch, action="refresh",
+                said |= mall_import.import_batch(session, shop, batch, action="refresh",
                                                notification_id=self.job_id).outcomes
             results += [outcome(t, said.get(mall_id, unanswered))
                         for mall_id, t in part.targets.items()]

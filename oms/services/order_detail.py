@@ -17,7 +17,7 @@ from oms.models import (
     StatusHistory,
     User,
 )
-from oms.services import blacklist, custom_fields, inquiries, memos
+from oms.services import blacklist, custom_field_values, inquiries, memos
 
 
 def find(session: Session, order_number: str) -> Order | None:
@@ -38,7 +38,7 @@ class OrderView:
     order: Order
     memos: list[OrderMemo]
     inquiries: list[Inquiry]
-    custom: list[custom_fields.Group]   # answered custom fields only (seed 002)
+    custom: list[custom_field_values.Group]   # answered custom fields only (seed 002)
     has_custom_fields: bool              # any defined: the section shows, maybe empty
     recipient_changes: list[RecipientChange]
     notices: list[ConversionNotice]
@@ -50,12 +50,12 @@ class OrderView:
 
 
 def view(session: Session, order: Order) -> OrderView:
-    draft = custom_fields.stored_draft(session, order)
+    draft = custom_field_values.stored_draft(session, order)
     return OrderView(
         order=order,
         memos=memos.for_order(session, order),
         inquiries=inquiries.for_order(session, order),
-        custom=custom_fields.answered(draft),
+        custom=custom_field_values.answered(draft),
         has_custom_fields=bool(draft.groups),
         recipient_changes=list(session.scalars(
             sa.select(RecipientChange).where(RecipientChange.order_id == order.id)

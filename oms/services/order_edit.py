@@ -142,6 +142,63 @@ def current_label(order: Order, name: str) -> str | None:
     return current_text(order, name)
 
 
+@dataclass
+class ConflictMerge:
+    """What others saved since an edit form was opened, merged with the operator's edit:
+    their value is taken wherever the operator left a field as it was (`theirs`); fields
+    both changed are `clashes`, with the other's value as a person reads it."""
+
+    events: list[AuditEvent]
+    theirs: list[str]
+    clashes: dict[str, str | None]
+
+
+def merge_conflict(session: Session, order: Order, mine: OrderEdit, audit_mark: int
+                   ) -> ConflictMerge:
+    """Merge a refused edit (EditConflict) with the changes saved since `audit_mark`, the
+    newest audit row the form had seen. `mine` holds every field the form sent, changed
+    or not; a field it does not carry is not the operator's to merge."""
+    events = changes_since(session, order, audit_mark)
+    first_old: dict[str, str | None] = {}
+    for event in events:
+        if event.action == "order.update" and event.field:
+            first_old.setdefault(event.field, event.old_value)
+    theirs, clashes = [], {}
+    for name, old in first_old.items():
+        if not _carried(mine, name):
+            continue
+        if _same_text(_submitted_text(session, mine, name), old):
+            theirs.append(name)
+        else:
+            clashes[name] = current_label(order, name)
+    return ConflictMerge(events, theirs, clashes)
+
+
+def _carried(edit: OrderEdit, name: str) -> bool:
+    if name == "tags":
+        return edit.tag_ids is not None
+    if name == "tracking_number":
+        return edit.tracking_number is not None
+    return name in edit.values
+
+
+def _submitted_text(session: Session, edit: OrderEdit, name: str) -> str | None:
+    """A field of an edit in the audit's text form, to compare with others' changes."""
+    if name == "tags":
+        ids = edit.tag_ids or []
+        return _tag_text(session.scalars(sa.select(Tag).where(Tag.id.in_(ids)))) if ids else None
+    if name == "tracking_number":
+        return edit.tracking_number or None
+    return as_text(edit.values.get(name))
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    """Equal as a form shows them: line ends and surrounding blanks aside."""
+    def normal(text: str | None) -> str | None:
+        return text.replace("\r\n", "\n").strip() or None if text is not None else None
+    return normal(a) == normal(b)
+
+
 def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, *,
                  version: int, today: date) -> list[FieldChange]:
     """Apply an edit, or refuse it whole (EditRefused) or as stale (EditConflict)."""

@@ -19,8 +19,6 @@ from werkzeug.datastructures import MultiDict
 
 from oms.models import (
     TABS,
-    BlacklistStatus,
-    Customer,
     HandlingStatus,
     LinkResult,
     MallKind,
@@ -34,7 +32,7 @@ from oms.models import (
     Tag,
     order_tags,
 )
-from oms.services import item_links
+from oms.services import blacklist, item_links
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DATE_BASES = {
@@ -291,11 +289,7 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
     if search.shipping_hold is not None:
         where.append(Order.shipping_hold.is_(search.shipping_hold))
     if search.blacklist:
-        # Members by their customer's status; non-members by a designated entry (seed 003).
-        where.append(sa.or_(
-            Order.blacklist_entry_id.is_not(None),
-            Order.customer_id.in_(sa.select(Customer.id).where(
-                Customer.blacklist_status != BlacklistStatus.clear))))
+        where.append(blacklist.flag_condition())
     if search.q:
         where.append(text_condition(search.q))
     return where

@@ -7,15 +7,16 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from oms.models import LineStatus, LinkResult, OrderLine, OrderStatus, Shipment, Sku
-from oms.services import mall_sync
+from oms.models import LineStatus, LinkResult, Order, OrderLine, OrderStatus, Shipment, Sku
+from oms.models.base import utcnow
+from oms.services import mall_polling
 from tests.marketplaces.conftest import adapter_for, make_mall, sandbox  # noqa: F401 (fixtures)
 
 S = OrderStatus
 
 
 def _import(session, mall, adapter_for):  # noqa: F811 (the fixture's value)
-    mall_sync.poll(session, mall.shop, adapter_for(mall.shop), mall_sync.utcnow(),
+    mall_polling.poll(session, mall.shop, adapter_for(mall.shop), utcnow(),
                    session.commit)
 
 
@@ -38,8 +39,8 @@ def test_update_all_orders_and_one_order(ui, users, session, make_mall, adapter_
 
     # The buyer asks to cancel the second order; 注文更新 on its row shows it at once.
     mall.event(second, "cancel_request")
-    order = session.scalar(sa.select(mall_sync.Order).where(
-        mall_sync.Order.mall_order_id == second))
+    order = session.scalar(sa.select(Order).where(
+        Order.mall_order_id == second))
     page.goto(f"/orders/?shop_id={mall.shop.id}")
     row = page.locator(f'[data-order-number="{order.order_number}"]')
     row.locator('[data-action="refresh-order"]').click()
@@ -139,8 +140,8 @@ def test_confirm_reaches_the_mall(ui, users, session, make_mall, adapter_for):  
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1, status="100")
     _import(session, mall, adapter_for)
-    order = session.scalar(sa.select(mall_sync.Order).where(
-        mall_sync.Order.mall_order_id == mall_id))
+    order = session.scalar(sa.select(Order).where(
+        Order.mall_order_id == mall_id))
     page = ui.page
     ui.login("operator")
     page.goto(f"/orders/?tab=new&shop_id={mall.shop.id}")

@@ -127,6 +127,23 @@ def test_edit_and_save(ui, users, factory, session):
     ui.assert_clean()
 
 
+def test_saving_an_untouched_form_changes_nothing(ui, users, factory, session):
+    """Seconds, an installment count the list lacks, CRLF remarks, a phone number today's
+    rules refuse: a real browser sends them back and nothing is written (issue 9)."""
+    from tests.web.test_untouched_edit import NOTHING_CHANGED, odd_order, snapshot
+
+    order = odd_order(factory, session)
+    page = ui.page
+    ui.login("operator")
+    before = snapshot(session, order.id)
+    page.goto(f"/orders/{order.order_number}/edit")
+    page.locator('[data-action="save"]').click()
+    expect(page).to_have_url(re.compile(rf"/orders/{order.order_number}$"))
+    expect(page.locator("#flash")).to_contain_text(NOTHING_CHANGED)
+    assert snapshot(session, order.id) == before
+    ui.assert_clean()
+
+
 def test_the_second_save_meets_the_conflict(ui, users, factory, session, make_user):
     order = factory.order(remarks1="元の備考", media="web")
     session.commit()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from oms.integrations.malls import Batch
 from oms.models import (
     MallOrderState,
     MallSyncFailure,
@@ -16,7 +17,7 @@ from oms.models import (
     ShopSync,
     StatusHistory,
 )
-from oms.services import mall_sync
+from oms.services import mall_follow, mall_import, mall_polling
 
 S = OrderStatus
 
@@ -27,7 +28,7 @@ def _now():
 
 def _poll(session, mall, adapter_for, **http):
     adapter = adapter_for(mall.shop, **http)
-    return mall_sync.poll(session, mall.shop, adapter, _now(), session.commit)
+    return mall_polling.poll(session, mall.shop, adapter, _now(), session.commit)
 
 
 def _orders(session, shop):
@@ -117,7 +118,7 @@ def test_mall_cancel_after_we_shipped_goes_on_hold_with_a_reason(session, make_m
     assert result.conflicts == 1
     session.refresh(order)
     assert order.status is S.on_hold
-    assert order.needs_attention and order.attention_reason.name == mall_sync.CONFLICT_REASON
+    assert order.needs_attention and order.attention_reason.name == mall_follow.CONFLICT_REASON
 
 
 def test_an_older_answer_never_overwrites_a_newer_one(session, make_mall, adapter_for):
@@ -127,8 +128,8 @@ def test_an_older_answer_never_overwrites_a_newer_one(session, make_mall, adapte
     old = adapter.fetch([mall_id]).orders[0]
     mall.event(mall_id, "pay")
     new = adapter.fetch([mall_id]).orders[0]
-    mall_sync.import_batch(session, mall.shop, mall_sync.Batch(orders=[new]))
-    result = mall_sync.import_batch(session, mall.shop, mall_sync.Batch(orders=[old, old]))
+    mall_import.import_batch(session, mall.shop, Batch(orders=[new]))
+    result = mall_import.import_batch(session, mall.shop, Batch(orders=[old, old]))
     session.commit()
     assert result.unchanged == 1
     assert _orders(session, mall.shop)[mall_id].status is S.awaiting_allocation
@@ -193,6 +194,6 @@ def test_an_imported_order_of_a_blacklisted_orderer_is_flagged(session, make_mal
     session.commit()
     # Only orders placed after the designation are flagged (seed 003).
     placed_later = dataclasses.replace(fetched, ordered_at=datetime.now(UTC))
-    mall_sync.import_batch(session, mall.shop, mall_sync.Batch(orders=[placed_later]))
+    mall_import.import_batch(session, mall.shop, Batch(orders=[placed_later]))
     session.commit()
     assert _orders(session, mall.shop)[mall_id].blacklist_entry_id is not None

@@ -22,7 +22,7 @@ from oms.models import (
     TargetState,
 )
 from oms.queue import ensure_embedded_redis
-from oms.services import jobs, mall_confirm, mall_sync, marketplace_jobs
+from oms.services import jobs, mall_confirm, mall_polling, marketplace_jobs
 from tests.conftest import (
     ROOT,
     AuthActions,
@@ -44,7 +44,7 @@ def operator(auth):
 
 
 def _import(session, mall, adapter_for) -> dict[str, Order]:
-    mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
+    mall_polling.poll(session, mall.shop, adapter_for(mall.shop),
                    datetime.now(UTC) + timedelta(seconds=1), session.commit)
     return {o.mall_order_id: o for o in session.scalars(
         sa.select(Order).where(Order.shop_id == mall.shop.id))}
@@ -100,7 +100,7 @@ def test_confirm_on_the_list_confirms_at_each_mall(operator, session, make_mall,
         assert session.get(Order, orders[kind].id).status is S.awaiting_allocation
 
     # The next import hears the mall's new status and agrees: nothing moves, no conflict.
-    result = mall_sync.poll(session, malls["rakuten"].shop,
+    result = mall_polling.poll(session, malls["rakuten"].shop,
                             adapter_for(malls["rakuten"].shop),
                             datetime.now(UTC) + timedelta(seconds=1), session.commit)
     assert result.conflicts == 0

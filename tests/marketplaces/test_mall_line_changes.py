@@ -19,14 +19,14 @@ from oms.models import (
     ShipmentLine,
     Sku,
 )
-from oms.services import mall_sync
+from oms.services import mall_follow, mall_polling
 
 S = OrderStatus
 PAID = {"rakuten": "100", "yahoo": "2-new", "amazon": "Unshipped", "qoo10": "2"}
 
 
 def _poll(session, mall, adapter_for):
-    return mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
+    return mall_polling.poll(session, mall.shop, adapter_for(mall.shop),
                           datetime.now(UTC) + timedelta(seconds=1), session.commit)
 
 
@@ -101,7 +101,7 @@ def test_refreshing_an_order_applies_a_quantity_change(session, make_mall, adapt
     order = _imported(session, mall, adapter_for, mall_id)
     line = mall.order(mall_id)["lines"][0]
     mall.change_lines(mall_id, [{**line, "qty": 5}])
-    outcomes = mall_sync.refresh(session, mall.shop, adapter_for(mall.shop), [order])
+    outcomes = mall_polling.refresh(session, mall.shop, adapter_for(mall.shop), [order])
     assert outcomes == {order.id: None}
     session.commit()
     session.expire_all()
@@ -135,7 +135,7 @@ def test_a_line_change_after_shipping_is_a_conflict(session, make_mall, adapter_
     session.expire_all()
     order = session.get(Order, order.id)
     assert order.status is S.on_hold and order.needs_attention
-    assert order.attention_reason.name == mall_sync.CONFLICT_REASON
+    assert order.attention_reason.name == mall_follow.CONFLICT_REASON
     assert _keys(order) == before and order.total == total  # nothing overwritten
     failure = session.scalars(sa.select(MallSyncFailure).where(
         MallSyncFailure.order_id == order.id)).one()

@@ -8,10 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import (
+    AuditEvent,
     LineStatus,
     LinkResult,
     MallKind,
     Notification,
+    Order,
     OrderLine,
     OrderStatus,
     Shipment,
@@ -21,7 +23,8 @@ from oms.models import (
     SkuMapping,
     Stock,
 )
-from oms.services import mall_sync
+from oms.models.base import utcnow
+from oms.services import mall_polling
 from tests.conftest import csrf_token
 
 S = OrderStatus
@@ -80,10 +83,10 @@ def test_link_one_order_in_place_and_without_js(operator, factory, session):
 def test_update_one_order_from_the_sandbox(operator, make_mall, session, adapter_for):
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1, status="100")
-    mall_sync.poll(session, mall.shop, adapter_for(mall.shop),
-                   mall_sync.utcnow(), session.commit)
-    order = session.scalar(sa.select(mall_sync.Order).where(
-        mall_sync.Order.mall_order_id == mall_id))
+    mall_polling.poll(session, mall.shop, adapter_for(mall.shop),
+                   utcnow(), session.commit)
+    order = session.scalar(sa.select(Order).where(
+        Order.mall_order_id == mall_id))
     mall.event(mall_id, "cancel")
     response = operator.post(f"/marketplaces/orders/{order.id}/refresh",
                              data={"csrf_token": csrf_token(operator)},
@@ -224,6 +227,16 @@ def test_shop_settings_keep_credentials_secret(admin, factory, session, app):
     page = admin.get(f"/settings/shops/{shop.id}").get_data(as_text=True)
     assert secret not in page and "••••cdef" in page
     assert secret not in admin.get("/settings/shops/").get_data(as_text=True)
+    # Every changed setting is audited; the credentials only as replaced, never their value.
+    audited = {row.field: row for row in session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "shop.update", AuditEvent.entity_id == str(shop.id)))}
+    assert set(audited) == {"api_endpoint", "auto_confirm", "poll_minutes", "rate_per_second",
+                            "lookback_days", "status_map", "credentials"}
+    assert audited["status_map"].new_value == "800→cancelled"
+    assert audited["credentials"].details == {"credentials": "replaced"}
+    assert all(secret not in str((r.old_value, r.new_value, r.details))
+               for r in audited.values())
+    assert audited["poll_minutes"].username == "admin" and audited["poll_minutes"].ip
 
     # Empty keeps the stored credentials; a bad address is refused with nothing changed.
     response = admin.post(f"/settings/shops/{shop.id}", data={
@@ -234,6 +247,16 @@ def test_shop_settings_keep_credentials_secret(admin, factory, session, app):
     assert shop.api_endpoint == "http://127.0.0.1:8765/rakuten"
     from oms.services import malls
     assert malls.credentials(shop, app.config["SECRET_KEY"]) == secret
+
+    # A status mapped to nothing of ours is refused beside it, nothing changed or audited.
+    before = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    response = admin.post(f"/settings/shops/{shop.id}", data={
+        "csrf_token": token, "api_endpoint": "http://127.0.0.1:9999/rakuten",
+        "poll_minutes": "3", **_default_map_form(shop, {"800": "nonsense"})})
+    assert response.status_code == 422
+    session.refresh(shop)
+    assert shop.api_endpoint == "http://127.0.0.1:8765/rakuten"
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == before
 
 
 def _default_map_form(shop: Shop, overrides: dict[str, str]) -> dict[str, str]:
@@ -263,6 +286,13 @@ def test_mapping_editor_and_csv_import(admin, factory, session):
         content_type="multipart/form-data")
     assert response.status_code == 422 and 'data-line="3"' in response.text
     assert session.scalar(sa.select(sa.func.count()).select_from(SkuMapping)) == 1
+    mapping = session.scalar(sa.select(SkuMapping))
+    response = admin.post(f"/settings/shops/mappings/{mapping.id}/delete",
+                          data={"csrf_token": token})
+    assert response.status_code == 303
+    actions = session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.entity_type == "sku_mapping").order_by(AuditEvent.id)).all()
+    assert actions == ["sku_mapping.save", "sku_mapping.delete"]
 
 
 def test_refresh_job_page_lists_the_orders_not_updated(operator, factory, session, users):

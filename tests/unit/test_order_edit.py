@@ -286,3 +286,26 @@ def test_delete_soft_deletes_and_keeps_the_audit(session, factory, users, app):
     row = audit_rows(session, order)[-1]
     assert (row.action, row.username, row.ip) == ("order.delete", "admin", "192.0.2.1")
     assert row.details == {"order_number": order.order_number}
+
+
+def test_a_conflict_merges_what_only_the_other_changed(session, factory, actor):
+    """merge_conflict: their value wherever mine is the value I had opened; a clash where
+    both changed; fields my form did not carry are not mine to merge."""
+    first, second = factory.tag("初回"), factory.tag("要確認")
+    order = factory.order(remarks1="元の備考  ", media="web", linkage_number=None,
+                          tags=[first])
+    session.commit()
+    mark = order_edit.latest_audit_id(session, order)
+    opened = {"remarks1": "元の備考", "media": "web", "linkage_number": None,
+              "wrapping": None}
+    save(session, order, actor, remarks1="他の担当者", media="Instagram", wrapping="のし")
+    order_edit.update_order(session, order, OrderEdit(tag_ids=[first.id, second.id]), actor,
+                            version=order.version, today=TODAY)
+    session.commit()
+    mine = OrderEdit(values={**opened, "remarks1": "私の備考", "linkage_number": "L-1"},
+                     tag_ids=[first.id])
+    mine.values.pop("wrapping")  # my form did not carry it
+    merge = order_edit.merge_conflict(session, order, mine, mark)
+    assert sorted(merge.theirs) == ["media", "tags"]
+    assert merge.clashes == {"remarks1": "他の担当者"}
+    assert [e.field for e in merge.events] == ["remarks1", "media", "wrapping", "tags"]

@@ -501,6 +501,47 @@ def test_order_custom_fields_with_sets_and_a_stale_value(operator, factory, sess
     assert invalid.status_code == 422 and "YYYY-MM-DD" in invalid.text
 
 
+def test_two_concurrent_custom_field_saves_end_in_one_save_and_one_conflict(
+        client, auth, factory, session, make_user, app):
+    """Two operators post the same order's custom fields at the same moment: one is saved,
+    the other gets the conflict page (409); never a 500 on the answers' unique key."""
+    import threading
+
+    from tests.conftest import AuthActions
+
+    note = factory.custom_field(FieldType.text, name="備考欄")
+    orders = [factory.order() for _ in range(4)]
+    session.commit()
+    make_user("operator2")
+    other = app.test_client()
+    AuthActions(other).login("operator2")
+    auth.login("operator")
+    for order in orders:
+        url = f"/orders/{order.order_number}/custom-fields"
+        forms = [form_data(c.get(url).text, url) for c in (client, other)]
+        barrier, answers = threading.Barrier(2), {}
+
+        def post(who, c, data, url=url, barrier=barrier, answers=answers):
+            barrier.wait()
+            answers[who] = c.post(url, data={**data, "action": "save"})
+
+        threads = [threading.Thread(target=post, args=(who, c, {
+            **data, f"cf-{note.id}-0": [f"{who}の回答"]}))
+            for who, c, data in (("me", client, forms[0]), ("other", other, forms[1]))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        statuses = sorted(answer.status_code for answer in answers.values())
+        assert statuses == [303, 409], statuses
+        winner = next(w for w, a in answers.items() if a.status_code == 303)
+        loser = answers["other" if winner == "me" else "me"]
+        assert "data-conflict" in loser.text
+        session.expire_all()
+        assert [v.value for v in session.scalars(sa.select(CustomFieldValue).where(
+            CustomFieldValue.order_id == order.id))] == [f"{winner}の回答"]
+
+
 # ------------------------------------------------------------------ blacklist
 
 def test_blacklist_from_the_orderer_block_flags_later_orders_in_the_list(
@@ -533,6 +574,52 @@ def test_blacklist_from_the_orderer_block_flags_later_orders_in_the_list(
     assert session.get(Order, later.id).blacklist_entry_id is None
     assert f'data-order-number="{later.order_number}"' not in operator.get(
         "/orders/?blacklist=1").text
+
+
+def _list_flag(listing: str, order) -> str | None:
+    row = re.search(rf'<tr[^>]*data-order-number="{order.order_number}"[^>]*>.*?</tr>',
+                    listing, re.S)
+    flag = re.search(r'data-blacklisted="(\w+)"', row.group(0))
+    return flag and flag.group(1)
+
+
+def _detail_flag(page: str) -> str | None:
+    head = re.search(r'<header class="detail-head">.*?</header>', page, re.S).group(0)
+    flag = re.search(r'data-blacklisted="(\w+)"', head)
+    return flag and flag.group(1)
+
+
+def test_list_search_and_detail_agree_on_blacklist_hits(operator, factory, session, users):
+    """One rule (blacklist.order_flag) for every screen: a non-member's order placed before
+    the designation is no hit anywhere, though the detail page names the orderer as
+    blacklisted; a member's order follows the customer's status (hit or candidate)."""
+    from oms.models import BlacklistStatus
+    from oms.services import blacklist
+    from oms.services.actor import Actor
+
+    before = factory.order(buyer_phone="090-5555-6666", buyer_email=None,
+                           ordered_at=datetime(2020, 1, 1, tzinfo=UTC))
+    session.commit()
+    blacklist.designate(session, before, Actor(users["operator"].id, "operator"))
+    after = factory.order(buyer_phone="090-5555-6666", buyer_email=None,
+                          ordered_at=datetime(2099, 1, 1, tzinfo=UTC))
+    blacklist.flag_orders(session, [after.id])
+    bad = factory.customer(blacklist_status=BlacklistStatus.blacklisted)
+    doubtful = factory.customer(blacklist_status=BlacklistStatus.candidate)
+    member_hit = factory.order(customer_id=bad.id)
+    member_candidate = factory.order(customer_id=doubtful.id)
+    clean = factory.order(customer_id=factory.customer().id)
+    session.commit()
+    expected = {before: None, after: "hit", member_hit: "hit", member_candidate: "candidate",
+                clean: None}
+    listing = operator.get("/orders/").text
+    searched = operator.get("/orders/?blacklist=1").text
+    for order, flag in expected.items():
+        page = detail(operator, order)
+        assert _list_flag(listing, order) == _detail_flag(page) == flag, order.order_number
+        assert (f'data-order-number="{order.order_number}"' in searched) == (flag is not None)
+    page = detail(operator, before)
+    assert 'data-blacklist="on"' in page and "data-blacklist-before" in page
 
 
 def test_members_cannot_be_blacklisted_here(operator, factory, session):

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from oms.blueprints.orders.detail_forms import optional_int, options, stripped
 from oms.models import FieldType
-from oms.services.custom_fields import MAX_TEXT
+from oms.services.custom_field_definitions import MAX_TEXT
 
 
 class FieldForm(FlaskForm):

@@ -8,7 +8,7 @@ from oms.blueprints.custom_fields import bp
 from oms.blueprints.custom_fields.forms import CategoryForm, FieldForm
 from oms.extensions import db
 from oms.models import CustomField, CustomFieldCategory, FieldType
-from oms.services import custom_fields
+from oms.services import custom_field_definitions as definitions
 
 
 def _index():
@@ -20,13 +20,13 @@ def _index():
 def index():
     """The custom fields and their categories."""
     return render_template("custom_fields/index.html", labels=labels,
-                           fields=custom_fields.fields_in_order(db.session),
-                           categories=custom_fields.categories(db.session),
+                           fields=definitions.fields_in_order(db.session),
+                           categories=definitions.categories(db.session),
                            confirm_form=EmptyForm(formdata=None))
 
 
-def _spec(form: FieldForm) -> custom_fields.FieldSpec:
-    return custom_fields.FieldSpec(
+def _spec(form: FieldForm) -> definitions.FieldSpec:
+    return definitions.FieldSpec(
         name=form.name.data, field_type=FieldType(form.field_type.data),
         category_id=form.category_id.data, required=form.required.data,
         max_length=form.max_length.data, min_value=form.min_value.data,
@@ -36,14 +36,14 @@ def _spec(form: FieldForm) -> custom_fields.FieldSpec:
 
 def _field_page(form: FieldForm, target: CustomField | None):
     """Show the field form, or save it and go back to the list."""
-    form.set_choices(labels, custom_fields.categories(db.session))
+    form.set_choices(labels, definitions.categories(db.session))
     if request.method == "POST" and form.validate():
         try:
             if target is None:
-                custom_fields.create_field(db.session, _spec(form), current_actor())
+                definitions.create_field(db.session, _spec(form), current_actor())
             else:
-                custom_fields.update_field(db.session, target, _spec(form), current_actor())
-        except custom_fields.DefinitionError as error:
+                definitions.update_field(db.session, target, _spec(form), current_actor())
+        except definitions.DefinitionError as error:
             for name, message in error.errors.items():
                 form[name].errors = [message]
         else:
@@ -82,7 +82,7 @@ def delete_field(field_id: int):
     """Delete a custom field and every answer to it."""
     target = get_or_404(CustomField, field_id)
     if EmptyForm().validate():
-        custom_fields.delete_field(db.session, target, current_actor())
+        definitions.delete_field(db.session, target, current_actor())
         flash(_("The custom field was deleted."), "success")
     return _index()
 
@@ -90,10 +90,10 @@ def delete_field(field_id: int):
 def _category_page(form: CategoryForm, target: CustomFieldCategory | None):
     if request.method == "POST" and form.validate():
         try:
-            custom_fields.save_category(db.session, target, form.name.data,
+            definitions.save_category(db.session, target, form.name.data,
                                         form.multiple.data, form.position.data or 0,
                                         current_actor())
-        except custom_fields.DefinitionError as error:
+        except definitions.DefinitionError as error:
             form.name.errors = [error.errors["name"]]
         else:
             flash(_("The category was saved."), "success")
@@ -127,8 +127,8 @@ def delete_category(category_id: int):
     target = get_or_404(CustomFieldCategory, category_id)
     if EmptyForm().validate():
         try:
-            custom_fields.delete_category(db.session, target, current_actor())
-        except custom_fields.DefinitionError as error:
+            definitions.delete_category(db.session, target, current_actor())
+        except definitions.DefinitionError as error:
             flash(error.errors["name"], "error")
         else:
             flash(_("The category was deleted."), "success")

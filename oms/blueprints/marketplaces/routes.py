@@ -22,7 +22,7 @@ from oms.services import (
     action_results,
     inventory,
     item_links,
-    mall_sync,
+    mall_polling,
     malls,
     marketplace_jobs,
     notifications,
@@ -81,7 +81,7 @@ def refresh_order(order_id: int):
     if not EmptyForm().validate():
         abort(400)
     secret, connection = current_app.config["SECRET_KEY"], get_redis()
-    problem = mall_sync.refresh_order(
+    problem = mall_polling.refresh_order(
         db.session, order,
         lambda shop: malls.open_adapter(shop, secret, connection, **INTERACTIVE_HTTP))
     db.session.refresh(order)

@@ -10,7 +10,7 @@ from oms.blueprints.orders.detail import back_to_detail, get_order, render_panel
 from oms.blueprints.orders.detail_forms import LockedForm
 from oms.extensions import db
 from oms.models import Order
-from oms.services import custom_fields, order_edit
+from oms.services import custom_field_values, order_edit
 
 
 def _render(order: Order, draft, form: LockedForm, status: int = 200, **context):
@@ -27,18 +27,18 @@ def custom_fields_edit(order_number: str):
         form = LockedForm(formdata=None)
         form.version.data = str(order.version)
         form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
-        return _render(order, custom_fields.stored_draft(db.session, order), form)
+        return _render(order, custom_field_values.stored_draft(db.session, order), form)
     form = LockedForm()
-    draft = custom_fields.submitted_draft(db.session, order, request.form)
+    draft = custom_field_values.submitted_draft(db.session, order, request.form)
     if not form.validate():
         return _render(order, draft, form, 422)
-    if custom_fields.apply_action(draft, request.form.get("action", "save")):
+    if custom_field_values.apply_action(draft, request.form.get("action", "save")):
         return _render(order, draft, form)
-    custom_fields.validate(draft)
+    custom_field_values.validate(draft)
     if draft.has_errors:
         return _render(order, draft, form, 422)
     try:
-        changed = custom_fields.save(db.session, order, draft, current_actor(),
+        changed = custom_field_values.save(db.session, order, draft, current_actor(),
                                      version=form.version_number())
     except order_edit.EditConflict:
         db.session.rollback()

@@ -111,10 +111,14 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
         .order_by(PaymentMethod.id))
     form.payment_method_id.choices = forms.options((m.id, m.name) for m in methods)
     today = datetime.now(tz()).date()
+    cards = order_edit.saved_cards(session, order)
+    if order.customer_card and order.customer_card not in cards:
+        cards.append(order.customer_card)
     form.customer_card_id.choices = forms.options([("", "--"), *(
-        (c.id, _card_label(c, today)) for c in order_edit.saved_cards(session, order))])
-    form.installments.choices = forms.options([("", _("Lump sum")), *(
-        (n, _("%(n)d payments", n=n)) for n in forms.INSTALLMENTS)])
+        (c.id, _card_label(c, today)) for c in cards)])
+    counts = sorted({*forms.INSTALLMENTS, *([order.installments] if order.installments else [])})
+    form.installments.choices = forms.options([("", "—"), *(
+        (n, _("Lump sum") if n == 1 else _("%(n)d payments", n=n)) for n in counts)])
     form.carrier.choices = _with_current(CARRIERS, order.carrier)
     form.delivery_time_slot.choices = _with_current(TIME_SLOTS, order.delivery_time_slot,
                                                     blank=_("Not specified"))
@@ -174,14 +178,15 @@ def _save(screen: str, order_number: str, post: bool):
     order = get_order(order_number)
     form = form_class() if post else form_class(formdata=None)
     set_choices(form, order)
+    forms.offer_current(form, order)
     if not post:
         forms.fill(form, order, tz(), order_edit.latest_audit_id(db.session, order))
         return _render_screen(screen, order, form)
-    if not form.validate():
+    if not forms.validate_changes(form, order, tz()):
         return _render_screen(screen, order, form, 422)
     try:
         changes = order_edit.update_order(
-            db.session, order, forms.to_edit(form, tz()), current_actor(),
+            db.session, order, forms.to_edit(form, order, tz()), current_actor(),
             version=form.version_number(), today=datetime.now(tz()).date())
     except order_edit.EditRefused as refused:
         db.session.rollback()
@@ -209,37 +214,15 @@ def _conflict(screen: str, order_number: str, form):
     """Someone saved in between: nothing was saved. Show their changes, keep the operator's
     own edits, and take the other's value wherever the operator had not touched a field."""
     order = get_order(order_number)
-    events = order_edit.changes_since(db.session, order, form.mark_number())
-    first_old: dict[str, str | None] = {}
-    for event in events:
-        if event.action == "order.update":
-            first_old.setdefault(event.field, event.old_value)
-    clashes = {}
-    edit = forms.to_edit(form, tz())
-    for name, old in first_old.items():
-        if not _shown_in(form, name):
-            continue
-        mine = _tag_text(form) if name == "tags" else forms.submitted_text(edit, name)
-        if mine == old:
-            forms.show_value(form, name, order, tz())
-        else:
-            clashes[_form_field(name)] = order_edit.current_label(order, name)
+    merge = order_edit.merge_conflict(db.session, order, forms.submitted(form, tz()),
+                                      form.mark_number())
+    for name in merge.theirs:
+        forms.show_value(form, name, order, tz())
     form.version.data = str(order.version)
     form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
-    return _render_screen(screen, order, form, 409, conflict=events, clashes=clashes)
-
-
-def _form_field(name: str) -> str:
-    return "tag_ids" if name == "tags" else name
-
-
-def _shown_in(form, name: str) -> bool:
-    return _form_field(name) in form
-
-
-def _tag_text(form) -> str | None:
-    names = {choice.value: choice.label for choice in form.tag_ids.choices}
-    return ", ".join(sorted(names[i] for i in form.tag_ids.data or [] if i in names)) or None
+    clashes = {("tag_ids" if name == "tags" else name): label
+               for name, label in merge.clashes.items()}
+    return _render_screen(screen, order, form, 409, conflict=merge.events, clashes=clashes)
 
 
 @bp.route("/<order_number>/edit", methods=["GET", "POST"])

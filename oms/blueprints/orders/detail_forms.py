@@ -29,8 +29,11 @@ from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-INSTALLMENTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)
+# Rendered with seconds (stored times carry them: a save must not cut them off); a browser
+# leaves ":00" seconds out of a datetime-local value, and may send fractions of a second.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S.%f"]
+# 支払回数: 1 is 一括 (lump sum), as the malls send it.
+INSTALLMENTS = (1, 2, 3, 5, 6, 10, 12, 15, 18, 20, 24)
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -60,6 +63,11 @@ class CheckboxesField(SelectMultipleField):
 
 def _text(label, length: int, *validators):
     return StringField(label, [Optional(), Length(max=length), *validators], filters=[stripped])
+
+
+def _datetime(label):
+    return DateTimeLocalField(label, [Optional()], format=DATETIME_FORMATS,
+                              render_kw={"step": 1})
 
 
 class LockedForm(FlaskForm):
@@ -126,12 +134,11 @@ class EditForm(LockedForm, BuyerFields):
         _l("Shipping list"), choices=options([("1", _l("Exported")),
                                               ("0", _l("Not exported"))]),
         default="0")
-    shipping_list_exported_at = DateTimeLocalField(_l("Shipping list exported at"),
-                                                   [Optional()], format=DATETIME_FORMAT)
+    shipping_list_exported_at = _datetime(_l("Shipping list exported at"))
     scheduled_ship_date = DateField(_l("Scheduled ship date"), [Optional()])
-    shipped_at = DateTimeLocalField(_l("Shipped at"), [Optional()], format=DATETIME_FORMAT)
+    shipped_at = _datetime(_l("Shipped at"))
     scheduled_delivery_date = DateField(_l("Scheduled delivery date"), [Optional()])
-    delivered_at = DateTimeLocalField(_l("Delivered at"), [Optional()], format=DATETIME_FORMAT)
+    delivered_at = _datetime(_l("Delivered at"))
     delivery_time_slot = SelectField(_l("Delivery time"), choices=[])
     remarks1 = TextAreaField(_l("Remarks 1"), [Optional(), Length(max=4000)])
     remarks2 = TextAreaField(_l("Remarks 2"), [Optional(), Length(max=4000)])
@@ -157,6 +164,11 @@ class DeleteForm(LockedForm):
 
 
 # ----------------------------------------------------------------- order <-> form
+#
+# Saving a form that nobody touched must change nothing (issue 9): a field's value is taken
+# as an edit only when it differs from what the form showed for the order. A value the form
+# cannot show exactly (a time's fractions of a second, trailing blanks, CRLF line ends) or a
+# field the form did not send (left out for this kind of order) stays as stored.
 
 _DATETIMES = ("shipping_list_exported_at", "shipped_at", "delivered_at")
 
@@ -165,10 +177,27 @@ def _form_value(order: Order, name: str, tz: ZoneInfo):
     """An order column as its form field holds it."""
     value = getattr(order, name)
     if name in _DATETIMES and value is not None:
-        value = value.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+        value = value.astimezone(tz).replace(tzinfo=None, microsecond=0)
     if name == "needs_attention":
         value = "1" if value else "0"
     return value
+
+
+def _order_value(name: str, value, tz: ZoneInfo):
+    """A form field's value as the order column it sets."""
+    if name in _DATETIMES and value is not None:
+        return value.replace(tzinfo=tz).astimezone(UTC)
+    if name == "needs_attention":
+        return value == "1"
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip() or None
+    return value
+
+
+def _sent(field) -> bool:
+    """Whether the request carried the field. Unticked checkboxes are never sent: for them
+    absence means none; any other control the form did not send is left alone."""
+    return isinstance(field, CheckboxesField) or bool(field.raw_data)
 
 
 def fill(form: LockedForm, order: Order, tz: ZoneInfo, audit_mark: int) -> None:
@@ -190,31 +219,73 @@ def fill(form: LockedForm, order: Order, tz: ZoneInfo, audit_mark: int) -> None:
     form.audit_mark.data = str(audit_mark)
 
 
-def to_edit(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
-    """The OrderEdit a validated form asks for."""
-    values = {}
+def offer_current(form: LockedForm, order: Order) -> None:
+    """Add the order's own value to any choice list that lacks it (a value a mall sent, an
+    inactive option), so the form shows it and an untouched save keeps it."""
     for name, field in form._fields.items():
-        if name not in order_edit.EDITABLE:
+        if name not in order_edit.EDITABLE or not isinstance(field, SelectField):
             continue
-        value = field.data
-        if name in _DATETIMES and value is not None:
-            value = value.replace(tzinfo=tz).astimezone(UTC)
-        values[name] = value
+        value = getattr(order, name)
+        if value is None or any(choice.value == value or str(choice.value) == str(value)
+                                for choice in field.choices):
+            continue
+        field.choices = [*field.choices, SelectChoice(value, str(value))]
+
+
+def validate_changes(form: LockedForm, order: Order, tz: ZoneInfo) -> bool:
+    """Validate the form, except for fields left as they are (sent back as shown, or not
+    sent): a stored value that today's rules would refuse (a mall's odd phone number) must
+    not block saving other fields."""
+    if form.validate():
+        return True
+    for name, field in form._fields.items():
+        if not field.errors or field.process_errors:
+            continue
+        if name in order_edit.EDITABLE:
+            left_alone = not _sent(field) or _unchanged(name, field.data, order, tz)
+        else:
+            left_alone = name == "shipping_list_exported" and not _sent(field)
+        if left_alone:
+            field.errors = []
+    return not form.errors
+
+
+def _shown(name: str, order: Order, tz: ZoneInfo):
+    """What an untouched field sends back, as the order column it sets."""
+    return _order_value(name, _form_value(order, name, tz), tz)
+
+
+def _unchanged(name: str, data, order: Order, tz: ZoneInfo) -> bool:
+    return _order_value(name, data, tz) == _shown(name, order, tz)
+
+
+def submitted(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
+    """Everything a validated form asks for, whether or not it differs from the order."""
+    values = {name: _order_value(name, field.data, tz) for name, field in form._fields.items()
+              if name in order_edit.EDITABLE and _sent(field)}
     edit = order_edit.OrderEdit(values=values)
     if isinstance(form, EditForm):
-        values["needs_attention"] = form.needs_attention.data == "1"
-        values["carrier"] = values["carrier"] or None
-        values["delivery_time_slot"] = values["delivery_time_slot"] or None
-        if form.shipping_list_exported.data == "0":
+        if not _sent(form.shipping_list_exported):
+            values.pop("shipping_list_exported_at", None)
+        elif form.shipping_list_exported.data == "0":
             values["shipping_list_exported_at"] = None
-        elif values["shipping_list_exported_at"] is None:
-            values["shipping_list_exported_at"] = utcnow().replace(second=0, microsecond=0)
+        elif values.get("shipping_list_exported_at") is None:
+            values["shipping_list_exported_at"] = utcnow().replace(microsecond=0)
         edit.tag_ids = form.tag_ids.data or []
-        if "tracking_number" in form:
+        if "tracking_number" in form and _sent(form.tracking_number):
             edit.tracking_number = form.tracking_number.data or ""
         edit.remarks_to_subscription = form.remarks_scope.data == "subscription"
     if "propagate" in form:
         edit.propagate = frozenset(form.propagate.data or [])
+    return edit
+
+
+def to_edit(form: LockedForm, order: Order, tz: ZoneInfo) -> order_edit.OrderEdit:
+    """The OrderEdit a validated form asks for: only the fields whose value differs from
+    what the form showed for `order` (the version check makes sure it is the same order)."""
+    edit = submitted(form, tz)
+    edit.values = {name: value for name, value in edit.values.items()
+                   if value != _shown(name, order, tz)}
     return edit
 
 
@@ -226,16 +297,7 @@ def show_value(form: LockedForm, name: str, order: Order, tz: ZoneInfo) -> None:
         form.tracking_number.data = order_edit.current_text(order, name)
     else:
         form[name].data = _form_value(order, name, tz)
-
-
-def submitted_text(edit: order_edit.OrderEdit, name: str) -> str | None:
-    """A submitted field in the audit's text form, to compare with others' changes."""
-    if name == "tracking_number":
-        return edit.tracking_number or None
-    value = edit.values.get(name)
-    if isinstance(value, str):
-        value = value.strip() or None
-    return order_edit.as_text(value)
+        form[name].raw_data = None  # render the value set, not the one that was posted
 
 
 # ----------------------------------------------------------------- memos, inquiries

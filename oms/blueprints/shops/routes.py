@@ -3,7 +3,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from oms import labels
-from oms.access import Access, access
+from oms.access import Access, access, current_actor
 from oms.blueprints.common import EmptyForm, get_or_404
 from oms.blueprints.shops import bp
 from oms.blueprints.shops.forms import MappingForm, MappingImportForm, ShopForm
@@ -12,7 +12,7 @@ from oms.extensions import db
 from oms.integrations.malls import ADAPTERS
 from oms.models import MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
 from oms.queue import get_queue, get_redis
-from oms.services import item_links, mall_schedule, malls
+from oms.services import item_links, mall_schedule, malls, shop_settings
 from oms.services.paging import Page
 
 MAPPINGS_PER_PAGE = 100
@@ -39,19 +39,33 @@ def index():
 def edit(shop_id: int):
     """One shop's mall settings: endpoint, credentials, auto-confirm, polling, statuses."""
     shop = _shop(shop_id)
-    settings = dict(shop.settings or {})
+    settings = shop.settings or {}
     form = ShopForm(obj=None if request.method == "POST" else shop,
                     rate_per_second=settings.get("rate_per_second"),
                     lookback_days=settings.get("lookback_days"))
+    if not form.validate_on_submit():
+        return _edit_page(shop, form, {}, 422 if request.method == "POST" else 200)
+    try:
+        shop_settings.update_shop(db.session, shop, _change(form), current_actor(),
+                                  current_app.config["SECRET_KEY"])
+    except shop_settings.StatusMapRefused as refused:
+        return _edit_page(shop, form, refused.errors, 422)
+    flash(_("The shop settings were saved."), "success")
+    return redirect(url_for(".edit", shop_id=shop.id), 303)
+
+
+def _change(form: ShopForm) -> shop_settings.ShopChange:
+    return shop_settings.ShopChange(
+        api_endpoint=form.api_endpoint.data, auto_confirm=form.auto_confirm.data,
+        active=form.active.data, poll_minutes=form.poll_minutes.data or 0,
+        rate_per_second=form.rate_per_second.data, lookback_days=form.lookback_days.data,
+        credentials=form.credentials.data, clear_credentials=form.clear_credentials.data,
+        status_map={key.removeprefix("map-"): value for key, value in request.form.items()
+                    if key.startswith("map-")})
+
+
+def _edit_page(shop: Shop, form: ShopForm, mapping_errors: dict[str, str], status: int):
     adapter = ADAPTERS.get(shop.kind.value)
-    mapping_errors: dict[str, str] = {}
-    if form.validate_on_submit():
-        overrides, mapping_errors = _status_overrides(adapter)
-        if not mapping_errors:
-            _save(shop, form, settings, overrides)
-            flash(_("The shop settings were saved."), "success")
-            return redirect(url_for(".edit", shop_id=shop.id), 303)
-    status = 422 if request.method == "POST" else 200
     return render_template(
         "shops/edit.html", shop=shop, form=form, adapter=adapter, labels=labels,
         mapping=malls.status_map(shop) if adapter else {}, mapping_errors=mapping_errors,
@@ -61,37 +75,6 @@ def edit(shop_id: int):
             sa.select(MallSyncFailure).where(MallSyncFailure.shop_id == shop.id)
             .order_by(MallSyncFailure.id.desc()).limit(50)).all(),
         poll_form=EmptyForm(formdata=None)), status
-
-
-def _status_overrides(adapter) -> tuple[dict[str, str], dict[str, str]]:
-    """The mall statuses mapped otherwise than by default, from the form's selects."""
-    overrides, errors = {}, {}
-    for code in adapter.statuses if adapter else ():
-        value = request.form.get(f"map-{code}", "")
-        if value not in OrderStatus.__members__:
-            errors[code] = _("Choose one of our statuses.")
-        elif OrderStatus(value) is not adapter.default_map[code]:
-            overrides[code] = value
-    return overrides, errors
-
-
-def _save(shop: Shop, form: ShopForm, settings: dict, overrides: dict[str, str]) -> None:
-    shop.api_endpoint = (form.api_endpoint.data or "").strip() or None
-    if form.clear_credentials.data:
-        shop.credentials = None
-    elif form.credentials.data:
-        malls.set_credentials(shop, current_app.config["SECRET_KEY"], form.credentials.data)
-    shop.auto_confirm = form.auto_confirm.data
-    shop.active = form.active.data
-    shop.poll_minutes = form.poll_minutes.data or 0
-    for name in ("rate_per_second", "lookback_days"):
-        value = getattr(form, name).data
-        if value is None:
-            settings.pop(name, None)
-        else:
-            settings[name] = float(value) if name == "rate_per_second" else int(value)
-    settings["status_map"] = overrides
-    shop.settings = settings  # a new dict: JSON columns notice reassignment only
 
 
 @bp.post("/<int:shop_id>/poll")
@@ -148,7 +131,8 @@ def add_mapping():
     if form.validate():
         try:
             item_links.save_mapping(db.session, form.shop_id.data, form.product_code.data,
-                                    form.option.data, form.sku_code.data)
+                                    form.option.data, form.sku_code.data,
+                                    actor=current_actor())
         except item_links.MappingError as error:
             form.sku_code.errors = [*form.sku_code.errors, str(error)]
         else:
@@ -166,7 +150,7 @@ def delete_mapping(mapping_id: int):
     mapping = get_or_404(SkuMapping, mapping_id)
     if not EmptyForm().validate():
         abort(400)
-    db.session.delete(mapping)
+    item_links.delete_mapping(db.session, mapping, current_actor())
     flash(_("The mapping was deleted."), "info")
     return redirect(url_for(".mappings"), 303)
 
@@ -180,7 +164,7 @@ def import_mappings():
         return _mappings_page(MappingForm(formdata=None),
                               [(0, _("Choose a CSV file."))], 422)
     try:
-        result = item_links.import_mappings(db.session, form.file.data.read())
+        result = item_links.import_mappings(db.session, form.file.data.read(), current_actor())
     except UploadError as error:
         db.session.rollback()
         return _mappings_page(MappingForm(formdata=None), [(0, str(error))], 422)

@@ -1,4 +1,4 @@
-"""Custom fields (seed 002 カスタム項目): definitions, and the answers of one order.
+"""Custom fields (seed 002 カスタム項目), the answers of one order.
 
 An order's answers are edited as a draft: the stored answers, or the submitted form, with
 the +/- buttons of multiple-answer categories and the "update" button of values that no
@@ -7,14 +7,14 @@ longer fit their field applied to it, then validated and saved as a whole.
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -28,146 +28,14 @@ from oms.models import (
 from oms.models.base import utcnow
 from oms.services import audit
 from oms.services.actor import Actor
+from oms.services.custom_field_definitions import MAX_TEXT, fields_in_order
 from oms.services.order_edit import EditConflict
 
-MAX_TEXT = 4000
-MAX_CHOICES = 100
 _INTEGER = re.compile(r"-?\d{1,15}")
+_ANSWER_NO = re.compile(r"[0-9]{1,4}")  # ASCII digits only; answer_no is a SMALLINT
 
 
-class DefinitionError(ValueError):
-    """A field or category definition is refused; `errors` maps a form field to why."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
-# ---------------------------------------------------------------- definitions (admins)
-
-@dataclass
-class FieldSpec:
-    name: str
-    field_type: FieldType
-    category_id: int | None = None
-    required: bool = False
-    max_length: int | None = None
-    min_value: int | None = None
-    max_value: int | None = None
-    choices: list[str] = field(default_factory=list)
-    position: int = 0
-
-
-def fields_in_order(session: Session) -> list[CustomField]:
-    """Every field, uncategorised ones first, then by category and position."""
-    return list(session.scalars(
-        sa.select(CustomField).outerjoin(CustomField.category)
-        .options(selectinload(CustomField.category))
-        .order_by(CustomFieldCategory.position.nulls_first(), CustomFieldCategory.id.nulls_first(),
-                  CustomField.position, CustomField.id)))
-
-
-def categories(session: Session) -> list[CustomFieldCategory]:
-    return list(session.scalars(sa.select(CustomFieldCategory)
-                                .order_by(CustomFieldCategory.position, CustomFieldCategory.id)))
-
-
-def _check_spec(session: Session, spec: FieldSpec) -> None:
-    errors = {}
-    spec.name = spec.name.strip()
-    if not spec.name or len(spec.name) > 64:
-        errors["name"] = str(_l("Give the field a name of 1 to 64 characters."))
-    if spec.category_id is not None and session.get(CustomFieldCategory, spec.category_id) is None:
-        errors["category_id"] = str(_l("Unknown category."))
-    if spec.max_length is not None and spec.max_length < 1:
-        errors["max_length"] = str(_l("The maximum length must be at least 1."))
-    if (spec.min_value is not None and spec.max_value is not None
-            and spec.min_value > spec.max_value):
-        errors["max_value"] = str(_l("The maximum is below the minimum."))
-    choices = [c.strip() for c in spec.choices if c.strip()]
-    if spec.field_type.has_choices:
-        if not choices:
-            errors["choices"] = str(_l("List at least one choice, one per line."))
-        elif len(set(choices)) != len(choices) or len(choices) > MAX_CHOICES:
-            errors["choices"] = str(_l("Choices must be different from each other, at most "
-                                       "%(n)d.", n=MAX_CHOICES))
-    spec.choices = choices if spec.field_type.has_choices else []
-    if errors:
-        raise DefinitionError(errors)
-
-
-def _fill(target: CustomField, spec: FieldSpec) -> None:
-    for name in ("name", "field_type", "category_id", "required", "choices", "position"):
-        setattr(target, name, getattr(spec, name))
-    textual = spec.field_type in (FieldType.text, FieldType.textarea)
-    target.max_length = spec.max_length if textual else None
-    numeric = spec.field_type is FieldType.number
-    target.min_value = spec.min_value if numeric else None
-    target.max_value = spec.max_value if numeric else None
-
-
-def create_field(session: Session, spec: FieldSpec, actor: Actor) -> CustomField:
-    _check_spec(session, spec)
-    created = CustomField()
-    _fill(created, spec)
-    session.add(created)
-    session.flush()
-    audit.record(session, actor, "custom_field.create", entity_type="custom_field",
-                 entity_id=created.id, new=created.name)
-    return created
-
-
-def update_field(session: Session, target: CustomField, spec: FieldSpec, actor: Actor) -> None:
-    """Change a definition. Answers already stored stay as they are; those that no longer
-    fit are shown on the order with a message and an update button."""
-    _check_spec(session, spec)
-    _fill(target, spec)
-    audit.record(session, actor, "custom_field.update", entity_type="custom_field",
-                 entity_id=target.id, new=target.name)
-    session.flush()
-
-
-def delete_field(session: Session, target: CustomField, actor: Actor) -> None:
-    """Delete a field with every answer to it."""
-    session.execute(sa.delete(CustomFieldValue).where(CustomFieldValue.field_id == target.id))
-    audit.record(session, actor, "custom_field.delete", entity_type="custom_field",
-                 entity_id=target.id, old=target.name)
-    session.delete(target)
-    session.flush()
-
-
-def save_category(session: Session, target: CustomFieldCategory | None, name: str,
-                  multiple: bool, position: int, actor: Actor) -> CustomFieldCategory:
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise DefinitionError({"name": str(_l("Give the category a name of 1 to 64 "
-                                              "characters."))})
-    clash = session.scalar(sa.select(CustomFieldCategory.id).where(
-        CustomFieldCategory.name == name,
-        CustomFieldCategory.id != (target.id if target else -1)))
-    if clash:
-        raise DefinitionError({"name": str(_l("A category with this name exists."))})
-    if target is None:
-        target = CustomFieldCategory()
-        session.add(target)
-    target.name, target.multiple, target.position = name, multiple, position
-    session.flush()
-    audit.record(session, actor, "custom_field_category.save",
-                 entity_type="custom_field_category", entity_id=target.id, new=name)
-    return target
-
-
-def delete_category(session: Session, target: CustomFieldCategory, actor: Actor) -> None:
-    if target.fields:
-        raise DefinitionError({"name": str(_l(
-            "Move or delete the fields of this category first."))})
-    audit.record(session, actor, "custom_field_category.delete",
-                 entity_type="custom_field_category", entity_id=target.id, old=target.name)
-    session.delete(target)
-    session.flush()
-
-
-# ---------------------------------------------------------------- values
 
 def problem(target: CustomField, value: Any) -> str | None:
     """Why a stored value does not fit the field (e.g. written by an import), or None."""
@@ -352,7 +220,8 @@ def submitted_draft(session: Session, order: Order, form: MultiDict) -> Draft:
     groups = []
     for category, members in _grouped(session):
         key = str(category.id) if category else "none"
-        numbers = sorted({int(n) for n in form.getlist(f"set-{key}") if n.isdigit()}) or [0]
+        numbers = sorted({int(n) for n in form.getlist(f"set-{key}")
+                          if _ANSWER_NO.fullmatch(n)}) or [0]
         if not (category and category.multiple):
             numbers = [0]
         sets = []
@@ -416,7 +285,10 @@ def save(session: Session, order: Order, draft: Draft, actor: Actor, *, version:
     """Store the draft's answers in place of the order's; returns how many changed.
 
     Answer sets are renumbered from 0, so removed sets leave no gaps. Saving touches the
-    order, so its version guards answers as it guards the order (EditConflict)."""
+    order, so its version guards answers as it guards the order (EditConflict): the order
+    row is written first, so a concurrent save of the same order waits for this one and
+    then finds the version changed. Only answers that differ are written; a draft that
+    changes nothing writes nothing."""
     if version != order.version:
         raise EditConflict
     wanted = validate(draft)
@@ -429,25 +301,44 @@ def save(session: Session, order: Order, draft: Draft, actor: Actor, *, version:
                 renumber[slot.field.id, slot.answer_no] = index
     final = {(fid, renumber[fid, no]): value for (fid, no), value in wanted.items()}
     before = _stored(session, order)
-    names = {slot.field.id: slot.field.name for slot in draft.slots}
-    changed = 0
-    for key in sorted(set(before) | set(final)):
-        if before.get(key) != final.get(key):
-            changed += 1
+    changed = sorted(key for key in set(before) | set(final)
+                     if before.get(key) != final.get(key))
+    if not changed:
+        return 0
+    order.updated_at = utcnow()
+    try:
+        session.flush()  # the order row first: its lock orders concurrent saves
+        names = {slot.field.id: slot.field.name for slot in draft.slots}
+        for key in changed:
             audit.record(session, actor, "order.custom_field", entity_type="order",
                          entity_id=order.id, field=names.get(key[0], str(key[0]))[:64],
                          old=_text(before.get(key)), new=_text(final.get(key)),
                          details={"custom_field_id": key[0], "answer_no": key[1]})
-    session.execute(sa.delete(CustomFieldValue).where(CustomFieldValue.order_id == order.id))
-    session.add_all(CustomFieldValue(order_id=order.id, field_id=fid, answer_no=no, value=value)
-                    for (fid, no), value in final.items())
-    if changed:
-        order.updated_at = utcnow()
-    try:
+        _write_answers(session, order, {key: final.get(key) for key in changed}, before)
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
-    return changed
+    except sa.exc.IntegrityError as error:
+        # Answers written meanwhile by something that does not take the order's version
+        # (an import), or a field deleted meanwhile: someone else changed them.
+        raise EditConflict from error
+    return len(changed)
+
+
+def _write_answers(session: Session, order: Order, new: dict[tuple[int, int], Any],
+                   before: dict[tuple[int, int], Any]) -> None:
+    """Delete, update and insert the answers in `new` (None: no answer any more)."""
+    value = CustomFieldValue.__table__.c
+    for (field_id, answer_no), answer in new.items():
+        where = (value.order_id == order.id, value.field_id == field_id,
+                 value.answer_no == answer_no)
+        if answer is None:
+            session.execute(sa.delete(CustomFieldValue).where(*where))
+        elif (field_id, answer_no) in before:
+            session.execute(sa.update(CustomFieldValue).where(*where).values(value=answer))
+        else:
+            session.add(CustomFieldValue(order_id=order.id, field_id=field_id,
+                                         answer_no=answer_no, value=answer))
 
 
 def _text(value: Any) -> str | None:
