@@ -20,6 +20,14 @@ ENTRY_POINTS["mall_confirm"] = "jobs.marketplaces.confirm_at_malls"
 # (oms.services.bulk.runner) instead of being closed as failed when a work horse dies.
 RESUMABLE = frozenset({"bulk_orders"})
 JOB_TIMEOUT = 3 * 3600
+# A job over at most this many chosen orders runs on the short queue (oms.queue.get_queue):
+# someone waits for it. A job over a whole search ("order_ids" absent) or more is long.
+SHORT_JOB_ORDERS = 100
+
+
+def is_long(params: dict[str, Any]) -> bool:
+    ids = params.get("order_ids")
+    return ids is None or len(ids) > SHORT_JOB_ORDERS
 
 
 def start(session: Session, kind: str, user: User | None, params: dict[str, Any]
@@ -32,7 +40,7 @@ def start(session: Session, kind: str, user: User | None, params: dict[str, Any]
     note = notifications.create(session, kind, user, params)
     session.commit()
     try:
-        get_queue().enqueue(
+        get_queue(long=is_long(params)).enqueue(
             ENTRY_POINTS[kind],
             note.id,
             job_id=f"notification-{note.id}",

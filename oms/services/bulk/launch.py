@@ -133,7 +133,7 @@ def queue_lanes(job_id: int, lanes: int) -> bool:
     """Hand the job to the workers. False when Redis cannot take it: the job stays queued
     and the workers' recovery starts it once they run again."""
     try:
-        enqueue_lanes(get_queue(), job_id, lanes, ENTRY_POINTS[KIND])
+        enqueue_lanes(get_queue(long=True), job_id, lanes, ENTRY_POINTS[KIND])
     except (redis.RedisError, OSError, RuntimeError):
         return False
     return True
