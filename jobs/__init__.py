@@ -14,6 +14,7 @@ from flask import Flask
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq.connections import parse_connection
+from rq.exceptions import StopRequested
 
 from oms.extensions import db
 from oms.models import JobState, Notification
@@ -178,6 +179,8 @@ class Worker(rq.Worker):
         for name in MAINTENANCE:
             try:
                 rq.utils.import_attribute(name)()
+            except StopRequested:
+                raise  # SIGTERM while idle: RQ's signal handler stops the worker this way
             except Exception:
                 self.log.exception("maintenance task %s failed", name)
 

