@@ -66,6 +66,19 @@ def run_burst(env: dict[str, str], *, timeout: float = 120, queues: str = "all",
         timeout=timeout, check=False)
 
 
+def run_bursts(env: dict[str, str], count: int, *, timeout: float = 300
+               ) -> list[subprocess.CompletedProcess]:
+    """`count` burst workers at the same time, until the queues are empty."""
+    processes = [subprocess.Popen(
+        worker_command(burst=True), cwd=ROOT, env={**os.environ, **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(count)]
+    results = []
+    for process in processes:
+        output, _ = process.communicate(timeout=timeout)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, output))
+    return results
+
+
 def horse_of(worker_pid: int) -> int | None:
     """RQ forks the horse into its own process group (os.setpgrp); the scheduler child
     stays in the worker's group, so the horse is the child leading its own group."""
