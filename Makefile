@@ -19,7 +19,7 @@ DEMO_ORDERS ?= 2000
 WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test setup htmx translations clean
+.PHONY: help run test setup htmx translations clean browser-packages
 
 help:
 	@echo "make run     set up and run the demo (web + worker) at http://127.0.0.1:$(PORT)"
@@ -74,8 +74,33 @@ run: setup
 	@exec $(BIN)/python scripts/run.py --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
 	  --web-workers $(WEB_WORKERS)
 
-test: setup
+test: setup browser-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# tests/browser drive Debian's Chromium, and screenshots need a Japanese font (else every
+# character is a box). Missing ones are installed when running as root with apt-get (as
+# .ci/run does); otherwise make test stops with the one command to run.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+browser-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="chromium"; \
+	if command -v fc-list >/dev/null 2>&1; then \
+	  fc-list :lang=ja family | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	elif command -v dpkg-query >/dev/null 2>&1; then \
+	  dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing fonts-noto-cjk"; \
+	fi; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing$$missing for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
+	else \
+	  echo "The browser tests need$$missing. Install with:" >&2; \
+	  echo "  sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	  exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) node_modules oms/static/vendor
