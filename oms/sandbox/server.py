@@ -37,9 +37,11 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> N
         server.server_close()
 
 
-def start(db_path: Path, port: int, log: Path | None = None, timeout: float = 20
+def start(db_path: Path, port: int, log: Path | None = None, timeout: float = 120
           ) -> subprocess.Popen:
-    """Start `python -m oms.sandbox` as a child and wait until it answers."""
+    """Start `python -m oms.sandbox` as a child and wait until it answers: as long as it
+    is starting (a loaded machine may take many seconds to import it), at most `timeout`
+    seconds; if it exits or never answers, the error says why (the end of its log)."""
     command = [sys.executable, "-m", "oms.sandbox", "--port", str(port), "--db", str(db_path)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if log is None:
@@ -48,14 +50,31 @@ def start(db_path: Path, port: int, log: Path | None = None, timeout: float = 20
     else:
         with log.open("w") as out:  # the child keeps its own copy of the handle
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        _wait_until_up(process, port, timeout, log)
+    except BaseException:  # also Ctrl-C or SIGTERM while it starts: leave no child behind
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def _wait_until_up(process: subprocess.Popen, port: int, timeout: float, log: Path | None
+                   ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the sandbox exited with {process.returncode}")
+            raise RuntimeError(f"the sandbox exited with {process.returncode}{_tail(log)}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1).is_success:
-                return process
+                return
         except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the sandbox did not start")
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the sandbox did not answer within {timeout:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    if log is None or not log.exists():
+        return ""
+    return ":\n" + log.read_text(errors="replace")[-2000:]

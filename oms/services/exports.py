@@ -131,20 +131,24 @@ def write_orders_csv(
     columns = _columns()
     tmp = path.with_suffix(".part")
     substituted, done = Substitutions(), 0
-    with tmp.open("w", encoding=ENCODINGS[encoding], newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow([export_cell(name, encoding)[0] for name, _get in columns])
-        for orders in _chunks(session, where):
-            for order in orders:
-                row, lost_here = [], 0
-                for _name, get in columns:
-                    cell, lost = export_cell(get(order), encoding)
-                    row.append(cell)
-                    lost_here += lost
-                writer.writerow(row)
-                if lost_here:
-                    substituted.add(order.order_number, lost_here)
-            done += len(orders)
-            report(done)
+    try:
+        with tmp.open("w", encoding=ENCODINGS[encoding], newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow([export_cell(name, encoding)[0] for name, _get in columns])
+            for orders in _chunks(session, where):
+                for order in orders:
+                    row, lost_here = [], 0
+                    for _name, get in columns:
+                        cell, lost = export_cell(get(order), encoding)
+                        row.append(cell)
+                        lost_here += lost
+                    writer.writerow(row)
+                    if lost_here:
+                        substituted.add(order.order_number, lost_here)
+                done += len(orders)
+                report(done)  # may stop the job (中止): no half-written file is left
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     return substituted

@@ -28,6 +28,9 @@ JOB_TIMEOUT = 6 * 3600
 # RQ runs a failed lane again after these delays (a killed work horse, a database blip).
 RETRY_DELAYS = [2, 10, 30]
 UNQUEUED = "oms_unqueued_jobs"
+# A job over at most this many chosen orders runs on the short queue (oms.queue.get_queue):
+# someone waits for it. Bulk updates and jobs over a whole search or more orders are long.
+SHORT_JOB_ORDERS = 100
 
 
 @dataclass(frozen=True)
@@ -54,17 +57,34 @@ def over_targets(kind: str) -> bool:
     return KINDS[kind].step is not None
 
 
+def is_long(kind: str, orders: int | None) -> bool:
+    """Whether the job goes to the long queue; `orders` is None for a whole search."""
+    return kind == "bulk_orders" or orders is None or orders > SHORT_JOB_ORDERS
+
+
+def chosen_orders(total: int, params: dict[str, Any]) -> int | None:
+    """How many orders a job record is over, when they were chosen (None: a search)."""
+    if total:
+        return total
+    ids = params.get("order_ids")
+    return None if ids is None else len(ids)
+
+
 def start(session: Session, kind: str, user: User | None, params: dict[str, Any], *,
-          lanes: int = 1) -> Notification:
-    """Record a job; it is queued when the session's transaction commits."""
+          orders: int | None = None) -> Notification:
+    """Record a job over `orders` orders (else those of params["order_ids"], else a whole
+    search); it is queued when the session's transaction commits."""
     note = notifications.create(session, kind, user, params)
-    queue_after_commit(session, note.id, kind, lanes)
+    if orders is None:
+        orders = chosen_orders(0, params)
+    queue_after_commit(session, note.id, kind, long=is_long(kind, orders))
     return note
 
 
-def queue_after_commit(session: Session, job_id: int, kind: str, lanes: int = 1) -> None:
+def queue_after_commit(session: Session, job_id: int, kind: str, lanes: int = 1, *,
+                       long: bool) -> None:
     def hand_over() -> None:
-        if not enqueue(job_id, kind, lanes):
+        if not enqueue(job_id, kind, lanes, long=long):
             session.info.setdefault(UNQUEUED, []).append(job_id)
 
     after_commit(session, hand_over)
@@ -79,7 +99,8 @@ def rq_id(job_id: int, lane: int | str = 0) -> str:
     return f"job-{job_id}" if lane == 0 else f"job-{job_id}-{lane}"
 
 
-def enqueue(job_id: int, kind: str, lanes: int = 1, *, first_lane: int | str = 0) -> bool:
+def enqueue(job_id: int, kind: str, lanes: int = 1, *, long: bool,
+            first_lane: int | str = 0) -> bool:
     """Hand the job to RQ: one RQ job, or `lanes` of them for a job over targets. False
     when Redis cannot take it (the record stays queued for `requeue_lost`)."""
     spec = KINDS[kind]
@@ -88,7 +109,7 @@ def enqueue(job_id: int, kind: str, lanes: int = 1, *, first_lane: int | str = 0
         {"retry": Retry(max=len(RETRY_DELAYS), interval=RETRY_DELAYS)} if spec.step
         else {"on_failure": Callback("jobs.record_crash")})
     try:
-        queue = get_queue()
+        queue = get_queue(long=long)
         for lane in names:
             queue.enqueue(spec.entry_point, job_id, job_id=rq_id(job_id, lane),
                           job_timeout=JOB_TIMEOUT, result_ttl=600,
@@ -104,13 +125,15 @@ def requeue_lost(session: Session) -> list[int]:
     LOST_JOB_SECONDS: the request that recorded a newer one may be queueing it now."""
     since = utcnow() - timedelta(seconds=current_app.config["LOST_JOB_SECONDS"])
     waiting = session.execute(
-        sa.select(Notification.id, Notification.kind)
+        sa.select(Notification.id, Notification.kind, Notification.total, Notification.params)
         .where(Notification.state == JobState.queued, Notification.cancel_requested.is_(False),
                Notification.created_at <= since)
         .order_by(Notification.id)).all()
     if not waiting:
         return []
     connection = get_redis()
-    lost = [(job_id, kind) for job_id, kind in waiting
-            if kind in KINDS and not Job.exists(rq_id(job_id), connection=connection)]
-    return [job_id for job_id, kind in lost if enqueue(job_id, kind)]
+    lost = [row for row in waiting
+            if row.kind in KINDS and not Job.exists(rq_id(row.id), connection=connection)]
+    return [row.id for row in lost
+            if enqueue(row.id, row.kind,
+                       long=is_long(row.kind, chosen_orders(row.total, row.params or {})))]

@@ -55,7 +55,8 @@ def start(session: Session, user: User | None, order_ids: Sequence[int], locale:
     targets = mall_targets(session, order_ids)
     if not targets:
         return None
-    note = jobs.start(session, marketplace_jobs.CONFIRM, user, {"locale": locale})
+    note = jobs.start(session, marketplace_jobs.CONFIRM, user, {"locale": locale},
+                      orders=len(targets))
     note.total = marketplace_jobs.freeze(session, note, sa.select(
         sa.literal(note.id), Order.id, sa.literal(TargetState.pending.value), sa.null())
         .where(Order.id.in_(targets)))

@@ -272,15 +272,16 @@ def record_lane_error(session: Session, job_id: int, error: Exception) -> bool:
 
 
 def abandoned(session: Session, lease: timedelta, now: datetime | None = None
-              ) -> list[tuple[int, str, int]]:
+              ) -> list[tuple[int, str, int, int]]:
     """Unfinished jobs over targets with no heartbeat for `lease`, claimed for recovery
     (heartbeat set to now, so the next look does not claim them again while the new lane
-    starts): (id, kind, recoveries) each."""
+    starts): (id, kind, total, recoveries) each."""
     now = now or utcnow()
     kinds = [kind for kind in jobs.KINDS if jobs.over_targets(kind)]
     stale = sa.func.coalesce(Notification.heartbeat_at, Notification.created_at) < now - lease
     rows = session.execute(
-        sa.select(Notification.id, Notification.kind, Notification.recoveries + 1)
+        sa.select(Notification.id, Notification.kind, Notification.total,
+                  Notification.recoveries + 1)
         .where(Notification.kind.in_(kinds), Notification.state.in_(UNFINISHED), stale)
         .order_by(Notification.id)).all()
     if rows:

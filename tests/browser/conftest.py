@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import PASSWORD, ROOT
+from tests.workers import worker_command
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-START_TIMEOUT = 60
+START_TIMEOUT = 120  # waits on conditions: as long as a loaded machine needs, no longer
 
 expect.set_options(timeout=15_000)
 
@@ -104,7 +105,7 @@ def live_server(app, test_env, tmp_path_factory):
         web.append("--no-control-socket")
     commands = {
         "web": [*web, "wsgi:app"],
-        "worker": [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        "worker": worker_command(),  # both queues, short jobs first
     }
     server = LiveServer(port=port, url=f"http://127.0.0.1:{port}",
                         logs={name: logdir / f"{name}.log" for name in commands})
@@ -159,10 +160,38 @@ def browser():
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _assert_japanese_font(browser)
         yield browser
         browser.close()
     finally:
         playwright.stop()
+
+
+# Two characters drawn alike are boxes ("tofu"): Chromium found no font for them.
+_DRAWN_ALIKE = """([a, b]) => {
+  const draw = (text) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64; canvas.height = 64;
+    const context = canvas.getContext("2d");
+    context.font = "48px sans-serif";
+    context.fillText(text, 4, 52);
+    return canvas.toDataURL();
+  };
+  return draw(a) === draw(b);
+}"""
+
+
+def _assert_japanese_font(browser: Browser) -> None:
+    """Screenshots must show the Japanese UI, not boxes: fail early without a font."""
+    page = browser.new_page()
+    try:
+        alike = page.evaluate(_DRAWN_ALIKE, ["受", "注"])
+    finally:
+        page.close()
+    if alike:
+        pytest.fail("Chromium has no Japanese font: pages and screenshots would show boxes. "
+                    "apt-get install -y fonts-noto-cjk (make test and .ci/run install it "
+                    "when run as root).", pytrace=False)
 
 
 # Runs in every page before its own scripts (not subject to the page's CSP).

@@ -4,9 +4,6 @@ applied exactly once. A remarks append makes a double application visible."""
 
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -14,11 +11,12 @@ import sqlalchemy as sa
 from oms.models import AuditEvent, BulkJob, JobState, JobTarget, Order, OrderStatus, TargetState
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
-from tests.conftest import ROOT, aware
-from tests.workers import horse_of, wait_for
+from tests.conftest import aware
+from tests.workers import horse_of, log_says, wait_for
 
 pytestmark = pytest.mark.usefixtures("empty_queue")
 
+# Settings of the workers these tests start (workers.start(**WORKER_ENV)).
 WORKER_ENV = {
     # Small chunks: many commit points to be killed between, and between no others.
     "OMS_BULK_CHUNK": "100",
@@ -54,24 +52,6 @@ class Orders(list):
 
     def __init__(self, ids):
         super().__init__(type("O", (), {"id": i})() for i in ids)
-
-
-def start_worker(test_env, log_path, **env):
-    with log_path.open("a") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-            cwd=ROOT, env={**os.environ, **test_env, **WORKER_ENV, **env}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def job_state(session, job_id: int) -> BulkJob:
@@ -116,48 +96,45 @@ def mid_job(session, job_id, total):
 
 # A cold shutdown takes two signals a second apart: the job must outlast that second.
 ORDERS = {"whole worker": 6_000, "work horse": 6_000, "double SIGTERM": 40_000}
+HOW = ["whole worker", "work horse", pytest.param("double SIGTERM", marks=pytest.mark.slow)]
 
 
-@pytest.mark.parametrize("how", list(ORDERS))
+@pytest.mark.parametrize("how", HOW)
 def test_killed_worker_resumes_and_applies_each_target_once(
-        how, session, users, factory, test_env, tmp_path):
+        how, session, users, factory, workers):
     n = ORDERS[how]
     order_ids = insert_orders(session, factory, n, remarks1="r")
     job_id = started_job(session, users, order_ids)
-    log_path = tmp_path / "workers.log"
     # A warm stop lets the horse work on for the second it takes to make it cold: tiny
     # chunks keep the job running through that second even on a fast database.
-    first = start_worker(test_env, log_path,
-                         **({"OMS_BULK_CHUNK": "10"} if how == "double SIGTERM" else {}))
-    second = None
-    try:
-        assert mid_job(session, job_id, n), "the job never got half way: " + log_path.read_text()
-        horse = horse_of(first.pid)
-        if how == "whole worker":
-            # A lost host: the worker, its scheduler and its horse die at once.
-            if horse:
-                os.killpg(horse, signal.SIGKILL)
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(10)
-        elif how == "work horse":
-            assert horse, "no work horse found"
-            os.kill(horse, signal.SIGKILL)  # the OOM killer: the worker itself lives on
-        else:
-            first.send_signal(signal.SIGTERM)
-            time.sleep(1.1)  # RQ ignores a second signal within a second
-            first.send_signal(signal.SIGTERM)  # cold shutdown: the horse is killed
-            first.wait(30)
-        note = job_state(session, job_id).notification
-        assert note.done < n and not note.state.finished, (note.done, note.state)
-        if first.poll() is not None:
-            second = start_worker(test_env, log_path)
-        finished = wait_for(lambda: job_state(session, job_id).notification.state.finished,
-                            180, 0.2)
-        assert finished, log_path.read_text()[-4000:]
-    finally:
-        for worker in (first, second):
-            if worker is not None:
-                stop(worker)
+    first = workers.start("first", **{**WORKER_ENV, **(
+        {"OMS_BULK_CHUNK": "10"} if how == "double SIGTERM" else {})})
+    assert mid_job(session, job_id, n), "the job never got half way: " + workers.logs()
+    horse = horse_of(first.pid)
+    if how == "whole worker":
+        # A lost host: the worker, its scheduler and its horse die at once.
+        if horse:
+            os.killpg(horse, signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    elif how == "work horse":
+        assert horse, "no work horse found"
+        os.kill(horse, signal.SIGKILL)  # the OOM killer: the worker itself lives on
+    else:
+        first.send_signal(signal.SIGTERM)
+        # RQ ignores a second signal within a second of the first: signal again until
+        # the worker says it is shutting down cold (the horse is then killed).
+        cold = wait_for(lambda: first.send_signal(signal.SIGTERM)
+                        or log_says(workers.log_path("first"), "cold shut down"), 30, 0.2)
+        assert cold, workers.logs()
+        first.wait(30)
+    note = job_state(session, job_id).notification
+    assert note.done < n and not note.state.finished, (note.done, note.state)
+    if first.poll() is not None:
+        workers.start("second", **WORKER_ENV)
+    finished = wait_for(lambda: job_state(session, job_id).notification.state.finished,
+                        180, 0.2)
+    assert finished, workers.logs()
     assert_applied_exactly_once(session, job_id, order_ids)
 
 

@@ -5,8 +5,6 @@ Redis that lost its queue and a Redis restarted (AOF on) mid-job."""
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -26,29 +24,19 @@ from oms.services.bulk import launch, operations, selection
 from oms.services.order_edit import EditConflict, OrderEdit, update_order
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
-from tests.conftest import ROOT, AuthActions
+from tests.conftest import AuthActions
 from tests.jobs.test_bulk_jobs import (
     WORKER_ENV,
     Orders,
     assert_applied_exactly_once,
-    horse_of,
     insert_orders,
     job_state,
     mid_job,
     started_job,
-    stop,
-    wait_for,
 )
+from tests.workers import horse_of, wait_for
 
 pytestmark = pytest.mark.usefixtures("empty_queue")
-
-
-def _worker(test_env, log_path, **env):
-    with log_path.open("a") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-            cwd=ROOT, env={**os.environ, **test_env, **WORKER_ENV, **env}, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.mark.slow
@@ -101,7 +89,7 @@ def _single_edit(app, order_id: int, version: int, text: str) -> str:
 
 
 def test_bulk_racing_single_edits_overwrites_nothing_silently(
-        app, session, users, factory, test_env, tmp_path):
+        app, session, users, factory, workers):
     """F: a bulk overwrite while 50 single-order edits race on the same orders: 0 silent
     overwrites; every loser is a CONFLICT (the bulk item, or the operator's save)."""
     ids = insert_orders(session, factory, 50, remarks1="orig")
@@ -113,11 +101,11 @@ def test_bulk_racing_single_edits_overwrites_nothing_silently(
     # Opened before the job, saved after it: the operator must get the conflict.
     late = ids[15:30]
     racing = ids[30:]
-    worker = _worker(test_env, tmp_path / "worker.log", OMS_BULK_CHUNK="1")
+    workers.start(**{**WORKER_ENV, "OMS_BULK_CHUNK": "1"})
     results = {}
     try:
         def race(order_id):
-            time.sleep(random.uniform(0, 0.5))
+            time.sleep(random.uniform(0, 0.5))  # a random moment, not a wait
             fresh = _version(app, order_id)
             results[order_id] = _single_edit(app, order_id, fresh, "racing")
 
@@ -129,9 +117,9 @@ def test_bulk_racing_single_edits_overwrites_nothing_silently(
                             120, 0.1)
         for thread in threads:
             thread.join(60)
-        assert finished
+        assert finished, workers.logs()
     finally:
-        stop(worker)
+        workers.stop_all()
     late_results = {i: _single_edit(app, i, versions[i], "late") for i in late}
 
     assert set(early.values()) == {"saved"} and set(late_results.values()) == {"conflict"}
@@ -173,38 +161,31 @@ def _version(app, order_id: int) -> int:
 
 
 @pytest.mark.slow
-def test_lost_worker_recovered_by_the_one_still_running(session, users, factory, test_env,
-                                                        tmp_path):
+def test_lost_worker_recovered_by_the_one_still_running(session, users, factory, workers):
     """F: kill -9 the whole worker at about half of a 10k bulk; a second worker on the same
     queue, running maintenance every 60 s, finishes it: every item terminal, none twice."""
     ids = insert_orders(session, factory, 10_000, remarks1="r")
     settings = {"OMS_WORKER_MAINTENANCE_SECONDS": "60", "OMS_JOB_LEASE_SECONDS": "30"}
     job_id = started_job(session, users, ids)
-    log = tmp_path / "workers.log"
-    first = _worker(test_env, log, **settings)
-    second = None
-    try:
-        assert mid_job(session, job_id, 10_000)
-        second = _worker(test_env, log, **settings)
-        horse = horse_of(first.pid)
-        if horse:
-            os.killpg(horse, signal.SIGKILL)
-        os.killpg(first.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        finished = wait_for(lambda: job_state(session, job_id).notification.state.finished,
-                            240, 0.5)
-        took = time.monotonic() - killed_at
-        assert finished, log.read_text()[-4000:]
-    finally:
-        for worker in (first, second):
-            if worker is not None:
-                stop(worker)
+    first = workers.start("first", **{**WORKER_ENV, **settings})
+    assert mid_job(session, job_id, 10_000), workers.logs()
+    workers.start("second", **{**WORKER_ENV, **settings})
+    horse = horse_of(first.pid)
+    if horse:
+        os.killpg(horse, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    finished = wait_for(lambda: job_state(session, job_id).notification.state.finished,
+                        240, 0.5)
+    took = time.monotonic() - killed_at
+    assert finished, workers.logs()
+    workers.stop_all()
     print(f"recovered and finished {took:.0f} s after the kill")
     assert took <= 180
     assert_applied_exactly_once(session, job_id, ids)
 
 
-def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test_env,
+def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, workers,
                                                    tmp_path):
     """F (restart Redis): the queued lanes are gone with the data; the workers' recovery
     finds the job without a heartbeat and runs it: every item terminal, none lost."""
@@ -218,17 +199,16 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
     private = create_app({"TESTING": True, "REDIS_URL": url})
     try:
         with private.app_context():
-            assert jobs.enqueue(job.id, "bulk_orders")
+            assert jobs.enqueue(job.id, "bulk_orders", long=True)
         assert connection.dbsize() > 0
         connection.flushall()  # Redis came back without its data
-        time.sleep(float(WORKER_ENV["OMS_JOB_LEASE_SECONDS"]) + 0.5)
-        worker = _worker(test_env, tmp_path / "worker.log", REDIS_URL=url)
-        try:
-            finished = wait_for(
-                lambda: job_state(session, job.id).notification.state.finished, 120, 0.2)
-            assert finished, (tmp_path / "worker.log").read_text()[-3000:]
-        finally:
-            stop(worker)
+        # The worker's recovery looks every second and takes the job up once its lease
+        # (2 s) has passed without a heartbeat.
+        workers.start(**WORKER_ENV, REDIS_URL=url)
+        finished = wait_for(
+            lambda: job_state(session, job.id).notification.state.finished, 120, 0.2)
+        assert finished, workers.logs()
+        workers.stop_all()
     finally:
         with private.app_context():
             db.engine.dispose()
@@ -238,10 +218,10 @@ def test_a_job_whose_queue_redis_lost_is_recovered(session, users, factory, test
 
 
 @pytest.mark.slow
-def test_a_redis_restart_with_aof_loses_no_job(session, users, factory, test_env, tmp_path):
+def test_a_redis_restart_with_aof_loses_no_job(session, users, factory, workers, tmp_path):
     """F: restart Redis (AOF on) in the middle of a bulk. The queue comes back from the
-    append-only file; the worker, restarted as its supervisor would, finishes the job:
-    every item terminal, none lost, none applied twice."""
+    append-only file; the worker, which waited for Redis instead of exiting, finishes the
+    job: every item terminal, none lost, none applied twice."""
     from oms import create_app
 
     folder = tmp_path / "redis"
@@ -250,24 +230,21 @@ def test_a_redis_restart_with_aof_loses_no_job(session, users, factory, test_env
     job = bulk.start(session, users["operator"], Orders(ids), "remarks1",
                      bulk.options(session, "remarks1", mode="add", text="+bulk"))
     private = create_app({"TESTING": True, "REDIS_URL": url})
-    log = tmp_path / "worker.log"
-    workers = []
     try:
         with private.app_context():
-            assert jobs.enqueue(job.id, "bulk_orders", 2)  # one lane runs, one waits in the queue
+            # One lane runs, one waits in the queue.
+            assert jobs.enqueue(job.id, "bulk_orders", 2, long=True)
         # Slow chunks: the restart must land while lanes are still queued and running.
-        workers.append(_worker(test_env, log, REDIS_URL=url, OMS_BULK_CHUNK="20"))
-        assert mid_job(session, job.id, len(ids)), log.read_text()[-3000:]
+        worker = workers.start(**{**WORKER_ENV, "OMS_BULK_CHUNK": "20"}, REDIS_URL=url)
+        assert mid_job(session, job.id, len(ids)), workers.logs()
         redis.Redis.from_url(url).shutdown()  # SHUTDOWN flushes the AOF, as on a restart
         assert ensure_embedded_redis(folder) == url
-        if workers[0].poll() is not None:  # it lost its connection: restarted
-            workers.append(_worker(test_env, log, REDIS_URL=url, OMS_BULK_CHUNK="20"))
         finished = wait_for(
             lambda: job_state(session, job.id).notification.state.finished, 180, 0.2)
-        assert finished, log.read_text()[-3000:]
+        assert finished, workers.logs()
+        assert worker.poll() is None, "the worker exited:\n" + workers.logs()
+        workers.stop_all()
     finally:
-        for worker in workers:
-            stop(worker)
         with private.app_context():
             db.engine.dispose()
         redis.Redis.from_url(url).shutdown(nosave=True)

@@ -7,8 +7,6 @@ import io
 import os
 import re
 import signal
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import JobState, Notification, Order, OrderStatus
-from tests.conftest import ROOT, AuthActions, aware, switch_to_english
+from tests.conftest import AuthActions, aware, switch_to_english
 from tests.workers import horse_of, wait_for
 
 # Column titles of the Japanese export (the job runs in the operator's locale, ja).
@@ -261,27 +259,11 @@ def _insert_orders(session, factory, n: int) -> None:
     session.commit()
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # warm shutdown: also stops its scheduler
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.mark.slow
-def test_killed_work_horse_leaves_a_failed_record(operator, factory, session, test_env,
-                                                  tmp_path):
+def test_killed_work_horse_leaves_a_failed_record(operator, factory, session, workers):
     _insert_orders(session, factory, CRASH_ORDERS)
     job_id = started_job(start_export(operator, "new", "cp932"))
-    log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log_file:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-            cwd=ROOT, env={**os.environ, **test_env}, stdout=log_file, stderr=subprocess.STDOUT,
-        )
+    worker = workers.start()
     try:
         # The horse exists from the moment the job is taken; kill it as soon as the record
         # says running, so the kill lands while it writes (a loaded machine may be slow to
@@ -301,8 +283,8 @@ def test_killed_work_horse_leaves_a_failed_record(operator, factory, session, te
         assert wait_for(lambda: record(session, next_id).state.finished, 60, 0.1)
         assert record(session, next_id).state is JobState.succeeded
     finally:
-        _stop(worker)
-    log = log_path.read_text()
+        workers.stop_all()
+    log = workers.log_path().read_text()
     assert "Work-horse terminated unexpectedly" in log, log[-3000:]
     assert note.state is JobState.failed, log[-3000:]
     assert note.error and "killed" in note.error.lower(), note.error

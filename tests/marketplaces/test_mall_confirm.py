@@ -205,7 +205,7 @@ def test_a_job_run_again_does_not_fail_on_orders_already_confirmed(
     # Outcomes and counts commit together: a lost worker leaves neither.
     note.state, note.finished_at, note.done, note.failed = JobState.queued, None, 0, 0
     session.commit()
-    assert jobs.enqueue(note.id, note.kind)
+    assert jobs.enqueue(note.id, note.kind, long=False)
     run_worker()
 
     session.expire_all()

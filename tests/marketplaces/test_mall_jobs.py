@@ -4,7 +4,6 @@ progress and per-order failures, アイテム紐づけ over a search, the schedu
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,19 +23,15 @@ from oms.models import (
 from oms.queue import get_queue, get_redis
 from oms.services import mall_schedule, marketplace_jobs
 from tests.conftest import ROOT
+from tests.workers import run_bursts, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def _workers(test_env, count: int) -> None:
-    """Run `count` real burst workers at the same time until the queue is empty."""
-    processes = [subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=ROOT,
-        env={**os.environ, **test_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True) for _ in range(count)]
-    for process in processes:
-        output, _ = process.communicate(timeout=300)
-        assert process.returncode == 0, output[-2000:]
+    """Run `count` real burst workers at the same time until the queues are empty."""
+    for result in run_bursts(test_env, count):
+        assert result.returncode == 0, result.stdout[-2000:]
 
 
 def _count(session, shop):
@@ -134,11 +129,16 @@ def test_scheduler_enqueues_due_shops_once(session, make_mall, factory):
     assert mall_schedule.due_shops(session, now + timedelta(minutes=1)) == [due.shop.id]
 
 
-def test_new_orders_appear_by_themselves(session, make_mall, test_env, run_worker):
+def test_new_orders_appear_by_themselves(session, make_mall, adapter_for, test_env,
+                                        run_worker):
     """What make run does: the mall places orders over time, the scheduler enqueues the
     import, a worker runs it."""
     mall = make_mall("qoo10", new_per_minute=1200)  # twenty a second
-    time.sleep(1.5)
+    # The mall's time passes: wait until it has placed an order, as its API shows.
+    adapter = adapter_for(mall.shop)
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert wait_for(lambda: any(b.orders for b in adapter.changed_since(
+        since, datetime.now(UTC) + timedelta(minutes=1))), 30, 0.1)
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--once"],
                    cwd=ROOT, env={**os.environ, **test_env}, check=True, timeout=60)
     run_worker()

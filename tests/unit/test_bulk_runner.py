@@ -155,7 +155,7 @@ def test_abandoned_finds_only_stale_unfinished_jobs(session, operator, factory):
     session.get(BulkJob, done.id).notification.heartbeat_at = now - timedelta(minutes=5)
     session.get(BulkJob, done.id).notification.state = JobState.succeeded
     session.commit()
-    assert runner.abandoned(session, timedelta(minutes=1)) == [(stale.id, "bulk_orders", 1)]
+    assert runner.abandoned(session, timedelta(minutes=1)) == [(stale.id, "bulk_orders", 2, 1)]
     session.commit()
     # Claimed: the next look leaves it alone while its new lane starts.
     assert runner.abandoned(session, timedelta(minutes=1)) == []

@@ -72,7 +72,7 @@ def start(session: Session, selection: BulkSelection, operation: Operation, opti
     job.notification.total = total
     selection.job_id = job.id
     session.flush()
-    jobs.queue_after_commit(session, job.id, KIND, lanes(session))
+    jobs.queue_after_commit(session, job.id, KIND, lanes(session), long=True)
     return job, True
 
 
@@ -113,7 +113,7 @@ def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, lo
     undo.notification.total = freeze_targets(session, undo.id, [
         Order.id.in_(changed), Order.deleted_at.is_(None)])
     session.flush()
-    jobs.queue_after_commit(session, undo.id, KIND, lanes(session))
+    jobs.queue_after_commit(session, undo.id, KIND, lanes(session), long=True)
     return undo
 
 
