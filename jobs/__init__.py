@@ -11,10 +11,12 @@ from functools import cache
 import redis
 import rq
 from flask import Flask
+from flask_babel import force_locale
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from rq.connections import parse_connection
 from rq.exceptions import StopRequested
+from sqlalchemy.orm import Session
 
 from oms.extensions import db
 from oms.models import JobState, Notification
@@ -40,8 +42,13 @@ def _app() -> Flask:
     return app
 
 
-def run_notified(notification_id: int, work: Callable[[Notification], None]) -> None:
-    """Run `work` for a notification, recording its outcome whatever happens."""
+Work = Callable[[Session, Notification, Callable[[int], None]], None]
+
+
+def run_notified(notification_id: int, work: Work) -> None:
+    """Run the service `work(session, record, report)` for a job record, in the operator's
+    language, recording its outcome whatever happens. `report(done)` commits the work so
+    far: a job commits there, once per step, and at the end here."""
     app = _app()
     with app.app_context():
         session = db.session
@@ -49,7 +56,8 @@ def run_notified(notification_id: int, work: Callable[[Notification], None]) -> 
         if note is None or note.state.finished:
             return  # deleted, cancelled while queued, or a duplicate delivery
         try:
-            work(note)
+            with force_locale(note.params.get("locale", "ja")):
+                work(session, note, progress_reporter(note))
         except JobCancelled:
             session.rollback()
             notifications.finish(session, note, JobState.cancelled)

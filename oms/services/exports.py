@@ -5,6 +5,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 from oms import labels
 from oms.csvfiles import ENCODINGS, export_cell
 from oms.formatting import local_time
-from oms.models import Order
+from oms.models import Notification, Order
+from oms.services import notifications, order_search
 
 CHUNK = 2000
 # Orders named when characters had to be substituted: in the summary, and on the job page.
@@ -152,3 +154,21 @@ def write_orders_csv(
         raise
     os.replace(tmp, path)
     return substituted
+
+
+def export_job(session: Session, note: Notification, report: Callable[[int], None],
+               directory: Path, tz: ZoneInfo) -> None:
+    """注文情報ダウンロード as a job: the CSV of the record's search or chosen orders, in
+    its encoding, as the record's result file."""
+    params = note.params
+    where = order_search.target_conditions(session, params.get("search", ""),
+                                           params.get("order_ids"), tz)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"orders-{note.id}.csv"
+    notifications.mark_running(session, note, count_orders(session, where))
+    report(0)
+    substituted = write_orders_csv(session, where, params["encoding"], path, report)
+    note.summary = substituted.summary()
+    note.result_path, note.result_name = str(path), path.name
+    if substituted.order_numbers:
+        note.params = {**params, "substituted": substituted.order_numbers}

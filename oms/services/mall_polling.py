@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import redis
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,26 @@ from oms.services.mall_rows import PROGRESS, S
 IMPORT_CHUNK = 1000  # orders written per statement set and commit
 OVERLAP = timedelta(minutes=5)  # re-read a little before the watermark: clocks and lag
 FIRST_IMPORT_DAYS = 30
+
+
+def poll_shop(session: Session, shop_id: int, secret_key: str, connection: redis.Redis,
+              now: datetime, commit: Callable[[], None]) -> None:
+    """The scheduled import of one active shop; a shop that cannot be reached keeps why
+    on its page (ShopSync)."""
+    shop = session.get(Shop, shop_id)
+    if shop is None or not shop.active:
+        return
+    try:
+        adapter = malls.open_adapter(shop, secret_key, connection)
+    except malls.NotConnected as error:
+        sync = session.get(ShopSync, shop.id) or ShopSync(shop_id=shop.id)
+        session.add(sync)
+        sync.error, sync.finished_at = str(error), now
+        return
+    try:
+        poll(session, shop, adapter, now, commit)
+    finally:
+        adapter.close()
 
 
 def poll(session: Session, shop: Shop, adapter: MallAdapter, now: datetime,

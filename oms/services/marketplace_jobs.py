@@ -3,16 +3,19 @@
 shares, and the outcomes shown on a job's page."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import MallAdapter
 from oms.models import JobTarget, Notification, Order, Shop, TargetState, User
 from oms.queue import get_redis
-from oms.services import jobs, malls, runner
+from oms.services import item_links, jobs, malls, notifications, order_search, runner
 
 REFRESH, LINK, CONFIRM = "mall_refresh", "item_link", "mall_confirm"
 # Jobs that keep an outcome per order, shown with the malls' messages.
@@ -101,3 +104,20 @@ def outcomes(session: Session, note: Notification, *, limit: int, failed_only: b
         .join(Order, Order.id == JobTarget.order_id)
         .where(JobTarget.job_id == note.id, JobTarget.state.in_(states))
         .order_by(JobTarget.state, JobTarget.order_id).limit(limit)).all())
+
+
+def link_job(session: Session, note: Notification, report: Callable[[int], None],
+             tz: ZoneInfo) -> None:
+    """アイテム紐づけ over the record's search, set-based a range of orders at a time (its
+    outcome is each order's link result, so it keeps no target rows)."""
+    where = order_search.target_conditions(session, note.params.get("search", ""),
+                                           note.params.get("order_ids"), tz)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Order).where(*where))
+    notifications.mark_running(session, note, total)
+    report(0)
+    item_links.link(session, where, report)
+    failed = session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+        *where, item_links.has_link_result("FAIL")))
+    note.failed = failed  # the badge says 一部失敗 (n件); the page lists them
+    note.summary = _("%(n)d orders linked; %(failed)d have lines that could not be "
+                     "linked (FAIL).", n=total, failed=failed)
