@@ -71,6 +71,7 @@ def test_refresh_all_orders_of_a_search(session, make_mall, users, test_env, run
     # The first getOrder call fails for good: its orders fail with the mall's message.
     note = marketplace_jobs.start_refresh(session, users["operator"],
                                           f"tab=all&shop_id={mall.shop.id}", "en")
+    session.commit()  # the job is queued once the commit that records it happened
     mall.faults("500", "500", "500", "500")
     run_worker()
     session.expire_all()
@@ -88,6 +89,7 @@ def test_refresh_all_orders_of_a_search(session, make_mall, users, test_env, run
     # Again without faults: the mall's cancellations arrive.
     note = marketplace_jobs.start_refresh(session, users["operator"],
                                           f"tab=all&shop_id={mall.shop.id}", "en")
+    session.commit()
     run_worker()
     session.expire_all()
     note = session.get(Notification, note.id)
