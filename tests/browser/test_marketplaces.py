@@ -29,6 +29,9 @@ def test_update_all_orders_and_one_order(ui, users, session, make_mall, adapter_
     mall.event(first, "cancel")
 
     page.locator('[data-action="refresh-all"]').click()
+    # Nothing checked: first the page that says it takes every order of the search.
+    expect(page.locator("[data-act-message]")).to_contain_text("検索結果の全3件を対象にします")
+    page.locator('.act button[data-action="refresh-all"]').click()
     expect(page).to_have_url(re.compile(r"/notifications/\d+"))
     progress = page.locator(".job-progress")
     expect(progress).to_have_attribute("data-job-state", "succeeded", timeout=30_000)

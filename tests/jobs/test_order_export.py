@@ -281,6 +281,8 @@ def _stop(process: subprocess.Popen) -> None:
 def test_killed_work_horse_leaves_a_failed_record(operator, factory, session, test_env,
                                                   tmp_path):
     _insert_orders(session, factory, CRASH_ORDERS)
+    factory.order(status=OrderStatus.shipped)  # the small export that follows the crash
+    session.commit()
     job_id = started_job(start_export(operator, "new", "cp932"))
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log_file:
