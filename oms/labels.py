@@ -145,6 +145,8 @@ MALL_ACTION = {
     "refresh": _l("Order update"),
     "confirm": _l("Order confirmation"),
     "lines": _l("Line changes"),
+    "ship": _l("Shipment report"),
+    "cancel": _l("Cancellation"),
 }
 
 JOB_KIND = {"order_export": _l("Order information download")}

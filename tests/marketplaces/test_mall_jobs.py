@@ -110,6 +110,8 @@ def test_link_every_order_of_a_search(session, factory, users, run_worker):
     session.expire_all()
     note = session.get(Notification, note.id)
     assert note.state is JobState.succeeded and note.done == 4
+    # The badge says 一部失敗 (1件): the FAIL orders count as the job's failures.
+    assert note.failed == 1 and "1 have lines that could not be linked" in note.summary
     assert {session.get(Order, o.id).link_result for o in linked} == {LinkResult.ok}
     assert session.get(Order, other.id).link_result is LinkResult.fail
 

@@ -125,3 +125,22 @@ def test_one_byte_over_the_upload_limit_is_413(app, operator, orders, session):
     finally:
         app.config["MAX_CONTENT_LENGTH"] = saved
     assert session.scalar(sa.select(sa.func.count()).select_from(BulkSelection)) == 1
+
+
+def test_the_upload_result_is_a_page_a_reload_shows_again(operator, orders, session, auth,
+                                                        make_user):
+    a = orders[0].order_number
+    response = upload(operator, f"{a}\r\n12345\r\n".encode())
+    url = response.location
+    first = result_page(operator, response).text
+    assert 'data-csv-found="1"' in first and problems(first) == {
+        2: "Not an order number (10 digits)."}
+    again = operator.get(url).text  # a reload: the same report, no second selection
+    assert problems(again) == problems(first) and 'data-csv-found="1"' in again
+    assert session.scalar(sa.select(sa.func.count()).select_from(BulkSelection)) == 1
+    # Another operator's selection is not shown to me: an empty form instead.
+    make_user("operator2")
+    auth.logout()
+    auth.login("operator2")
+    other = auth.client.get(url).text
+    assert "data-csv-found" not in other and 'data-action="upload"' in other
