@@ -1,0 +1,187 @@
+"""Input that the database can hold, checked where it enters (issue 9, "No 500 on any input").
+
+One place for the classes of bad input every route meets:
+
+- control characters (NUL and friends): refused for a whole request by `refuse_control_
+  characters` (a before_request hook), whether they come in a form field, a query string,
+  a path or an upload's file name; CSV cells are checked by `oms.csvfiles`;
+- numbers: half-width ASCII digits within the range of the column they go to (`parse_int`,
+  `IntegerField`, `ids`, `page`); never `str.isdigit()`, which also accepts "²" and "٣";
+- dates: within DATE_MIN..DATE_MAX (`DateField`, `DateTimeLocalField`, `check_date`), so
+  that moving one to UTC or adding a day never leaves the calendar;
+- path parameters: `<int:...>` and `<bigid:...>` (CONVERTERS) match only ids that their
+  column can hold, so a larger one is a 404 and never reaches a query.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import wtforms
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
+from wtforms.validators import ValidationError
+
+INT2_MAX = 2**15 - 1  # PostgreSQL smallint
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1  # PostgreSQL integer
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1  # PostgreSQL bigint, SQLite INTEGER
+# Ids: an integer column, or a bigint one (BigId: orders and what grows with them).
+# PostgreSQL casts a parameter to its column's type, so a larger id is an error there.
+ID_MAX, BIGID_MAX = INT4_MAX, INT8_MAX
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2999, 12, 31)
+# Far beyond any real list (the largest page size times this stays a small OFFSET).
+MAX_PAGE = 100_000
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+# Typed numbers may come in full-width digits from a Japanese input method.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋", "0123456789-+")
+
+
+def has_control(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def parse_int(text: str | None, minimum: int = INT4_MIN, maximum: int = INT4_MAX, *,
+              typed: bool = False) -> int | None:
+    """The integer `text` spells in ASCII digits, if it lies within [minimum, maximum];
+    else None. `typed`: a person typed it, so full-width digits count as well."""
+    if text is None:
+        return None
+    text = text.strip()
+    if typed:
+        text = text.translate(_FULL_WIDTH)
+    if not _INTEGER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None
+
+
+def ids(values: Iterable[str], limit: int | None = None, maximum: int = ID_MAX) -> list[int]:
+    """Row ids from form or query values (checked rows); anything else is left out."""
+    found = [n for n in (parse_int(v, 1, maximum) for v in values) if n is not None]
+    return found[:limit] if limit is not None else found
+
+
+def arg_id(args: MultiDict, name: str, maximum: int = ID_MAX) -> int | None:
+    """An id from a query string or form, None when absent or not an id."""
+    return parse_int(args.get(name), 1, maximum)
+
+
+def page(args: MultiDict, name: str = "page") -> int:
+    """A page number: 1 unless the argument is one between 1 and MAX_PAGE."""
+    return parse_int(args.get(name), 1, MAX_PAGE) or 1
+
+
+def date_problem(value: date | None) -> str | None:
+    if value is None or DATE_MIN <= value <= DATE_MAX:
+        return None
+    return _("Enter a date between %(first)s and %(last)s.",
+             first=DATE_MIN.isoformat(), last=DATE_MAX.isoformat())
+
+
+# ----------------------------------------------------------------------- WTForms fields
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number in half-width (or full-width) digits, within the range of the column
+    it is stored in (PostgreSQL integer unless told otherwise)."""
+
+    def __init__(self, label=None, validators=None, *, minimum: int = INT4_MIN,
+                 maximum: int = INT4_MAX, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        self.data = parse_int(valuelist[0], self.minimum, self.maximum, typed=True)
+        if self.data is None:
+            raise ValueError(_l("Enter a whole number from %(min)s to %(max)s.",
+                                min=f"{self.minimum:,}", max=f"{self.maximum:,}"))
+
+
+class IdsField(wtforms.Field):
+    """Ids sent under one name (the checked rows of a list). Every value must be an id of
+    the column (`maximum`): one that is not refuses the form, rather than being dropped
+    and leaving fewer rows (or none, which means "every order of the search") chosen."""
+
+    def __init__(self, label=None, validators=None, *, maximum: int = ID_MAX, **kwargs):
+        super().__init__(label, validators, default=(), **kwargs)
+        self.maximum = maximum
+
+    def process_formdata(self, valuelist):
+        self.data = ids(valuelist, maximum=self.maximum)
+        if len(self.data) != len(valuelist):
+            self.data = []
+            raise ValueError(_l("The checked rows could not be read. Reload the page and "
+                                "try again."))
+
+
+class _InCalendar:
+    def __call__(self, form, field):
+        value = field.data.date() if isinstance(field.data, datetime) else field.data
+        if problem := date_problem(value):
+            raise ValidationError(problem)
+
+
+class DateField(wtforms.DateField):
+    """A date between DATE_MIN and DATE_MAX."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, [*(validators or ()), _InCalendar()], **kwargs)
+
+
+class DateTimeLocalField(wtforms.DateTimeLocalField):
+    """A local date and time between DATE_MIN and DATE_MAX."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, [*(validators or ()), _InCalendar()], **kwargs)
+
+
+# ----------------------------------------------------------------------- requests
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: an id of an integer column, else no match (a 404)."""
+
+    largest = ID_MAX
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", self.largest)
+        super().__init__(map, *args, **kwargs)
+
+
+class BigIdConverter(IdConverter):
+    """`<bigid:...>`: an id of a bigint column (BigId)."""
+
+    largest = BIGID_MAX
+
+
+CONVERTERS = {"int": IdConverter, "bigid": BigIdConverter}
+
+
+def _request_texts():
+    yield request.path
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            yield key
+            yield value
+    for key, upload in request.files.items(multi=True):
+        yield key
+        yield upload.filename or ""
+
+
+def refuse_control_characters():
+    """before_request: a request carrying control characters (NUL, escape, ...) anywhere
+    in its path, query string, form or file names is refused before any view runs."""
+    if any(has_control(text) for text in _request_texts()):
+        from oms.errors import render_error
+
+        return render_error(400, _(
+            "The input contains control characters (such as NUL) that cannot be stored. "
+            "Remove them and try again."))
+    return None
