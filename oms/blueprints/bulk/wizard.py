@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from oms import validation
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.bulk.forms import CsvForm, RunForm
-from oms.blueprints.orders.forms import MAX_SELECTED, SelectionForm
+from oms.blueprints.orders.forms import SelectionForm
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import BulkSelection, SelectionSource
@@ -30,7 +31,7 @@ def _tz() -> ZoneInfo:
 
 
 def _selection(values: MultiDict) -> BulkSelection | None:
-    return selection.get_own(db.session, current_user, values.get("selection", type=int))
+    return selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
 
 
 def _lost():
@@ -66,12 +67,12 @@ def start():
     """一括更新 on the order list: keep its selection (checked rows or the whole search)."""
     form = SelectionForm()
     if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
+        flash(form.refusal(_("Select orders, or choose every order of the search.")), "error")
         return redirect(url_for("orders.index"), 303)
     if form.scope.data == "search":
         chosen = selection.from_search(db.session, current_user, form.search.data or "", _tz())
     else:
-        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+        ids = form.checked_ids()
         if not ids:
             flash(_("Check orders on the list, select all results, or upload a CSV file of "
                     "order numbers."), "info")

@@ -21,7 +21,7 @@ from jinja2_fragments.flask import render_block
 from oms import labels
 from oms.access import Access, access, current_actor
 from oms.blueprints.marketplaces import bp
-from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, SelectionForm
+from oms.blueprints.orders.forms import ExportForm, SelectionForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
 from oms.models import LinkResult, Order, StockUpload
@@ -51,6 +51,11 @@ def _back(search: str | None):
     return redirect(url_for("orders.index") + (f"?{search}" if search else ""), 303)
 
 
+def _refused(form: SelectionForm):
+    flash(form.refusal(_("Select orders, or choose every order of the search.")), "error")
+    return _back(None if form.search.errors else form.search.data)
+
+
 def _started(note, started: str):
     flash(started, "info")
     return redirect(url_for("notifications.show", notification_id=note.id), 303)
@@ -62,7 +67,7 @@ def refresh_all():
     """全注文更新: update every order of the current search from its mall (a job)."""
     form = SelectionForm()
     if not form.validate():
-        abort(400)
+        return _refused(form)
     note = marketplace_jobs.start_refresh(db.session, current_user, form.search.data or "",
                                           str(get_locale()))
     return _started(note, _("Updating all orders of the search from their malls."))
@@ -74,7 +79,7 @@ def link_all():
     """アイテム紐づけ: link the items of every order of the current search (a job)."""
     form = SelectionForm()
     if not form.validate():
-        abort(400)
+        return _refused(form)
     note = marketplace_jobs.start_link(db.session, current_user, form.search.data or "",
                                        str(get_locale()))
     return _started(note, _("Linking the items of all orders of the search."))
@@ -102,7 +107,7 @@ def _row(order: Order, action: str, message: str, ok: bool):
     return _back(request.form.get("search"))
 
 
-@bp.post("/orders/<int:order_id>/refresh")
+@bp.post("/orders/<bigid:order_id>/refresh")
 @access(Access.operator)
 def refresh_order(order_id: int):
     """⑮ 注文更新: update one order from its mall and show the result in its row."""
@@ -117,7 +122,7 @@ def refresh_order(order_id: int):
     return _row(order, "refresh", problem or _("Updated from the mall."), problem is None)
 
 
-@bp.post("/orders/<int:order_id>/link")
+@bp.post("/orders/<bigid:order_id>/link")
 @access(Access.operator)
 def link_order(order_id: int):
     """⑯ アイテム紐づけ: link the items of one order and show the result in its row."""
@@ -141,7 +146,7 @@ def _chosen_ids(form: SelectionForm) -> list[int] | None:
         ids = list(db.session.scalars(db.select(Order.id).where(*where)
                                       .limit(workflow.MAX_DIRECT_ORDERS + 1)))
         return ids if len(ids) <= workflow.MAX_DIRECT_ORDERS else None
-    return [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+    return form.checked_ids()
 
 
 @bp.post("/shipping-info")
@@ -150,7 +155,9 @@ def send_shipping_info():
     """配送情報送信: register shipping information for the chosen processing orders."""
     form = SelectionForm()
     search = form.search.data or ""
-    ids = _chosen_ids(form) if form.validate() else []
+    if not form.validate():
+        return _refused(form)
+    ids = _chosen_ids(form)
     if ids is None:
         flash(_("More than %(n)d orders: narrow the search.", n=workflow.MAX_DIRECT_ORDERS),
               "error")
@@ -168,11 +175,10 @@ def inventory_download():
     """在庫情報ダウンロード: the processing orders' lines with SKU, stock and allocation."""
     form = ExportForm()
     if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(form.search.data)
+        return _refused(form)
     ids = None
     if form.scope.data == "selected":
-        ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()][:MAX_SELECTED]
+        ids = form.checked_ids()
     where = [*order_search.target_conditions(db.session, form.search.data or "", ids, _tz()),
              Order.tab == "processing"]
     name = f"inventory-{datetime.now(_tz()):%Y%m%d-%H%M}.csv"

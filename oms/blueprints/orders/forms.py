@@ -1,9 +1,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectChoice, StringField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
+from oms import validation
+from oms.extensions import db
+from oms.services import order_search
 from oms.services.order_search import PER_PAGE_CHOICES
+
+MAX_SELECTED = max(PER_PAGE_CHOICES)
 
 
 class SelectionForm(FlaskForm):
@@ -11,6 +16,23 @@ class SelectionForm(FlaskForm):
 
     scope = HiddenField(default="selected", validators=[AnyOf(["selected", "search"])])
     search = HiddenField(validators=[Length(max=2000)])
+    order_id = validation.IdsField(maximum=validation.BIGID_MAX)  # the checked rows
+
+    def validate_search(self, field) -> None:
+        """A search is checked before anything (a job) runs it."""
+        if problems := order_search.search_problems(db.session, field.data or ""):
+            raise ValidationError(_l("The search cannot be used: %(problems)s",
+                                     problems=" ".join(problems)))
+
+    def checked_ids(self) -> list[int]:
+        """The checked orders, at most MAX_SELECTED."""
+        return list(self.order_id.data or ())[:MAX_SELECTED]
+
+    def refusal(self, default: str) -> str:
+        """The message for a refused form: what is wrong with the search or the checked
+        rows, else `default`."""
+        problems = [*self.search.errors, *self.order_id.errors]
+        return str(problems[0]) if problems else default
 
 
 class ExportForm(SelectionForm):
@@ -29,4 +51,3 @@ class PresetForm(FlaskForm):
     query = HiddenField(validators=[Length(max=2000)])
 
 
-MAX_SELECTED = max(PER_PAGE_CHOICES)

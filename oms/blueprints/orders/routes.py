@@ -9,7 +9,7 @@ from flask_login import current_user
 from oms import labels
 from oms.access import Access, access, current_actor
 from oms.blueprints.orders import bp
-from oms.blueprints.orders.forms import MAX_SELECTED, ExportForm, PresetForm, SelectionForm
+from oms.blueprints.orders.forms import ExportForm, PresetForm, SelectionForm
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import (
@@ -78,11 +78,6 @@ def index():
     ), status
 
 
-def _selected_ids() -> list[int]:
-    ids = [int(v) for v in request.form.getlist("order_id") if v.isdigit()]
-    return ids[:MAX_SELECTED]
-
-
 def _back(search: str):
     return redirect(url_for("orders.index") + ("?" + search if search else ""), 303)
 
@@ -93,10 +88,10 @@ def export():
     """Start the order information download for the checked orders, else the whole search."""
     form = ExportForm()
     if not form.validate():
-        flash(_("Choose an encoding for the download."), "error")
-        return _back(form.search.data or "")
+        flash(form.refusal(_("Choose an encoding for the download.")), "error")
+        return _back("" if form.search.errors else form.search.data)
     # Nothing checked means the whole search, as the button sits above the whole list.
-    ids = (_selected_ids() or None) if form.scope.data == "selected" else None
+    ids = (form.checked_ids() or None) if form.scope.data == "selected" else None
     note = job_service.start(
         db.session, "order_export", current_user,
         {"search": form.search.data or "", "order_ids": ids, "encoding": form.encoding.data,
@@ -113,8 +108,8 @@ def confirm():
     form = SelectionForm()
     search = form.search.data or ""
     if not form.validate():
-        flash(_("Select orders, or choose every order of the search."), "error")
-        return _back(search)
+        flash(form.refusal(_("Select orders, or choose every order of the search.")), "error")
+        return _back("" if form.search.errors else search)
     if form.scope.data == "search":
         where = order_search.target_conditions(db.session, search, None, _tz())
         ids = list(db.session.scalars(
@@ -124,7 +119,7 @@ def confirm():
                     n=workflow.MAX_DIRECT_ORDERS), "error")
             return _back(search)
     else:
-        ids = _selected_ids()
+        ids = form.checked_ids()
     if not ids:
         flash(_("Select orders, or choose every order of the search."), "error")
         return _back(search)
