@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from oms import validation
 from oms.access import Actor
 from oms.models import (
     CustomField,
@@ -32,7 +33,7 @@ from oms.services.order_edit import EditConflict
 
 MAX_TEXT = 4000
 MAX_CHOICES = 100
-_INTEGER = re.compile(r"-?\d{1,15}")
+_INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII: \d would also take other scripts' digits
 
 
 class DefinitionError(ValueError):
@@ -223,9 +224,12 @@ def _parse_scalar(target: CustomField, raw: str) -> tuple[str | None, str | None
             return None, str(_l("Enter an e-mail address such as name@example.jp."))
     if kind is FieldType.date:
         try:
-            return date.fromisoformat(text.replace("/", "-")).isoformat(), None
+            day = date.fromisoformat(text.replace("/", "-"))
         except ValueError:
             return None, str(_l("Enter a date as YYYY-MM-DD."))
+        if problem := validation.date_problem(day):
+            return None, problem
+        return day.isoformat(), None
     raise AssertionError(kind)
 
 
@@ -352,7 +356,9 @@ def submitted_draft(session: Session, order: Order, form: MultiDict) -> Draft:
     groups = []
     for category, members in _grouped(session):
         key = str(category.id) if category else "none"
-        numbers = sorted({int(n) for n in form.getlist(f"set-{key}") if n.isdigit()}) or [0]
+        answer_nos = (validation.parse_int(n, 0, validation.INT2_MAX)
+                      for n in form.getlist(f"set-{key}"))
+        numbers = sorted({n for n in answer_nos if n is not None}) or [0]
         if not (category and category.multiple):
             numbers = [0]
         sets = []

@@ -11,8 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -28,6 +26,7 @@ from oms.models import InquiryCategory, InquiryResult, Order
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
+from oms.validation import DateField, DateTimeLocalField
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 INSTALLMENTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)
