@@ -7,8 +7,6 @@ its lines (FAIL when any line failed) in `OrderLink`, so the list's link-result 
 finds them. Each chunk of orders is two statements, whatever its size: no query per line.
 """
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from oms.csvfiles import decode_upload
+from oms.csvfiles import decode_upload, read_rows, shown
 from oms.models import LinkResult, Order, OrderLine, OrderLink, Shop, Sku, SkuMapping
 from oms.models.base import upsert
 
@@ -130,7 +128,7 @@ def save_mapping(session: Session, shop_id: int, product_code: str, option: str 
         raise MappingError(_("Unknown shop."))
     sku = session.scalar(sa.select(Sku).where(Sku.code == sku_code))
     if sku is None:
-        raise MappingError(_("No SKU has the code %(code)s.", code=sku_code))
+        raise MappingError(_("No SKU has the code %(code)s.", code=shown(sku_code)))
     mapping = session.scalar(sa.select(SkuMapping).where(
         SkuMapping.shop_id == shop_id, SkuMapping.product_code == product_code,
         SkuMapping.option == option))
@@ -155,22 +153,28 @@ def import_mappings(session: Session, data: bytes) -> CsvResult:
     """Mappings from a CSV (shop code, product code, option, SKU code; header row first).
     Every bad row is reported by line number, and then nothing is saved."""
     result = CsvResult()
-    rows = list(csv.reader(io.StringIO(decode_upload(data))))
-    if not rows or [c.strip().lower() for c in rows[0]][:4] != list(CSV_COLUMNS):
+    rows = list(read_rows(decode_upload(data)))
+    if not rows or [c.strip().lower() for c in rows[0].cells][:4] != list(CSV_COLUMNS):
         result.errors.append((1, _("The first row must be the header: %(columns)s",
                                    columns=",".join(CSV_COLUMNS))))
         return result
     shops = dict(session.execute(sa.select(Shop.code, Shop.id)).all())
     with session.begin_nested() as savepoint:
-        for number, row in enumerate(rows[1:], 2):
-            if not any(cell.strip() for cell in row):
+        for row in rows[1:]:
+            number = row.line
+            if row.problem:
+                result.errors.append((number, row.problem))
                 continue
-            if len(row) != 4:
-                result.errors.append((number, _("Expected 4 columns, found %(n)d.", n=len(row))))
+            if not any(cell.strip() for cell in row.cells):
                 continue
-            shop_code, product_code, option, sku_code = (cell.strip() for cell in row)
+            if len(row.cells) != 4:
+                result.errors.append((number, _("Expected 4 columns, found %(n)d.",
+                                                n=len(row.cells))))
+                continue
+            shop_code, product_code, option, sku_code = (cell.strip() for cell in row.cells)
             if shop_code not in shops:
-                result.errors.append((number, _("Unknown shop code %(code)s.", code=shop_code)))
+                result.errors.append((number, _("Unknown shop code %(code)s.",
+                                                code=shown(shop_code))))
                 continue
             try:
                 save_mapping(session, shops[shop_code], product_code, option, sku_code)
@@ -180,4 +184,6 @@ def import_mappings(session: Session, data: bytes) -> CsvResult:
         if result.errors:
             savepoint.rollback()
             result.saved = 0
+    if not result.saved and not result.errors:
+        result.errors.append((1, _("The file has no mappings below its header.")))
     return result
