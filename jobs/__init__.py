@@ -8,6 +8,7 @@ from functools import cache
 import rq
 from flask import Flask
 
+from oms.errors import job_failure
 from oms.extensions import db
 from oms.models import JobState, Notification
 from oms.services import notifications
@@ -47,7 +48,8 @@ def run_notified(notification_id: int, work: Callable[[Notification], None]) -> 
             notifications.finish(session, note, JobState.cancelled)
         except Exception as error:
             session.rollback()
-            notifications.finish(session, note, JobState.failed, f"{type(error).__name__}: {error}")
+            notifications.finish(session, note, JobState.failed,
+                                 job_failure(error, (note.params or {}).get("locale") or "ja"))
             session.commit()
             raise
         else:
