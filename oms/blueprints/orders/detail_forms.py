@@ -26,7 +26,7 @@ from oms.models import InquiryCategory, InquiryResult, Order
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
-from oms.validation import DateField, DateTimeLocalField
+from oms.validation import BIGID_MAX, DateField, DateTimeLocalField, parse_int
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 INSTALLMENTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)
@@ -69,16 +69,11 @@ class LockedForm(FlaskForm):
     audit_mark = HiddenField()
 
     def version_number(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return -1
+        number = parse_int(self.version.data, 0)
+        return -1 if number is None else number
 
     def mark_number(self) -> int:
-        try:
-            return int(self.audit_mark.data or 0)
-        except ValueError:
-            return 0
+        return parse_int(self.audit_mark.data, 0, BIGID_MAX) or 0
 
 
 class BuyerFields:
