@@ -8,8 +8,8 @@ from functools import cache
 import rq
 from flask import Flask
 
-from oms.errors import job_failure
 from oms.extensions import db
+from oms.failures import job_failure
 from oms.models import JobState, Notification
 from oms.services import notifications
 from oms.services.jobs import over_targets

@@ -1,18 +1,14 @@
-"""Error pages: every failure reaches the operator as a readable page, never a stack trace,
-and a failed job as a readable reason, never SQL or its parameters (those go to the log)."""
-
-import logging
+"""Error pages: every failure reaches the operator as a readable page, never a stack trace
+or SQL (those go to the log)."""
 
 import sqlalchemy as sa
 from flask import Flask, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from oms.extensions import db
-
-log = logging.getLogger(__name__)
+from oms.failures import value_refused
 
 
 def _messages() -> dict[int, str]:
@@ -60,31 +56,3 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error")
         return render_error(500)
-
-
-def value_refused() -> str:
-    return _("A value was too long, out of range or not storable, so nothing was saved. "
-             "Check what you entered and try again.")
-
-
-def job_failure(error: BaseException, locale: str = "ja") -> str:
-    """The reason a job stopped, as the operator reads it. Our own errors (defined in oms)
-    are written for people and say what went wrong; anything else, above all a database
-    error that carries its SQL and parameters, becomes a plain sentence naming the kind of
-    problem, and the detail goes to the log."""
-    if type(error).__module__.startswith("oms."):
-        return str(error)
-    log.error("job failed", exc_info=error)
-    with force_locale(locale):
-        if isinstance(error, sa.exc.DataError):
-            reason = value_refused()
-        elif isinstance(error, sa.exc.OperationalError):
-            reason = _("The database could not be reached or was busy.")
-        elif isinstance(error, sa.exc.SQLAlchemyError):
-            reason = _("The database refused the work.")
-        elif isinstance(error, OSError):
-            reason = _("A file could not be read or written.")
-        else:
-            reason = _("An unexpected error stopped the job.")
-        return _("%(reason)s The details are in the server log (%(kind)s).",
-                 reason=reason, kind=type(error).__name__)

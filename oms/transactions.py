@@ -58,7 +58,8 @@ def init_app(app: Flask) -> None:
 
 
 def _commit_failed(error: sa.exc.DBAPIError):
-    from oms.errors import render_error, value_refused
+    from oms.errors import render_error
+    from oms.failures import value_refused
 
     current_app.logger.warning("commit failed: %s", error.orig)
     if isinstance(error, sa.exc.DataError):

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.access import Actor
+from oms.failures import job_failure
 from oms.models import BulkItem, BulkJob, ItemState, JobState, Notification
 from oms.models.base import utcnow
 from oms.services.bulk import engine, operations
@@ -163,7 +164,7 @@ def record_lane_error(session: Session, job_id: int, error: Exception) -> bool:
     job = session.get(BulkJob, job_id, populate_existing=True)
     if job is None or job.lane_errors < MAX_LANE_ERRORS:
         return False
-    _finish(session, job, JobState.failed, f"{type(error).__name__}: {error}")
+    _finish(session, job, JobState.failed, job_failure(error, job.locale))
     return True
 
 
