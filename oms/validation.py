@@ -16,6 +16,7 @@ One place for the classes of bad input every route meets:
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 
 import wtforms
 from flask import request
@@ -38,8 +39,9 @@ MAX_PAGE = 100_000
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,15})?")
 # Typed numbers may come in full-width digits from a Japanese input method.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋", "0123456789-+")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋．", "0123456789-+.")
 
 
 def has_control(text: str) -> bool:
@@ -70,6 +72,21 @@ def ids(values: Iterable[str], limit: int | None = None, maximum: int = ID_MAX) 
 def arg_id(args: MultiDict, name: str, maximum: int = ID_MAX) -> int | None:
     """An id from a query string or form, None when absent or not an id."""
     return parse_int(args.get(name), 1, maximum)
+
+
+def coerce_int(value) -> int:
+    """SelectField coerce for integer choices: ASCII digits only ("٣" is not 3 here)."""
+    if isinstance(value, int):
+        return value
+    number = parse_int(value if isinstance(value, str) else None, INT8_MIN, INT8_MAX)
+    if number is None:
+        raise ValueError(f"not an integer: {value!r}")
+    return number
+
+
+def coerce_optional_int(value) -> int | None:
+    """coerce_int, with the empty choice as None."""
+    return None if value in (None, "", "None") else coerce_int(value)
 
 
 def page(args: MultiDict, name: str = "page") -> int:
@@ -103,6 +120,21 @@ class IntegerField(wtforms.IntegerField):
         if self.data is None:
             raise ValueError(_l("Enter a whole number from %(min)s to %(max)s.",
                                 min=f"{self.minimum:,}", max=f"{self.maximum:,}"))
+
+
+class DecimalField(wtforms.DecimalField):
+    """A decimal number in digits (half- or full-width) with an optional point; Decimal()
+    itself would also take NaN, Infinity, 1e999 and other scripts' digits ("٣")."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip().translate(_FULL_WIDTH)
+        if not _DECIMAL.fullmatch(text):
+            self.data = None
+            raise ValueError(_l("Enter a number in digits, such as 2.5."))
+        self.data = Decimal(text)
 
 
 class IdsField(wtforms.Field):

@@ -248,7 +248,7 @@ def text_condition(q: str) -> sa.ColumnElement[bool]:
     are united by id, since an OR with a sub-query would make it read every order.
     """
     compact = q.replace(" ", "").replace("\u3000", "")
-    digits = "".join(ch for ch in compact if ch.isdigit())
+    digits = "".join(ch for ch in compact if "0" <= ch <= "9")
     if "@" in q:
         return sa.func.lower(Order.buyer_email).like(_prefix(q.lower()), escape="\\")
     mall_id = Order.mall_order_id.like(_prefix(compact), escape="\\")

@@ -26,7 +26,14 @@ from oms.models import InquiryCategory, InquiryResult, Order
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
-from oms.validation import BIGID_MAX, DateField, DateTimeLocalField, parse_int
+from oms.validation import (
+    BIGID_MAX,
+    DateField,
+    DateTimeLocalField,
+    coerce_int,
+    coerce_optional_int,
+    parse_int,
+)
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 INSTALLMENTS = (3, 5, 6, 10, 12, 15, 18, 20, 24)
@@ -37,10 +44,7 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+optional_int = coerce_optional_int  # the forms' SelectField coerce (also custom fields)
 
 
 def stripped(value):
@@ -107,10 +111,10 @@ class EditForm(LockedForm, BuyerFields):
     needs_attention = RadioField(_l("Needs attention"), default="0",
                                  choices=options([("1", _l("Yes")), ("0", _l("No"))]))
     attention_reason_id = SelectField(_l("Reason"), coerce=optional_int, choices=[])
-    tag_ids = CheckboxesField(_l("Labels"), coerce=int, choices=[])
+    tag_ids = CheckboxesField(_l("Labels"), coerce=coerce_int, choices=[])
     handling_status_id = SelectField(_l("Handling status"), coerce=optional_int, choices=[])
     wrapping = _text(_l("Wrapping"), 64)
-    payment_method_id = SelectField(_l("Payment method"), coerce=int, choices=[])
+    payment_method_id = SelectField(_l("Payment method"), coerce=coerce_int, choices=[])
     customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
     installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
     carrier = SelectField(_l("Carrier"), choices=[])

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DecimalField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from oms.validation import IntegerField
+from oms.validation import DecimalField, IntegerField
 
 
 class ShopForm(FlaskForm):
