@@ -5,9 +5,11 @@ One place for the classes of bad input every route meets:
 - control characters (NUL and friends): refused for a whole request by `refuse_control_
   characters` (a before_request hook), whether they come in a form field, a query string,
   a path or an upload's file name; CSV cells are checked by `oms.csvfiles`;
-- numbers: half-width ASCII digits within the range of the column they go to (`parse_int`,
-  `IntegerField`, `ids`, `page`); never `str.isdigit()`, which also accepts "²" and "٣";
-- dates: within DATE_MIN..DATE_MAX (`DateField`, `DateTimeLocalField`, `check_date`), so
+- numbers: ASCII digits within the range of the column they go to (`parse_int`, `ids`,
+  `arg_id`, `page`, `IdsField`, `coerce_int` for select choices); a number a person types
+  may also come in full-width digits (`IntegerField`, `DecimalField`). Never
+  `str.isdigit()`, `int()` or `Decimal()` alone: they take "²", "٣", NaN or 1e999;
+- dates: within DATE_MIN..DATE_MAX (`DateField`, `DateTimeLocalField`, `date_problem`), so
   that moving one to UTC or adding a day never leaves the calendar;
 - path parameters: `<int:...>` and `<bigid:...>` (CONVERTERS) match only ids that their
   column can hold, so a larger one is a 404 and never reaches a query.
