@@ -19,6 +19,7 @@ from rq.exceptions import StopRequested
 from sqlalchemy.orm import Session
 
 from oms.extensions import db
+from oms.failures import job_failure
 from oms.models import JobState, Notification
 from oms.services import notifications
 from oms.services.jobs import over_targets
@@ -63,7 +64,8 @@ def run_notified(notification_id: int, work: Work) -> None:
             notifications.finish(session, note, JobState.cancelled)
         except Exception as error:
             session.rollback()
-            notifications.finish(session, note, JobState.failed, f"{type(error).__name__}: {error}")
+            notifications.finish(session, note, JobState.failed,
+                                 job_failure(error, (note.params or {}).get("locale") or "ja"))
             session.commit()
             raise
         else:

@@ -10,7 +10,7 @@ from flask_login.config import SESSION_KEYS
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oms import config, database, formatting, templating, transactions
+from oms import config, database, formatting, templating, transactions, validation
 from oms.access import enforce_access
 from oms.extensions import babel, csrf, db, login_manager, migrate
 from oms.htmx import vary_on_htmx
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.jinja_env.undefined = StrictUndefined
+    app.url_map.converters.update(validation.CONVERTERS)  # before any route is added
     if proxies := app.config["PROXY_COUNT"]:
         # Behind a load balancer: trust its X-Forwarded-For/-Proto for audit IPs and HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
@@ -39,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
 
     app.before_request(enforce_access)
+    app.before_request(validation.refuse_control_characters)
     transactions.init_app(app)
     app.after_request(vary_on_htmx)
     app.after_request(_security_headers)
@@ -91,11 +93,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        uid, _, epoch = user_id.partition(":")
-        if not uid.isdigit() or not epoch.isdigit():
+        uid_text, _, epoch_text = user_id.partition(":")
+        uid = validation.parse_int(uid_text, 1, validation.INT8_MAX)
+        epoch = validation.parse_int(epoch_text, 0)
+        if uid is None or epoch is None:
             return None
-        user = db.session.get(User, int(uid))
-        if user is None or user.session_epoch != int(epoch) or not user.active:
+        user = db.session.get(User, uid)
+        if user is None or user.session_epoch != epoch or not user.active:
             return None
         return user
 

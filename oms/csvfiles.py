@@ -1,9 +1,17 @@
 """CSV text rules shared by every export and import: encodings, formula neutralising, and
-header names that read the same in every language."""
+header names that read the same in every language, and reading uploaded rows so that one
+bad line is one reported line, never a failed upload."""
 
+import csv
+import io
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from oms.validation import has_control
 
 CP932_TWINS = str.maketrans(
     {
@@ -101,3 +109,48 @@ def find_columns(header: list[str], columns: dict[str, object], wanted) -> dict[
         if index is not None:
             found[key] = index
     return found
+
+
+# The csv module refuses longer cells (csv.field_size_limit(), 131,072 by default).
+FIELD_LIMIT = csv.field_size_limit()
+SHOWN_CHARACTERS = 40
+
+
+@dataclass
+class CsvLine:
+    """One row of an uploaded CSV: its cells, or why the row cannot be read."""
+
+    line: int  # the line of the file the row starts on
+    cells: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def read_rows(text: str) -> Iterator[CsvLine]:
+    """The rows of CSV text. A row that cannot be read (a cell beyond the csv module's
+    field limit, control characters such as NUL) comes with its problem instead of its
+    cells, and reading goes on with the next line."""
+    reader = csv.reader(io.StringIO(text))
+    last = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                problem = _("A cell is longer than %(n)s characters.", n=f"{FIELD_LIMIT:,}")
+            else:
+                problem = _("This line is not readable as CSV.")
+            row = CsvLine(last + 1, problem=problem)
+        else:
+            row = CsvLine(last + 1, cells)
+            if any(has_control(cell) for cell in cells):
+                row = CsvLine(last + 1, problem=_(
+                    "This line contains control characters (such as NUL)."))
+        last = reader.line_num
+        yield row
+
+
+def shown(text: str) -> str:
+    """A cell as a message quotes it: long ones cut short."""
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"

@@ -59,8 +59,11 @@ def init_app(app: Flask) -> None:
 
 def _commit_failed(error: sa.exc.DBAPIError):
     from oms.errors import render_error
+    from oms.failures import value_refused
 
     current_app.logger.warning("commit failed: %s", error.orig)
+    if isinstance(error, sa.exc.DataError):
+        return render_error(422, value_refused(), "database")
     if isinstance(error, sa.exc.IntegrityError):
         return render_error(409, _("Someone else saved the same thing at the same moment. "
                                    "Nothing was saved; reload the page and try again."))

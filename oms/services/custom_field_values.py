@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from oms import validation
 from oms.models import (
     CustomField,
     CustomFieldCategory,
@@ -31,8 +32,7 @@ from oms.services.actor import Actor
 from oms.services.custom_field_definitions import MAX_TEXT, fields_in_order
 from oms.services.order_edit import EditConflict
 
-_INTEGER = re.compile(r"-?\d{1,15}")
-_ANSWER_NO = re.compile(r"[0-9]{1,4}")  # ASCII digits only; answer_no is a SMALLINT
+_INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII: \d would also take other scripts' digits
 
 
 
@@ -91,9 +91,12 @@ def _parse_scalar(target: CustomField, raw: str) -> tuple[str | None, str | None
             return None, str(_l("Enter an e-mail address such as name@example.jp."))
     if kind is FieldType.date:
         try:
-            return date.fromisoformat(text.replace("/", "-")).isoformat(), None
+            day = date.fromisoformat(text.replace("/", "-"))
         except ValueError:
             return None, str(_l("Enter a date as YYYY-MM-DD."))
+        if problem := validation.date_problem(day):
+            return None, problem
+        return day.isoformat(), None
     raise AssertionError(kind)
 
 
@@ -220,8 +223,9 @@ def submitted_draft(session: Session, order: Order, form: MultiDict) -> Draft:
     groups = []
     for category, members in _grouped(session):
         key = str(category.id) if category else "none"
-        numbers = sorted({int(n) for n in form.getlist(f"set-{key}")
-                          if _ANSWER_NO.fullmatch(n)}) or [0]
+        answer_nos = (validation.parse_int(n, 0, validation.INT2_MAX)
+                      for n in form.getlist(f"set-{key}"))
+        numbers = sorted({n for n in answer_nos if n is not None}) or [0]
         if not (category and category.multiple):
             numbers = [0]
         sets = []

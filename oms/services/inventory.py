@@ -10,7 +10,6 @@ with every bad row listed by line.
 
 import csv
 import io
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,11 +18,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
-from oms.csvfiles import ENCODINGS, UploadError, decode_upload, export_cell, find_columns
+from oms.csvfiles import (
+    ENCODINGS,
+    CsvLine,
+    UploadError,
+    decode_upload,
+    export_cell,
+    find_columns,
+    read_rows,
+    shown,
+)
 from oms.models import Order, OrderLine, Sku, Stock, StockUpload, User
 from oms.models.base import upsert, utcnow
 from oms.services import audit
 from oms.services.actor import Actor
+from oms.validation import INT8_MAX, parse_int
 
 COLUMNS = {
     "order_number": _l("Order number"),
@@ -97,23 +106,26 @@ def _encode(rows: list[tuple], codec: str, encoding: str, first: bool = False) -
 def check_upload(session: Session, user: User | None, filename: str, data: bytes
                  ) -> StockUpload:
     """Read and check a stock CSV; nothing is applied yet. Raises UploadError when the
-    file as a whole cannot be used (encoding, header)."""
-    reader = csv.reader(io.StringIO(decode_upload(data)))
-    index = find_columns(next(reader, []), COLUMNS, REQUIRED)
+    file as a whole cannot be used (encoding, header, not one usable row)."""
+    reader = read_rows(decode_upload(data))
+    index = find_columns(next(reader, CsvLine(1)).cells, COLUMNS, REQUIRED)
     missing = [str(COLUMNS[key]) for key in REQUIRED if key not in index]
     if missing:
         raise UploadError(_("The header row lacks the columns: %(columns)s",
                             columns=", ".join(missing)))
     parsed: list[tuple[int, str, str, str]] = []
-    for number, row in enumerate(reader, 2):
-        if number > MAX_ROWS + 1:
+    errors: list[list] = []
+    for count, row in enumerate(reader, 1):
+        if count > MAX_ROWS:
             raise UploadError(_("More than %(n)d rows: split the file.", n=MAX_ROWS))
-        if any(cell.strip() for cell in row):
-            cells = [row[index[key]].strip() if index[key] < len(row) else ""
+        if row.problem:
+            errors.append([row.line, row.problem])
+        elif any(cell.strip() for cell in row.cells):
+            cells = [row.cells[index[key]].strip() if index[key] < len(row.cells) else ""
                      for key in REQUIRED]
-            parsed.append((number, *cells))
+            parsed.append((row.line, *cells))
     skus = _skus(session, {sku for _, sku, _, _ in parsed})
-    rows, errors, seen = [], [], {}
+    rows, seen = [], {}
     for number, sku_code, location, stock in parsed:
         problem, quantity = _check_row(sku_code, location or "main", stock, skus)
         key = (sku_code, location or "main")
@@ -125,6 +137,9 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
             continue
         seen[key] = number
         rows.append([skus[sku_code], sku_code, location or "main", quantity])
+    if not rows:
+        raise UploadError(_nothing_usable(errors))
+    errors.sort()
     upload = StockUpload(user_id=user.id if user else None, filename=filename[:255],
                          rows=rows, errors=errors)
     session.add(upload)
@@ -138,6 +153,16 @@ def get_upload_for(session: Session, user: User, upload_id: int) -> StockUpload 
     if upload is None or (upload.user_id != user.id and not user.is_admin):
         return None
     return upload
+
+
+def _nothing_usable(errors: list[list]) -> str:
+    """The refusal of a file without one good row, naming the first bad lines."""
+    if not errors:
+        return _("The file has no stock rows below its header.")
+    first = "; ".join(_("line %(line)d: %(problem)s", line=line, problem=problem)
+                      for line, problem in sorted(errors)[:5])
+    return _("No row of the file can be used (%(n)d bad lines; the first: %(errors)s)",
+             n=len(errors), errors=first)
 
 
 def _skus(session: Session, codes: set[str]) -> dict[str, int]:
@@ -154,16 +179,15 @@ def _check_row(sku_code: str, location: str, stock: str, skus: dict[str, int]
     if not sku_code:
         return _("The SKU is empty."), 0
     if sku_code not in skus:
-        return _("No SKU has the code %(code)s.", code=sku_code), 0
+        return _("No SKU has the code %(code)s.", code=shown(sku_code)), 0
     if len(location) > 32:
         return _("The location is longer than 32 characters."), 0
-    digits = unicodedata.normalize("NFKC", stock).replace(",", "")
-    if not digits.isdigit() or not digits.isascii():
+    quantity = parse_int(stock.replace(",", "").replace("，", ""), 0, INT8_MAX, typed=True)
+    if quantity is None:
         return _("The stock must be a whole number of 0 or more (found %(value)s).",
-                 value=stock or _("nothing")), 0
-    quantity = int(digits)
+                 value=shown(stock) or _("nothing")), 0
     if quantity > 10_000_000:
-        return _("The stock %(value)s is too large.", value=stock), 0
+        return _("The stock %(value)s is too large.", value=shown(stock)), 0
     return None, quantity
 
 

@@ -7,8 +7,6 @@ its lines (FAIL when any line failed) in `OrderLink`, so the list's link-result 
 finds them. Each chunk of orders is two statements, whatever its size: no query per line.
 """
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.csvfiles import decode_upload, find_columns
+from oms.csvfiles import decode_upload, find_columns, read_rows, shown
 from oms.models import LinkResult, Order, OrderLine, OrderLink, Shop, Sku, SkuMapping
 from oms.models.base import upsert
 from oms.services import audit
@@ -150,7 +148,7 @@ def save_mapping(session: Session, shop_id: int, product_code: str, option: str 
         raise MappingError(_("Unknown shop."))
     sku = session.scalar(sa.select(Sku).where(Sku.code == sku_code))
     if sku is None:
-        raise MappingError(_("No SKU has the code %(code)s.", code=sku_code))
+        raise MappingError(_("No SKU has the code %(code)s.", code=shown(sku_code)))
     mapping = session.scalar(sa.select(SkuMapping).where(
         SkuMapping.shop_id == shop_id, SkuMapping.product_code == product_code,
         SkuMapping.option == option))
@@ -221,25 +219,31 @@ def import_mappings(session: Session, data: bytes, actor: Actor | None) -> CsvRe
     either language). The shop is its code, id or name. Every bad row is reported by line
     number, and then nothing is saved."""
     result = CsvResult()
-    rows = list(csv.reader(io.StringIO(decode_upload(data))))
-    columns = find_columns(rows[0], CSV_COLUMNS, CSV_COLUMNS) if rows else {}
-    if len(columns) < len(CSV_COLUMNS) or len(rows[0]) != len(CSV_COLUMNS):
+    rows = list(read_rows(decode_upload(data)))
+    header = rows[0].cells if rows else []
+    columns = find_columns(header, CSV_COLUMNS, CSV_COLUMNS)
+    if len(columns) < len(CSV_COLUMNS) or len(header) != len(CSV_COLUMNS):
         result.errors.append((1, _("The first row must be the header: %(columns)s",
                                    columns=",".join(csv_header()))))
         return result
     shops = _shop_lookup(session)
     with session.begin_nested() as savepoint:
-        for number, row in enumerate(rows[1:], 2):
-            if not any(cell.strip() for cell in row):
+        for row in rows[1:]:
+            number = row.line
+            if row.problem:
+                result.errors.append((number, row.problem))
                 continue
-            if len(row) != len(CSV_COLUMNS):
-                result.errors.append((number, _("Expected 4 columns, found %(n)d.", n=len(row))))
+            if not any(cell.strip() for cell in row.cells):
                 continue
-            shop, product_code, option, sku_code = (row[columns[key]].strip()
+            if len(row.cells) != len(CSV_COLUMNS):
+                result.errors.append((number, _("Expected 4 columns, found %(n)d.",
+                                                n=len(row.cells))))
+                continue
+            shop, product_code, option, sku_code = (row.cells[columns[key]].strip()
                                                     for key in CSV_COLUMNS)
             if shop not in shops:
                 result.errors.append((number, _("Unknown shop %(shop)s: give its name, code "
-                                                "or number.", shop=shop)))
+                                                "or number.", shop=shown(shop))))
                 continue
             try:
                 save_mapping(session, shops[shop], product_code, option, sku_code,
@@ -250,4 +254,6 @@ def import_mappings(session: Session, data: bytes, actor: Actor | None) -> CsvRe
         if result.errors:
             savepoint.rollback()
             result.saved = 0
+    if not result.saved and not result.errors:
+        result.errors.append((1, _("The file has no mappings below its header.")))
     return result

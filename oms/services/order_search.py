@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 from werkzeug.datastructures import MultiDict
 
+from oms import validation
 from oms.models import (
     TABS,
     HandlingStatus,
@@ -132,10 +133,24 @@ def _date(args, name, errors):
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw.replace("/", "-"))
+        value = date.fromisoformat(raw.replace("/", "-"))
     except ValueError:
         errors[name] = str(_l("Not a valid date (use YYYY-MM-DD)."))
         return None
+    if problem := validation.date_problem(value):
+        errors[name] = problem
+        return None
+    return value
+
+
+def _number(maximum: int = validation.ID_MAX):
+    """A converter for _choice: ASCII digits from 1 to `maximum`, else ValueError."""
+    def convert(raw: str) -> int:
+        number = validation.parse_int(raw, 1, maximum)
+        if number is None:
+            raise ValueError(raw)
+        return number
+    return convert
 
 
 def _flag(args, name, errors):
@@ -172,8 +187,9 @@ def parse(session: Session, args: MultiDict) -> ParsedSearch:
         errors["country"] = str(_l("Use a two-letter country code such as JP or US."))
         country = None
     per_page = _choice(args, "per_page", errors, PER_PAGE_CHOICES,
-                       _l("Choose 25, 50, 100 or 200."), int) or 50
-    page = _choice(args, "page", errors, None, _l("Not a page number."), int) or 1
+                       _l("Choose 25, 50, 100 or 200."), _number()) or 50
+    page = _choice(args, "page", errors, None, _l("Not a page number."),
+                   _number(validation.MAX_PAGE)) or 1
     search = OrderSearch(
         tab=tab,
         status=status,
@@ -181,18 +197,18 @@ def parse(session: Session, args: MultiDict) -> ParsedSearch:
                            _l("Unknown date basis.")) or "ordered_at",
         date_from=date_from,
         date_to=date_to,
-        shop_id=_choice(args, "shop_id", errors, shop_ids, _l("Unknown shop."), int),
+        shop_id=_choice(args, "shop_id", errors, shop_ids, _l("Unknown shop."), _number()),
         mall=_choice(args, "mall", errors, None, _l("Unknown mall."), MallKind),
         country=country,
         link_result=_choice(args, "link_result", errors, None, _l("Choose OK or FAIL."),
                             LinkResult),
         payment_method_id=_choice(args, "payment_method_id", errors, payment_ids,
-                                  _l("Unknown payment method."), int),
+                                  _l("Unknown payment method."), _number()),
         payment_status=_choice(args, "payment_status", errors, None,
                                _l("Unknown payment status."), PaymentStatus),
         handling_status_id=_choice(args, "handling_status_id", errors, handling_ids,
-                                   _l("Unknown handling status."), int),
-        tag_id=_choice(args, "tag_id", errors, tag_ids, _l("Unknown tag."), int),
+                                   _l("Unknown handling status."), _number()),
+        tag_id=_choice(args, "tag_id", errors, tag_ids, _l("Unknown tag."), _number()),
         needs_attention=_flag(args, "needs_attention", errors),
         shipping_hold=_flag(args, "shipping_hold", errors),
         blacklist=args.get("blacklist") == "1",
@@ -203,6 +219,18 @@ def parse(session: Session, args: MultiDict) -> ParsedSearch:
         page=max(page, 1),
     )
     return ParsedSearch(search, errors)
+
+
+def search_problems(session: Session, search_query: str) -> list[str]:
+    """What is wrong with a search that an action over "every order of the search" or a
+    job will run: parse() drops a bad value, which for a list only shows more, but would
+    make a job act on more orders than the operator asked for."""
+    args = MultiDict(parse_qsl(search_query))
+    problems = list(parse(session, args).errors.values())
+    if unknown := sorted(set(args) - {f.name for f in fields(OrderSearch)}):
+        problems.append(str(_l("Unknown search conditions: %(names)s",
+                               names=", ".join(name[:40] for name in unknown[:5]))))
+    return problems
 
 
 def _day_start(day: date, tz: ZoneInfo) -> datetime:
@@ -218,7 +246,7 @@ def text_condition(q: str) -> sa.ColumnElement[bool]:
     are united by id, since an OR with a sub-query would make it read every order.
     """
     compact = q.replace(" ", "").replace("\u3000", "")
-    digits = "".join(ch for ch in compact if ch.isdigit())
+    digits = "".join(ch for ch in compact if "0" <= ch <= "9")
     if "@" in q:
         return sa.func.lower(Order.buyer_email).like(_prefix(q.lower()), escape="\\")
     mall_id = Order.mall_order_id.like(_prefix(compact), escape="\\")

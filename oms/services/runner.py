@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from rq.utils import import_attribute
 from sqlalchemy.orm import Session
 
+from oms.failures import job_failure
 from oms.models import JobState, JobTarget, Notification, TargetState
 from oms.models.base import utcnow
 from oms.services import jobs
@@ -267,7 +268,8 @@ def record_lane_error(session: Session, job_id: int, error: Exception) -> bool:
     job = session.get(Notification, job_id, populate_existing=True)
     if job is None or job.lane_errors < MAX_LANE_ERRORS:
         return False
-    _finish(session, job, None, JobState.failed, f"{type(error).__name__}: {error}")
+    _finish(session, job, None, JobState.failed,
+            job_failure(error, job.params.get("locale", "ja")))
     return True
 
 

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from oms import labels
+from oms import labels, validation
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.common import EmptyForm, or_404
@@ -33,7 +33,7 @@ def _other_kind(notification_id: int):
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return validation.page(request.args)
 
 
 def _state() -> TargetState:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from oms import validation
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.bulk.forms import CsvForm, RunForm
@@ -31,7 +32,7 @@ def _tz() -> ZoneInfo:
 
 
 def _selection(values: MultiDict) -> BulkSelection | None:
-    return selection.get_own(db.session, current_user, values.get("selection", type=int))
+    return selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
 
 
 def _lost():

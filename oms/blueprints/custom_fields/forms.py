@@ -1,11 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from oms.blueprints.orders.detail_forms import optional_int, options, stripped
 from oms.models import FieldType
 from oms.services.custom_field_definitions import MAX_TEXT
+from oms.validation import INT8_MAX, INT8_MIN, IntegerField
 
 
 class FieldForm(FlaskForm):
@@ -13,9 +14,9 @@ class FieldForm(FlaskForm):
     field_type = SelectField(_l("Input type"), choices=[])
     category_id = SelectField(_l("Category"), coerce=optional_int, choices=[])
     required = BooleanField(_l("Answer required (marked ※; saving stays allowed)"))
-    max_length = IntegerField(_l("Maximum length"), [Optional(), NumberRange(1, MAX_TEXT)])
-    min_value = IntegerField(_l("Minimum"), [Optional()])
-    max_value = IntegerField(_l("Maximum"), [Optional()])
+    max_length = IntegerField(_l("Maximum length"), [Optional()], minimum=1, maximum=MAX_TEXT)
+    min_value = IntegerField(_l("Minimum"), [Optional()], minimum=INT8_MIN, maximum=INT8_MAX)
+    max_value = IntegerField(_l("Maximum"), [Optional()], minimum=INT8_MIN, maximum=INT8_MAX)
     choices = TextAreaField(_l("Choices, one per line"), [Optional(), Length(max=10000)])
     position = IntegerField(_l("Position"), [Optional()], default=0)
 

@@ -73,7 +73,7 @@ def _row(order: Order, action: str, message: str, ok: bool):
     return back_to_list(request.form.get("search"))
 
 
-@bp.post("/orders/<int:order_id>/refresh")
+@bp.post("/orders/<bigid:order_id>/refresh")
 @access(Access.operator)
 def refresh_order(order_id: int):
     """⑮ 注文更新: update one order from its mall and show the result in its row."""
@@ -88,7 +88,7 @@ def refresh_order(order_id: int):
     return _row(order, "refresh", problem or _("Updated from the mall."), problem is None)
 
 
-@bp.post("/orders/<int:order_id>/link")
+@bp.post("/orders/<bigid:order_id>/link")
 @access(Access.operator)
 def link_order(order_id: int):
     """⑯ アイテム紐づけ: link the items of one order and show the result in its row."""

@@ -40,7 +40,8 @@ def chosen(key: str, form: SelectionForm) -> list_controls.Target:
     the page that says so (both end the request with their redirect)."""
     search = form.search.data or ""
     if not form.validate():
-        _leave(search[:2000], _("The form could not be read. Reload the list and try again."))
+        _leave("" if form.search.errors else search,
+               form.refusal(_("The form could not be read. Reload the list and try again.")))
     try:
         target = list_controls.choose(db.session, key, scope=form.scope.data, search=search,
                                       checked=request.form.getlist("order_id"), tz=tz())

@@ -11,8 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
     RadioField,
     SelectChoice,
@@ -28,6 +26,14 @@ from oms.models import InquiryCategory, InquiryResult, Order
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
+from oms.validation import (
+    BIGID_MAX,
+    DateField,
+    DateTimeLocalField,
+    coerce_int,
+    coerce_optional_int,
+    parse_int,
+)
 
 # Rendered with seconds (stored times carry them: a save must not cut them off); a browser
 # leaves ":00" seconds out of a datetime-local value, and may send fractions of a second.
@@ -41,10 +47,7 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_int(value) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+optional_int = coerce_optional_int  # the forms' SelectField coerce (also custom fields)
 
 
 def stripped(value):
@@ -78,16 +81,11 @@ class LockedForm(FlaskForm):
     audit_mark = HiddenField()
 
     def version_number(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return -1
+        number = parse_int(self.version.data, 0)
+        return -1 if number is None else number
 
     def mark_number(self) -> int:
-        try:
-            return int(self.audit_mark.data or 0)
-        except ValueError:
-            return 0
+        return parse_int(self.audit_mark.data, 0, BIGID_MAX) or 0
 
 
 class BuyerFields:
@@ -121,10 +119,10 @@ class EditForm(LockedForm, BuyerFields):
     needs_attention = RadioField(_l("Needs attention"), default="0",
                                  choices=options([("1", _l("Yes")), ("0", _l("No"))]))
     attention_reason_id = SelectField(_l("Reason"), coerce=optional_int, choices=[])
-    tag_ids = CheckboxesField(_l("Labels"), coerce=int, choices=[])
+    tag_ids = CheckboxesField(_l("Labels"), coerce=coerce_int, choices=[])
     handling_status_id = SelectField(_l("Handling status"), coerce=optional_int, choices=[])
     wrapping = _text(_l("Wrapping"), 64)
-    payment_method_id = SelectField(_l("Payment method"), coerce=int, choices=[])
+    payment_method_id = SelectField(_l("Payment method"), coerce=coerce_int, choices=[])
     customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
     installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
     carrier = SelectField(_l("Carrier"), choices=[])

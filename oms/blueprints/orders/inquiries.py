@@ -45,7 +45,7 @@ def new_inquiry(order_number: str):
     return back_to_detail(order, "inquiries")
 
 
-@bp.route("/<order_number>/inquiries/<int:inquiry_id>/edit", methods=["GET", "POST"])
+@bp.route("/<order_number>/inquiries/<bigid:inquiry_id>/edit", methods=["GET", "POST"])
 @access(Access.operator)
 def edit_inquiry(order_number: str, inquiry_id: int):
     """Change a consultation until its result is completed; read-only afterwards."""

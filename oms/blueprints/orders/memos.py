@@ -37,7 +37,7 @@ def add_memo(order_number: str):
     return back_to_detail(order, "memos")
 
 
-@bp.route("/<order_number>/memos/<int:memo_id>/edit", methods=["GET", "POST"])
+@bp.route("/<order_number>/memos/<bigid:memo_id>/edit", methods=["GET", "POST"])
 @access(Access.operator)
 def edit_memo(order_number: str, memo_id: int):
     """Change a memo (its author or an admin; never a system memo)."""
@@ -61,7 +61,7 @@ def edit_memo(order_number: str, memo_id: int):
     return back_to_detail(order, "memos")
 
 
-@bp.post("/<order_number>/memos/<int:memo_id>/delete")
+@bp.post("/<order_number>/memos/<bigid:memo_id>/delete")
 @access(Access.operator)
 def delete_memo(order_number: str, memo_id: int):
     """Delete a memo (its author or an admin; never a system memo)."""

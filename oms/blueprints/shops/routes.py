@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from oms import labels
+from oms import labels, validation
 from oms.access import Access, access, current_actor
 from oms.blueprints.common import EmptyForm, get_or_404
 from oms.blueprints.shops import bp
@@ -101,9 +101,9 @@ def mappings():
 
 
 def _mappings_page(form: MappingForm, errors, status: int):
-    shop_id = request.args.get("shop_id", type=int)
+    shop_id = validation.arg_id(request.args, "shop_id")
     q = (request.args.get("q") or "").strip()[:64]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = validation.page(request.args)
     query = (sa.select(SkuMapping, Shop.name, Sku.code).join(Shop, Shop.id == SkuMapping.shop_id)
              .join(Sku, Sku.id == SkuMapping.sku_id))
     if shop_id:

@@ -5,8 +5,6 @@ usable order number is reported by its line number; a line that is not valid tex
 file's encoding is reported too, never read as a silent "?".
 """
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -14,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from oms.csvfiles import CsvLine, read_rows, shown
 from oms.models import Order
 
 ORDER_NUMBER_LENGTH = 10
@@ -90,9 +89,12 @@ def _decode_lines(data: bytes) -> tuple[str, list[str | None]]:
     return encoding, lines
 
 
-def _column_a(line: str) -> str:
-    cells = next(csv.reader(io.StringIO(line)), [])
-    return unicodedata.normalize("NFKC", cells[0]).strip() if cells else ""
+def _column_a(line: str) -> tuple[str, str | None]:
+    """The first cell of a line, or why the line cannot be read."""
+    row = next(read_rows(line), CsvLine(1))
+    if row.problem:
+        return "", row.problem
+    return (unicodedata.normalize("NFKC", row.cells[0]).strip() if row.cells else ""), None
 
 
 def parse(session: Session, file_name: str, data: bytes) -> CsvSelection:
@@ -109,14 +111,17 @@ def parse(session: Session, file_name: str, data: bytes) -> CsvSelection:
                 "Not readable as %(encoding)s text (an invalid byte).",
                 encoding=result.encoding))))
             continue
-        value = _column_a(line)
+        value, problem = _column_a(line)
+        if problem:
+            result.problems.append(Problem(number, "", problem))
+            continue
         if not value:
             continue
         if not (value.isascii() and value.isdigit() and len(value) == ORDER_NUMBER_LENGTH):
             if number == 1 and not any(ch.isdigit() for ch in value):
                 result.header = True  # a title such as 注文番号
             else:
-                result.problems.append(Problem(number, value, str(_l(
+                result.problems.append(Problem(number, shown(value), str(_l(
                     "Not an order number (10 digits)."))))
             continue
         if value in first_line:

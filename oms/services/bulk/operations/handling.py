@@ -6,10 +6,9 @@ from wtforms import Form, SelectChoice, SelectField
 
 from oms.models import HandlingStatus, Order, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
+from oms.validation import coerce_optional_int
 
-
-def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+optional_int = coerce_optional_int  # SelectField coerce: ASCII digits only
 
 
 class HandlingForm(Form):

@@ -9,13 +9,14 @@ from wtforms.validators import InputRequired
 from oms.models import Order, Tag, TargetState, order_tags
 from oms.services.bulk.fields import tag_key
 from oms.services.bulk.operations.base import Operation, Refusal, Refused
+from oms.validation import coerce_int
 
 
 class TagForm(Form):
     action = RadioField(_l("Action"), default="add",
                         choices=[SelectChoice("add", _l("Add the tag")),
                                  SelectChoice("remove", _l("Remove the tag"))])
-    tag_id = SelectField(_l("Tag"), coerce=int, validators=[InputRequired()])
+    tag_id = SelectField(_l("Tag"), coerce=coerce_int, validators=[InputRequired()])
 
 
 class SetTag(Operation):
