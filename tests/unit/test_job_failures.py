@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from jobs import run_notified
 from oms.csvfiles import UploadError
-from oms.extensions import db
 from oms.models import JobState, Notification
 
 SECRET = "4711-secret"
@@ -24,8 +23,8 @@ def _run(session, factory, users, work) -> str:
 
 
 def test_a_database_error_is_a_plain_sentence(session, factory, users):
-    def work(note):
-        db.session.execute(sa.text("SELECT pin FROM no_such_vault WHERE pin = :pin"),
+    def work(session, note, report):
+        session.execute(sa.text("SELECT pin FROM no_such_vault WHERE pin = :pin"),
                            {"pin": SECRET})
 
     error = _run(session, factory, users, work)
@@ -35,7 +34,7 @@ def test_a_database_error_is_a_plain_sentence(session, factory, users):
 
 
 def test_an_unexpected_error_says_so_without_its_message(session, factory, users):
-    def work(note):
+    def work(session, note, report):
         raise KeyError(SECRET)
 
     error = _run(session, factory, users, work)
@@ -44,7 +43,7 @@ def test_an_unexpected_error_says_so_without_its_message(session, factory, users
 
 
 def test_our_own_errors_keep_their_message(session, factory, users):
-    def work(note):
+    def work(session, note, report):
         raise UploadError("ファイルの3行目が読めません。")
 
     assert _run(session, factory, users, work) == "ファイルの3行目が読めません。"

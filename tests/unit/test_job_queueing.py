@@ -11,8 +11,8 @@ from tests.conftest import app_with_own_redis
 
 
 def _queued(job_id: int) -> bool:
-    queue = get_queue()
-    return jobs.rq_id(job_id) in queue.get_job_ids()
+    return any(jobs.rq_id(job_id) in get_queue(long=long).get_job_ids()
+               for long in (False, True))
 
 
 def test_a_job_is_queued_when_its_record_commits(session, users):

@@ -254,7 +254,10 @@ def _shown(name: str, order: Order, tz: ZoneInfo):
 
 
 def _unchanged(name: str, data, order: Order, tz: ZoneInfo) -> bool:
-    return _order_value(name, data, tz) == _shown(name, order, tz)
+    try:
+        return _order_value(name, data, tz) == _shown(name, order, tz)
+    except OverflowError:  # a time no order can hold (year 1 moved to UTC): a change, refused
+        return False
 
 
 def submitted(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
