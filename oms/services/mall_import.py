@@ -11,6 +11,7 @@ One bad record never blocks an import: records that cannot be stored are failure
 in one savepoint each.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -263,8 +264,8 @@ def _reserve(conn, count: int) -> range:
     stored = conn.scalar(sa.select(table.c.value).where(table.c.name == NUMBER_SERIES))
     if stored is None:
         highest = conn.scalar(sa.select(sa.func.max(Order.__table__.c.order_number)))
-        start = max(FIRST_IMPORTED_NUMBER, int(highest) + 1 if highest and highest.isdigit()
-                    else 0)
+        numeric = highest is not None and re.fullmatch(r"[0-9]+", highest)
+        start = max(FIRST_IMPORTED_NUMBER, int(highest) + 1 if numeric else 0)
         insert = upsert(conn, table)
         conn.execute(insert.values(name=NUMBER_SERIES, value=start).on_conflict_do_nothing())
     end = conn.scalar(sa.update(table).where(table.c.name == NUMBER_SERIES)

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from oms.models import AuditEvent, Order, order_tags
 from oms.models.base import utcnow
 from oms.services import audit
-from oms.services.actor import Actor
+from oms.services.actor import BULK, Actor, parse_via
 
 
 class Batch:
@@ -188,5 +188,5 @@ def _typed(text, column_type):
 
 
 def _job_details(actor: Actor) -> dict[str, Any] | None:
-    kind, _, ident = actor.via.partition(":")
-    return {"bulk_job": int(ident)} if kind == "bulk" and ident.isdigit() else None
+    via = parse_via(actor.via)
+    return {"bulk_job": via.job_id} if via.kind == BULK and via.job_id else None
