@@ -79,7 +79,7 @@ FREE_TEXT = {
     "orders.save_preset",
     "orders.rename_preset",
     "orders.designate_blacklist",
-    "orders.custom_fields_edit",
+    "orders.custom_fields_save",
     "custom_fields.new_category",
     "custom_fields.edit_category",
 }

@@ -18,16 +18,27 @@ def _render(order: Order, draft, form: LockedForm, status: int = 200, **context)
                         form=form, **context)
 
 
-@bp.route("/<order_number>/custom-fields", methods=["GET", "POST"])
+def _locked(form: LockedForm, order: Order) -> LockedForm:
+    """The form carrying the order's version and its latest audit row, as shown now."""
+    form.version.data = str(order.version)
+    form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
+    return form
+
+
+@bp.get("/<order_number>/custom-fields")
 @access(Access.operator)
 def custom_fields_edit(order_number: str):
     """Answer the custom fields of an order; + and - add and remove answer sets."""
     order = get_order(order_number)
-    if request.method == "GET":
-        form = LockedForm(formdata=None)
-        form.version.data = str(order.version)
-        form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
-        return _render(order, custom_field_values.stored_draft(db.session, order), form)
+    return _render(order, custom_field_values.stored_draft(db.session, order),
+                   _locked(LockedForm(formdata=None), order))
+
+
+@bp.post("/<order_number>/custom-fields")
+@access(Access.operator)
+def custom_fields_save(order_number: str):
+    """Save the answers, or add/remove an answer set and show the form again."""
+    order = get_order(order_number)
     form = LockedForm()
     draft = custom_field_values.submitted_draft(db.session, order, request.form)
     if not form.validate():
@@ -39,13 +50,16 @@ def custom_fields_edit(order_number: str):
         return _render(order, draft, form, 422)
     try:
         changed = custom_field_values.save(db.session, order, draft, current_actor(),
-                                     version=form.version_number())
+                                           version=form.version_number())
     except order_edit.EditConflict:
-        db.session.rollback()
-        order = get_order(order_number)
-        events = order_edit.changes_since(db.session, order, form.mark_number())
-        form.version.data = str(order.version)
-        form.audit_mark.data = str(order_edit.latest_audit_id(db.session, order))
-        return _render(order, draft, form, 409, conflict=events)
+        return _conflict(order_number, draft, form)
     flash(_("The custom fields were saved (%(n)d changes).", n=changed), "success")
     return back_to_detail(order, "custom-fields")
+
+
+def _conflict(order_number: str, draft, form: LockedForm):
+    """Someone saved the order meanwhile: the form again, with what they changed."""
+    db.session.rollback()
+    order = get_order(order_number)
+    events = order_edit.changes_since(db.session, order, form.mark_number())
+    return _render(order, draft, _locked(form, order), 409, conflict=events)

@@ -246,21 +246,31 @@ def recipient(order_number: str):
     return _save("recipient", order_number, request.method == "POST")
 
 
-@bp.route("/<order_number>/delete", methods=["GET", "POST"])
+def _delete_page(order: Order, form, status: int = 200, **context):
+    return render_template("orders/delete.html", order=order, form=form, labels=labels,
+                           **context), status
+
+
+@bp.get("/<order_number>/delete")
 @access(Access.admin)
 def delete(order_number: str):
-    """Delete an order (admins): a confirmation step that names the order, then POST."""
+    """Delete an order (admins): a confirmation step that names the order."""
     order = get_order(order_number)
-    if request.method == "GET":
-        form = forms.DeleteForm(formdata=None)
-        forms.fill(form, order, tz(), 0)
-        return render_template("orders/delete.html", order=order, form=form, labels=labels)
+    form = forms.DeleteForm(formdata=None)
+    forms.fill(form, order, tz(), 0)
+    return _delete_page(order, form)
+
+
+@bp.post("/<order_number>/delete")
+@access(Access.admin)
+def delete_confirmed(order_number: str):
+    """Delete the order once its number was typed; a change meanwhile is a conflict."""
+    order = get_order(order_number)
     form = forms.DeleteForm()
     if not form.validate() or form.confirm_number.data != order.order_number:
         if not form.confirm_number.errors:
             form.confirm_number.errors = [_("Type the order number exactly as shown.")]
-        return render_template("orders/delete.html", order=order, form=form,
-                               labels=labels), 422
+        return _delete_page(order, form, 422)
     try:
         order_edit.delete_order(db.session, order, current_actor(),
                                 version=form.version_number())
@@ -269,7 +279,6 @@ def delete(order_number: str):
         order = get_order(order_number)
         forms.fill(form, order, tz(), 0)
         form.confirm_number.data = ""
-        return render_template("orders/delete.html", order=order, form=form, labels=labels,
-                               conflict=True), 409
+        return _delete_page(order, form, 409, conflict=True)
     flash(_("Order %(n)s was deleted.", n=order.order_number), "success")
     return redirect(url_for("orders.index"), 303)

@@ -45,32 +45,40 @@ def new_inquiry(order_number: str):
     return back_to_detail(order, "inquiries")
 
 
-@bp.route("/<order_number>/inquiries/<bigid:inquiry_id>/edit", methods=["GET", "POST"])
+def _inquiry_page(order, form: InquiryForm, inquiry, status: int = 200, **context):
+    return render_panel("orders/inquiry_form.html", status, order=order, form=form,
+                        inquiry=inquiry, **context)
+
+
+@bp.get("/<order_number>/inquiries/<bigid:inquiry_id>/edit")
 @access(Access.operator)
 def edit_inquiry(order_number: str, inquiry_id: int):
-    """Change a consultation until its result is completed; read-only afterwards."""
+    """A consultation's form; read-only once its result is completed."""
     order = get_order(order_number)
     inquiry = _inquiry(order.id, inquiry_id)
-    if request.method == "GET":
-        form = InquiryForm(formdata=None, obj=inquiry)
-        form.set_choices(labels)
-        form.category.data, form.result.data = inquiry.category.value, inquiry.result.value
-        return render_panel("orders/inquiry_form.html", order=order, form=form,
-                            inquiry=inquiry)
+    form = InquiryForm(formdata=None, obj=inquiry)
+    form.set_choices(labels)
+    form.category.data, form.result.data = inquiry.category.value, inquiry.result.value
+    return _inquiry_page(order, form, inquiry)
+
+
+@bp.post("/<order_number>/inquiries/<bigid:inquiry_id>/edit")
+@access(Access.operator)
+def save_inquiry(order_number: str, inquiry_id: int):
+    """Change a consultation until its result is completed (409 afterwards)."""
+    order = get_order(order_number)
+    inquiry = _inquiry(order.id, inquiry_id)
     form = InquiryForm()
     form.set_choices(labels)
     if inquiry.locked:
-        return render_panel("orders/inquiry_form.html", 409, order=order, form=form,
-                            inquiry=inquiry, locked_refusal=True)
+        return _inquiry_page(order, form, inquiry, 409, locked_refusal=True)
     if not form.validate():
-        return render_panel("orders/inquiry_form.html", 422, order=order, form=form,
-                            inquiry=inquiry)
+        return _inquiry_page(order, form, inquiry, 422)
     try:
         inquiries.update(db.session, inquiry, current_actor(), **_fields(form))
     except inquiries.InquiryError as error:
         for name, message in error.errors.items():
             form[name].errors = [message]
-        return render_panel("orders/inquiry_form.html", 422, order=order, form=form,
-                            inquiry=inquiry)
+        return _inquiry_page(order, form, inquiry, 422)
     flash(_("The consultation was saved."), "success")
     return back_to_detail(order, "inquiries")
