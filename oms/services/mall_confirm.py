@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS
-from oms.models import JobState, Notification, Order, Shop, TargetState, User
+from oms.models import Notification, Order, Shop, TargetState, User
 from oms.services import (
     jobs,
     mall_failures,
@@ -93,6 +93,6 @@ class ConfirmStep(MallStep):
                 results.append(outcome(target, said[mall_id]))
         return results
 
-    def summary(self, counts: Counter, state: JobState) -> str | None:
+    def summary(self, done: Counter) -> str:
         return str(_l("%(ok)d orders confirmed at their malls, %(failed)d failed.",
-                      ok=counts[TargetState.ok], failed=counts[TargetState.failed]))
+                      ok=done[TargetState.ok], failed=done[TargetState.failed]))

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS, Batch, MallError, Problem
-from oms.models import JobState, Notification, Order, Shop, TargetState
+from oms.models import Notification, Order, Shop, TargetState
 from oms.services import mall_import, order_search, runner
 from oms.services.marketplace_jobs import MallStep, ShopWork, freeze, outcome
 
@@ -57,10 +57,10 @@ class RefreshStep(MallStep):
                         for mall_id, t in part.targets.items()]
         return results
 
-    def summary(self, counts: Counter, state: JobState) -> str | None:
+    def summary(self, done: Counter) -> str:
         return str(_l("%(ok)d orders updated from their malls, %(failed)d failed, "
-                      "%(skipped)d skipped.", ok=counts[TargetState.ok],
-                      failed=counts[TargetState.failed], skipped=counts[TargetState.skipped]))
+                      "%(skipped)d skipped.", ok=done[TargetState.ok],
+                      failed=done[TargetState.failed], skipped=done[TargetState.skipped]))
 
 
 def _fetch(part: ShopWork) -> list[Batch]:

@@ -83,8 +83,10 @@ class Step:
     def record(self, session: Session, targets: list[Target], answers: Any) -> list[Outcome]:
         raise NotImplementedError
 
-    def summary(self, counts: Counter, state: JobState) -> str | None:
-        return None
+    def summary(self, done: Counter) -> str:
+        """The finished job's targets by outcome, in words (a cancelled job's summary
+        says first where it stopped)."""
+        return count_summary(done)
 
     def close(self) -> None:
         """Release what the lane held (connections to a mall)."""
@@ -145,7 +147,7 @@ def _chunk(session: Session, job_id: int, step: Step, size: int, lease: timedelt
         _beat(session, job_id)
     targets = _claim(session, job_id, size, lease)
     if not targets:
-        if _targets(session, job_id, TargetState.pending, TargetState.calling) == 0:
+        if _unfinished_targets(session, job_id) == 0:
             _finish(session, job, step, JobState.succeeded)
         session.commit()
         return False
@@ -223,11 +225,10 @@ def _count(session: Session, job_id: int, outcomes: list[Outcome]) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _targets(session: Session, job_id: int, *states: TargetState) -> int:
-    query = sa.select(sa.func.count()).select_from(JobTarget).where(JobTarget.job_id == job_id)
-    if states:
-        query = query.where(JobTarget.state.in_(states))
-    return session.scalar(query) or 0
+def _unfinished_targets(session: Session, job_id: int) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(JobTarget).where(
+        JobTarget.job_id == job_id,
+        JobTarget.state.in_([TargetState.pending, TargetState.calling]))) or 0
 
 
 def counts(session: Session, job_id: int) -> Counter:
@@ -241,7 +242,10 @@ def _finish(session: Session, job: Notification, step: Step | None, state: JobSt
             error: str | None = None) -> None:
     session.refresh(job)
     done = counts(session, job.id)
-    summary = (step.summary(done, state) if step else None) or default_summary(job, done, state)
+    summary = step.summary(done) if step else count_summary(done)
+    if state is JobState.cancelled:
+        summary = str(_l("Stopped after %(done)s of %(total)s orders: %(counts)s",
+                         done=f"{job.done:,}", total=f"{job.total:,}", counts=summary))
     session.execute(
         sa.update(Notification)
         .where(Notification.id == job.id, Notification.state.in_(UNFINISHED))
@@ -250,14 +254,10 @@ def _finish(session: Session, job: Notification, step: Step | None, state: JobSt
     session.expire(job)
 
 
-def default_summary(job: Notification, done: Counter, state: JobState) -> str:
-    numbers = str(_l("%(ok)s done, %(failed)s failed, %(skipped)s skipped.",
-                     ok=f"{done[TargetState.ok]:,}", failed=f"{done[TargetState.failed]:,}",
-                     skipped=f"{done[TargetState.skipped]:,}"))
-    if state is JobState.cancelled:
-        return str(_l("Stopped after %(done)s of %(total)s orders: %(counts)s",
-                      done=f"{job.done:,}", total=f"{job.total:,}", counts=numbers))
-    return numbers
+def count_summary(done: Counter) -> str:
+    return str(_l("%(ok)s done, %(failed)s failed, %(skipped)s skipped.",
+                  ok=f"{done[TargetState.ok]:,}", failed=f"{done[TargetState.failed]:,}",
+                  skipped=f"{done[TargetState.skipped]:,}"))
 
 
 def record_lane_error(session: Session, job_id: int, error: Exception) -> bool:

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.models import BulkJob, JobState, Notification, TargetState
+from oms.models import BulkJob, Notification, TargetState
 from oms.services import runner
 from oms.services.actor import Actor
 from oms.services.bulk import engine, operations
@@ -33,14 +33,7 @@ class BulkStep(runner.Step):
         return engine.apply_chunk(session, self.job_id, self.operation, self.options, targets,
                                   self.actor)
 
-    def summary(self, counts: Counter, state: JobState) -> str | None:
-        numbers = str(_l("%(ok)s changed, %(failed)s failed, %(skipped)s skipped.",
-                         ok=f"{counts[TargetState.ok]:,}",
-                         failed=f"{counts[TargetState.failed]:,}",
-                         skipped=f"{counts[TargetState.skipped]:,}"))
-        if state is JobState.cancelled:
-            done = sum(counts.values()) - counts[TargetState.pending]
-            return str(_l("Stopped after %(done)s of %(total)s orders: %(counts)s",
-                          done=f"{done:,}", total=f"{sum(counts.values()):,}",
-                          counts=numbers))
-        return numbers
+    def summary(self, done: Counter) -> str:
+        return str(_l("%(ok)s changed, %(failed)s failed, %(skipped)s skipped.",
+                      ok=f"{done[TargetState.ok]:,}", failed=f"{done[TargetState.failed]:,}",
+                      skipped=f"{done[TargetState.skipped]:,}"))
