@@ -42,12 +42,23 @@ from oms.models.recipients import RecipientChange
 from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
 from oms.models.shipping import Shipment, ShipmentLine
 from oms.models.users import AuditEvent, Role, User
+from oms.models.workflow import (
+    AccountType,
+    AllocationState,
+    AppSetting,
+    BankAccount,
+    StockAllocation,
+)
 
 __all__ = [
     "TABS",
+    "AccountType",
     "AddressKind",
+    "AllocationState",
+    "AppSetting",
     "AttentionReason",
     "AuditEvent",
+    "BankAccount",
     "Base",
     "BlacklistEntry",
     "BlacklistStatus",
@@ -97,6 +108,7 @@ __all__ = [
     "SkuMapping",
     "StatusHistory",
     "Stock",
+    "StockAllocation",
     "StockUpload",
     "Tag",
     "TargetState",

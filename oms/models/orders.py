@@ -13,6 +13,7 @@ from oms.models.customers import Customer
 from oms.models.payments import PaymentMethod, PaymentStatus
 from oms.models.settings import AttentionReason, HandlingStatus, Shop, Tag
 from oms.models.shipping import Shipment
+from oms.models.workflow import AllocationState, BankAccount
 
 
 class OrderStatus(StrEnum):
@@ -54,6 +55,13 @@ def _tab_case() -> str:
         if tab != "all"
     )
     return f"CASE {whens} END"
+
+
+# The statuses an automatic transition leaves (oms.services.auto_advance.RULES).
+AUTO_FROM = (S.pending_review, S.awaiting_payment, S.new, S.awaiting_allocation,
+             S.awaiting_deferred_payment)
+AUTO_WHERE = ("auto_advance AND deleted_at IS NULL AND status IN ("
+              + ", ".join(f"'{s.value}'" for s in AUTO_FROM) + ")")
 
 
 class FraudCheck(StrEnum):
@@ -136,6 +144,14 @@ class Order(Base):
         sa.Index("ix_orders_blacklist_entry_id", "blacklist_entry_id",
                  postgresql_where=sa.text("blacklist_entry_id IS NOT NULL"),
                  sqlite_where=sa.text("blacklist_entry_id IS NOT NULL")),
+        # The workflow sweep reads only orders that may still move by themselves: an idle
+        # sweep over a million orders walks this small index (oms.services.auto_advance).
+        sa.Index("ix_orders_auto_advance", "status", "ordered_at", "id",
+                 postgresql_where=sa.text(AUTO_WHERE), sqlite_where=sa.text(AUTO_WHERE)),
+        # The 引当状態 filter of 引当待ち, and the allocation run's FIFO order.
+        sa.Index("ix_orders_allocation_state", "allocation_state", "ordered_at", "id",
+                 postgresql_where=sa.text("status = 'awaiting_allocation'"),
+                 sqlite_where=sa.text("status = 'awaiting_allocation'")),
     )
 
     # --- identifiers
@@ -159,6 +175,13 @@ class Order(Base):
         sa.ForeignKey("attention_reasons.id")
     )
     shipping_hold: Mapped[bool] = mapped_column(default=False)
+    # 在庫引当 (oms.services.allocation): how far the lines are promised stock, why not,
+    # and 強制引当する (allocate regardless of stock).
+    allocation_state: Mapped[AllocationState] = mapped_column(
+        enum_column(AllocationState, 16), default=AllocationState.none,
+        server_default=AllocationState.none.value)
+    allocation_note: Mapped[str | None] = mapped_column(sa.String(300))
+    force_allocation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # FAIL when any line failed to link, OK when all linked (read from OrderLink).
     link_result: Mapped[LinkResult | None] = column_property(
         sa.select(OrderLink.result).where(OrderLink.order_id == id)
@@ -232,6 +255,9 @@ class Order(Base):
     installments: Mapped[int | None] = mapped_column(sa.SmallInteger)
     customer_card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer_cards.id"))
     transaction_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # 決済銀行変更 (seed 003): who transferred, to which of our accounts.
+    payer_name: Mapped[str | None] = mapped_column(sa.String(100))
+    bank_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bank_accounts.id"))
 
     # --- shipping
     carrier: Mapped[str | None] = mapped_column(sa.String(32))
@@ -276,6 +302,7 @@ class Order(Base):
     payment_method: Mapped[PaymentMethod] = relationship()
     customer_card: Mapped[CustomerCard | None] = relationship()
     handling_status: Mapped[HandlingStatus | None] = relationship()
+    bank_account: Mapped[BankAccount | None] = relationship()
     attention_reason: Mapped[AttentionReason | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=order_tags, order_by=Tag.id)
     lines: Mapped[list["OrderLine"]] = relationship(
@@ -336,6 +363,8 @@ class StatusHistory(Base):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # "screen", "job:<notification id>", "import", "auto"
     via: Mapped[str] = mapped_column(sa.String(64))
+    # Why an automatic move happened, in the operators' words (「代引き 15分経過」).
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -35,6 +35,7 @@ def test_the_models_match_what_the_migrations_built(app):
 # rebuilding the table, which would drop its status-counter triggers, so there the
 # columns came without the constraint (PostgreSQL has both).
 SQLITE_ADDED_WITHOUT_FK = {"fk_orders_customer_card_id_customer_cards",
+                           "fk_orders_bank_account_id_bank_accounts",
                            "fk_orders_blacklist_entry_id_blacklist_entries"}
 
 
