@@ -3,6 +3,8 @@
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
+    AccountType,
+    AllocationState,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -269,4 +271,27 @@ JOB_KIND.update({
 JOB_KIND.update({
     "order_confirm": _l("Confirm orders"),
     "shipping_info": _l("Send shipping info"),
+})
+# The workflow on the order's screens (oms.services.order_detail, payment_checks).
+ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
+ALLOCATION_STATE = {
+    AllocationState.none: _l("Not allocated"),
+    AllocationState.partial: _l("Partly allocated"),
+    AllocationState.allocated: _l("Allocated"),
+    AllocationState.forced: _l("Force-allocated"),
+}
+# 状態区分 (seed 001): tags derived from the order's data.
+STATUS_BADGE = {
+    "prepaid_paid": _l("Prepaid: paid"),
+    "deferred_paid": _l("Deferred: paid"),
+    "allocated": _l("Allocated"),
+    "partial": _l("Partly allocated"),
+    "forced": _l("Force-allocated"),
+}
+ORDER_FIELD.update({
+    "payment_status": _l("Payment status"),
+    "paid_at": _l("Paid at"),
+    "force_allocation": _l("Force allocation"),
+    "payer_name": _l("Payer"),
+    "bank_account_id": _l("Paying bank"),
 })

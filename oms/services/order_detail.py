@@ -7,17 +7,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from oms.models import (
+    AllocationState,
     BlacklistEntry,
     ConversionNotice,
     Inquiry,
     Order,
     OrderLine,
     OrderMemo,
+    PaymentKind,
+    PaymentStatus,
     RecipientChange,
     StatusHistory,
     User,
 )
-from oms.services import blacklist, custom_field_values, inquiries, memos
+from oms.services import blacklist, custom_field_values, inquiries, memos, payment_checks
 
 
 def find(session: Session, order_number: str) -> Order | None:
@@ -30,6 +33,7 @@ def find(session: Session, order_number: str) -> Order | None:
             selectinload(Order.handling_status), selectinload(Order.attention_reason),
             selectinload(Order.customer), selectinload(Order.customer_card),
             selectinload(Order.tags), selectinload(Order.lines), selectinload(Order.shipments),
+            selectinload(Order.bank_account),
         ))
 
 
@@ -43,6 +47,9 @@ class OrderView:
     recipient_changes: list[RecipientChange]
     notices: list[ConversionNotice]
     blacklist: BlacklistEntry | None     # the designation a non-member orderer falls under
+    badges: list[str]                    # 状態区分, keys of labels.STATUS_BADGE
+    offers_confirm: bool                 # 入金確認
+    offers_transfer: bool                # 決済銀行変更
 
     @property
     def recipient_changed_at(self) -> datetime | None:
@@ -64,7 +71,30 @@ def view(session: Session, order: Order) -> OrderView:
             sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
             .order_by(ConversionNotice.id.desc()))),
         blacklist=blacklist_of(session, order),
+        badges=status_badges(order),
+        offers_confirm=payment_checks.offers_confirm(order),
+        offers_transfer=payment_checks.offers_transfer(order),
     )
+
+
+_PAID_BADGES = {
+    PaymentKind.prepaid_bank: "prepaid_paid", PaymentKind.prepaid_konbini: "prepaid_paid",
+    PaymentKind.deferred_np: "deferred_paid", PaymentKind.deferred_gmo: "deferred_paid",
+}
+_ALLOCATION_BADGES = {AllocationState.allocated: "allocated",
+                      AllocationState.partial: "partial", AllocationState.forced: "forced"}
+
+
+def status_badges(order: Order) -> list[str]:
+    """状態区分 (seed 001): 前払入金済 / 後払入金済 and the allocation state, as keys of
+    labels.STATUS_BADGE."""
+    badges = []
+    paid = _PAID_BADGES.get(order.payment_method.kind)
+    if paid and order.payment_status is PaymentStatus.paid:
+        badges.append(paid)
+    if order.allocation_state in _ALLOCATION_BADGES:
+        badges.append(_ALLOCATION_BADGES[order.allocation_state])
+    return badges
 
 
 def blacklist_of(session: Session, order: Order) -> BlacklistEntry | None:

@@ -6,7 +6,7 @@ row, and a save based on an older version of the order is refused (optimistic lo
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -15,8 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from oms import labels
 from oms.models import (
     AddressKind,
+    AllocationState,
     AttentionReason,
     AuditEvent,
     CustomerAddress,
@@ -24,6 +26,7 @@ from oms.models import (
     DateStamp,
     HandlingStatus,
     Order,
+    OrderStatus,
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
@@ -32,7 +35,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import audit
+from oms.services import allocation, audit, auto_advance, workflow
 from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -47,7 +50,7 @@ EDITABLE = frozenset({
     "payment_method_id", "customer_card_id", "installments",
     "carrier", "stock_location", "shipping_list_exported_at", "scheduled_ship_date",
     "shipped_at", "scheduled_delivery_date", "delivered_at", "delivery_time_slot",
-    "remarks1", "remarks2", "linkage_number",
+    "remarks1", "remarks2", "linkage_number", "auto_advance", "paid_at",
 })
 
 
@@ -68,11 +71,14 @@ class Propagate:
 @dataclass
 class OrderEdit:
     """What an operator asked to change. `values` holds only the columns of the submitted
-    form; tags and the tracking number are None when the form does not carry them."""
+    form; tags, the tracking number, the status and 強制引当 are None when the form does
+    not carry them (or, for the last two, leaves them as they are)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     tag_ids: list[int] | None = None
     tracking_number: str | None = None
+    status: OrderStatus | None = None
+    force_allocation: bool | None = None
     remarks_to_subscription: bool = False
     propagate: frozenset[str] = frozenset()
 
@@ -204,6 +210,8 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
     """Apply an edit, or refuse it whole (EditRefused) or as stale (EditConflict)."""
     if version != order.version:
         raise EditConflict
+    if edit.status is order.status:
+        edit = replace(edit, status=None)
     unknown = set(edit.values) - EDITABLE
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -217,10 +225,13 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
     if edit.tracking_number is not None and len(order.shipments) > 1:
         errors["tracking_number"] = str(_l(
             "This order has several shipments: change their tracking numbers one by one."))
+    _check_workflow(order, edit, errors)
     if errors:
         raise EditRefused(errors)
 
     _derive(session, order, values, method)
+    if edit.status is not None:
+        values["auto_advance"] = False  # seed 001: a status set by hand switches to 手動
     if Propagate.recipient in edit.propagate:
         values.update({f"ship_{part}": values.get(f"buyer_{part}", getattr(order, f"buyer_{part}"))
                        for part in _ADDRESS_PARTS})
@@ -232,6 +243,7 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
                      field=change.field, old=change.old, new=change.new,
                      details=_labels(session, change))
     _record_recipient_change(session, order, changes, actor)
+    changes += _move(session, order, edit, actor)
     try:
         session.flush()
     except StaleDataError as error:
@@ -240,6 +252,50 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
     session.expire(order, ["payment_method", "customer_card", "handling_status",
                            "attention_reason"])
     _propagate_to_customer(session, order, edit.propagate, shipping_address, actor)
+    if changes:
+        # An order switched back to 自動 (or newly paid) moves now, not at the next sweep.
+        auto_advance.advance(session, [order.id], actor)
+    return changes
+
+
+def status_choices(order: Order) -> list[OrderStatus]:
+    """進捗区分 on the edit screen: the current status and where it may go by hand."""
+    return [order.status, *sorted(workflow.TRANSITIONS[order.status],
+                                  key=list(OrderStatus).index)]
+
+
+def offers_forcing(order: Order) -> bool:
+    """強制引当する shows while the order is not fully allocated, or is forced (seed 001)."""
+    return order.force_allocation or order.allocation_state in (
+        AllocationState.none, AllocationState.partial)
+
+
+def switched_to_manual(changes: list[FieldChange]) -> bool:
+    return FieldChange("auto_advance", "true", "false") in changes
+
+
+def _check_workflow(order: Order, edit: OrderEdit, errors: dict[str, str]) -> None:
+    if edit.status is not None and edit.status not in workflow.TRANSITIONS[order.status]:
+        errors["status"] = str(_l(
+            "An order in %(current)s cannot move to %(target)s. Someone may have moved it "
+            "meanwhile: reload the page.",
+            current=labels.ORDER_STATUS[order.status], target=labels.ORDER_STATUS[edit.status]))
+    if edit.force_allocation is not None and not offers_forcing(order):
+        errors["force_allocation"] = str(_l("This order is already allocated."))
+
+
+def _move(session: Session, order: Order, edit: OrderEdit, actor: Actor) -> list[FieldChange]:
+    """The status and 強制引当 changes, through the workflow (history, allocations)."""
+    changes = []
+    if edit.status is not None:
+        before = order.status
+        workflow.change_status(session, order, edit.status, actor, manual=True)
+        changes.append(FieldChange("status", before.value, edit.status.value))
+    if edit.force_allocation is not None and edit.force_allocation != order.force_allocation:
+        before_forced = order.force_allocation
+        allocation.set_forced(session, order, edit.force_allocation, actor)
+        changes.append(FieldChange("force_allocation", as_text(before_forced),
+                                   as_text(edit.force_allocation)))
     return changes
 
 

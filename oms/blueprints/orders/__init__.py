@@ -9,5 +9,6 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     detail,
     inquiries,
     memos,
+    payment_checks,
     routes,
 )

@@ -23,7 +23,7 @@ from oms.models import (
     PaymentMethod,
     Tag,
 )
-from oms.services import memos, order_detail, order_edit
+from oms.services import memos, order_detail, order_edit, payment_checks
 
 # Choices of the edit screen; an order's own value is always offered too.
 CARRIERS = ("ヤマト運輸", "佐川急便", "日本郵便", "西濃運輸", "福山通運")
@@ -39,17 +39,28 @@ def get_order(order_number: str) -> Order:
 
 
 def render_detail(order: Order, status: int = 200, **forms_):
-    """The detail page, or its block for the dialog; `forms_` replaces blank forms (to
-    show a refused memo with its errors, for instance)."""
+    """The detail page, or its block for the dialog or for htmx on the page itself (its
+    forms swap the whole order, so the header follows what they changed); `forms_`
+    replaces blank forms (to show a refused memo with its errors, for instance)."""
     context = {
         "memo_form": forms.MemoForm(formdata=None),
         "blacklist_form": forms.BlacklistForm(formdata=None),
+        "transfer_form": _transfer_form(order),
+        "payment_errors": {},
         **forms_,
     }
+    context["transfer_form"].set_choices(payment_checks.account_choices(db.session, order))
+    target = "order-detail" if wants_fragment("order-detail") else "dialog"
     return render_page(
-        "orders/detail.html", "detail", "dialog", view=order_detail.view(db.session, order),
+        "orders/detail.html", "detail", target, view=order_detail.view(db.session, order),
         order=order, labels=labels, as_dialog=wants_fragment("dialog"),
-        may_change_memo=memos.may_change, **context), status
+        as_fragment=wants_fragment(target), may_change_memo=memos.may_change,
+        **context), status
+
+
+def _transfer_form(order: Order) -> forms.TransferForm:
+    return forms.TransferForm(formdata=None, data={
+        "payer_name": order.payer_name, "bank_account_id": order.bank_account_id})
 
 
 def back_to_detail(order: Order, anchor: str | None = None):
@@ -102,6 +113,8 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
         found = session.scalars(db.select(model).order_by(model.position, model.id))
         return forms.options([("", "—"), *((r.id, r.name) for r in found)])
 
+    form.status.choices = forms.options((s.value, labels.ORDER_STATUS[s])
+                                        for s in order_edit.status_choices(order))
     form.attention_reason_id.choices = rows(AttentionReason)
     form.handling_status_id.choices = rows(HandlingStatus)
     form.tag_ids.choices = forms.options((t.id, t.name) for t in session.scalars(
@@ -168,7 +181,8 @@ def _render_screen(screen: str, order: Order, form, status: int = 200, **context
     context.setdefault("conflict", None)
     context.setdefault("clashes", {})
     return render_panel(template, status, order=order, form=form,
-                        carrier_locked=order_edit.carrier_locked(order), **context)
+                        carrier_locked=order_edit.carrier_locked(order),
+                        offers_forcing=order_edit.offers_forcing(order), **context)
 
 
 def _save(screen: str, order_number: str, post: bool):
@@ -199,6 +213,9 @@ def _save(screen: str, order_number: str, post: bool):
         flash(_("The order was saved (%(n)d changes).", n=len(changes)), "success")
     else:
         flash(_("Nothing was changed."), "info")
+    if order_edit.switched_to_manual(changes):
+        flash(_("Status advance was switched to manual: the order no longer moves by "
+                "itself."), "info")
     return back_to_detail(order)
 
 

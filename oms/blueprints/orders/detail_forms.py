@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from oms.models import InquiryCategory, InquiryResult, Order
+from oms.models import InquiryCategory, InquiryResult, Order, OrderStatus
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
@@ -115,6 +115,13 @@ class RecipientFields:
 class EditForm(LockedForm, BuyerFields):
     """編集画面 (seed 002)."""
 
+    # 進捗区分 (seed 001): the view offers the current status and where it may go; a value
+    # no longer allowed is refused by the service with the reason.
+    status = SelectField(_l("Progress status"), choices=[], validate_choice=False)
+    auto_advance = RadioField(_l("Status advance"), default="1",
+                              choices=options([("1", _l("Automatic")), ("0", _l("Manual"))]))
+    paid_at = _datetime(_l("Paid at"))
+    force_allocation = BooleanField(_l("Force allocation"))
     media = _text(_l("Media"), 64)
     needs_attention = RadioField(_l("Needs attention"), default="0",
                                  choices=options([("1", _l("Yes")), ("0", _l("No"))]))
@@ -147,6 +154,10 @@ class EditForm(LockedForm, BuyerFields):
         default="order")
     linkage_number = _text(_l("Linkage order number"), 64)
 
+    def validate_status(self, field) -> None:
+        if field.raw_data and field.data not in OrderStatus.__members__:
+            raise ValidationError(_l("Choose a status from the list."))
+
 
 class OrdererForm(LockedForm, BuyerFields):
     """注文者情報の変更 (seed 003)."""
@@ -168,7 +179,8 @@ class DeleteForm(LockedForm):
 # cannot show exactly (a time's fractions of a second, trailing blanks, CRLF line ends) or a
 # field the form did not send (left out for this kind of order) stays as stored.
 
-_DATETIMES = ("shipping_list_exported_at", "shipped_at", "delivered_at")
+_DATETIMES = ("shipping_list_exported_at", "shipped_at", "delivered_at", "paid_at")
+_FLAGS = ("needs_attention", "auto_advance")  # yes/no radios: "1" / "0"
 
 
 def _form_value(order: Order, name: str, tz: ZoneInfo):
@@ -176,7 +188,7 @@ def _form_value(order: Order, name: str, tz: ZoneInfo):
     value = getattr(order, name)
     if name in _DATETIMES and value is not None:
         value = value.astimezone(tz).replace(tzinfo=None, microsecond=0)
-    if name == "needs_attention":
+    if name in _FLAGS:
         value = "1" if value else "0"
     return value
 
@@ -185,7 +197,7 @@ def _order_value(name: str, value, tz: ZoneInfo):
     """A form field's value as the order column it sets."""
     if name in _DATETIMES and value is not None:
         return value.replace(tzinfo=tz).astimezone(UTC)
-    if name == "needs_attention":
+    if name in _FLAGS:
         return value == "1"
     if isinstance(value, str):
         return value.replace("\r\n", "\n").strip() or None
@@ -211,6 +223,8 @@ def fill(form: LockedForm, order: Order, tz: ZoneInfo, audit_mark: int) -> None:
         if "tracking_number" in form:
             form.tracking_number.data = order_edit.current_text(order, "tracking_number")
         form.shipping_list_exported.data = "1" if order.shipping_list_exported_at else "0"
+        form.status.data = order.status.value
+        form.force_allocation.data = order.force_allocation
     if "propagate" in form:
         form.propagate.data = []
     form.version.data = str(order.version)
@@ -287,6 +301,13 @@ def to_edit(form: LockedForm, order: Order, tz: ZoneInfo) -> order_edit.OrderEdi
     edit = submitted(form, tz)
     edit.values = {name: value for name, value in edit.values.items()
                    if value != _shown(name, order, tz)}
+    if isinstance(form, EditForm):
+        if form.status.raw_data and form.status.data != order.status.value:
+            edit.status = OrderStatus(form.status.data)
+        # An unticked box is not sent: absence is "no" only where the box was shown.
+        forced = bool(form.force_allocation.data)
+        if order_edit.offers_forcing(order) and forced != order.force_allocation:
+            edit.force_allocation = forced
     return edit
 
 
@@ -330,3 +351,14 @@ class InquiryForm(FlaskForm):
 
 class BlacklistForm(FlaskForm):
     reason = _text(_l("Reason"), 200)
+
+
+class TransferForm(FlaskForm):
+    """決済銀行変更 (seed 003): the service refuses an account that is not offered."""
+
+    payer_name = _text(_l("Payer"), 100)
+    bank_account_id = SelectField(_l("Paying bank"), coerce=optional_int, choices=[],
+                                  validate_choice=False)
+
+    def set_choices(self, pairs) -> None:
+        self.bank_account_id.choices = options([("", "—"), *pairs])

@@ -1,0 +1,143 @@
+"""入金確認 and 決済銀行変更 of one prepaid order (seed 003, SCOPE P1 R8/R9)."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from oms import labels
+from oms.models import (
+    BankAccount,
+    LineStatus,
+    Order,
+    OrderLine,
+    PaymentKind,
+    PaymentStatus,
+    StatusHistory,
+)
+from oms.models.base import utcnow
+from oms.services import app_settings, audit, auto_advance
+from oms.services.actor import Actor
+from oms.services.order_edit import as_text
+from oms.validation import ID_MAX, has_control
+
+PREPAID_KINDS = (PaymentKind.prepaid_bank, PaymentKind.prepaid_konbini)
+PAYER_MAX = 100
+
+
+class CheckRefused(ValueError):
+    """The payment check is refused; `errors` maps a form field (or "") to why. Nothing
+    changed."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def is_prepaid(order: Order) -> bool:
+    return order.payment_method.kind in PREPAID_KINDS
+
+
+def offers_confirm(order: Order) -> bool:
+    """入金確認 shows only for prepaid orders with a line 入金前 (seed 003)."""
+    return is_prepaid(order) and any(
+        line.status is LineStatus.awaiting_payment for line in order.lines)
+
+
+def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
+    """入金確認: the order is paid, its 入金前 lines move on (商品準備中, or 発送準備中 when
+    allocation is off), and the order advances if its guards hold. Returns how many lines
+    moved."""
+    # Lock the row and read it afresh: a second click or another operator waits here and
+    # then finds nothing left to confirm.
+    session.refresh(order, with_for_update=True)
+    if not is_prepaid(order):
+        raise CheckRefused({"": str(_l("Not a prepaid payment method."))})
+    waiting = list(session.scalars(
+        sa.select(OrderLine).where(OrderLine.order_id == order.id,
+                                   OrderLine.status == LineStatus.awaiting_payment)
+        .order_by(OrderLine.line_no).execution_options(populate_existing=True)))
+    if not waiting:
+        raise CheckRefused({"": str(_l("No line of this order is awaiting payment."))})
+    target = (LineStatus.preparing if app_settings.workflow(session).allocates
+              else LineStatus.ready_to_ship)
+    _set(session, order, "payment_status", PaymentStatus.paid, actor)
+    if order.paid_at is None:
+        _set(session, order, "paid_at", utcnow().replace(microsecond=0), actor)
+    for line in waiting:
+        session.add(StatusHistory(order_id=order.id, line_id=line.id,
+                                  from_status=line.status.value, to_status=target.value,
+                                  user_id=actor.user_id, via=actor.via))
+        line.status = target
+    session.flush()
+    auto_advance.advance(session, [order.id], actor)
+    return len(waiting)
+
+
+def _set(session: Session, order: Order, name: str, value, actor: Actor,
+         details: dict | None = None) -> bool:
+    """Set one column with its audit row; whether it changed."""
+    old = getattr(order, name)
+    if old == value:
+        return False
+    setattr(order, name, value)
+    audit.record(session, actor, "order.update", entity_type="order", entity_id=order.id,
+                 field=name, old=as_text(old), new=as_text(value), details=details)
+    return True
+
+
+def offers_transfer(order: Order) -> bool:
+    """決済銀行変更 is for bank transfers (seed 003)."""
+    return order.payment_method.kind is PaymentKind.prepaid_bank
+
+
+def account_choices(session: Session, order: Order) -> list[tuple[int, str]]:
+    """決済銀行 choices: the active accounts, and the order's own one though it was
+    deactivated since."""
+    pairs = active_accounts(session)
+    account = order.bank_account
+    if account is not None and all(value != account.id for value, _label in pairs):
+        pairs.append((account.id, describe(account)))
+    return pairs
+
+
+def active_accounts(session: Session) -> list[tuple[int, str]]:
+    rows = session.scalars(sa.select(BankAccount).where(BankAccount.active)
+                           .order_by(BankAccount.position, BankAccount.id))
+    return [(account.id, describe(account)) for account in rows]
+
+
+def describe(account: BankAccount) -> str:
+    return " ".join((account.bank_name, account.branch_name,
+                     str(labels.ACCOUNT_TYPE[account.account_type]), account.account_number,
+                     account.holder_kana))
+
+
+def change_transfer(session: Session, order: Order, payer_name: str | None,
+                    bank_account_id: int | None, actor: Actor) -> bool:
+    """決済銀行変更: who paid and into which of our active accounts. Returns whether
+    anything changed; refuses an unknown or inactive account, or a payer name that cannot
+    be stored."""
+    payer = (payer_name or "").strip() or None
+    errors = {}
+    if payer is not None and (len(payer) > PAYER_MAX or has_control(payer)):
+        errors["payer_name"] = str(_l("Enter at most %(n)d characters, without control "
+                                      "characters.", n=PAYER_MAX))
+    account = (session.get(BankAccount, bank_account_id)
+               if bank_account_id is not None and 0 < bank_account_id <= ID_MAX else None)
+    # The order's own account stays acceptable after it was deactivated.
+    if bank_account_id not in (None, order.bank_account_id) and (
+            account is None or not account.active):
+        errors["bank_account_id"] = str(_l("Choose one of the active bank accounts."))
+    if not offers_transfer(order):
+        errors[""] = str(_l("Only bank transfer orders have a paying bank."))
+    if errors:
+        raise CheckRefused(errors)
+    old_account = order.bank_account
+    changed = _set(session, order, "payer_name", payer, actor)
+    if _set(session, order, "bank_account_id", bank_account_id, actor, details={
+            "old_label": describe(old_account) if old_account else None,
+            "new_label": describe(account) if account else None}):
+        order.bank_account = account
+        changed = True
+    session.flush()
+    return changed
