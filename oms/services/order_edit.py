@@ -243,8 +243,8 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
                      field=change.field, old=change.old, new=change.new,
                      details=_labels(session, change))
     _record_recipient_change(session, order, changes, actor)
-    changes += _move(session, order, edit, actor)
     try:
+        changes += _move(session, order, edit, actor)
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
@@ -523,3 +523,4 @@ def delete_order(session: Session, order: Order, actor: Actor, *, version: int) 
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
+    allocation.release(session, [order.id], actor)
