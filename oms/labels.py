@@ -78,10 +78,11 @@ MALL = {
     MallKind.own: _l("Own shop"),
 }
 
+# Seed 003's per-item statuses (入金前, 商品準備中, 発送準備中 …), apart from the order's.
 LINE_STATUS = {
-    LineStatus.awaiting_payment: _l("Awaiting payment"),
-    LineStatus.preparing: _l("Preparing"),
-    LineStatus.ready_to_ship: _l("Ready to ship"),
+    LineStatus.awaiting_payment: _l("Before payment"),
+    LineStatus.preparing: _l("Preparing goods"),
+    LineStatus.ready_to_ship: _l("Preparing to ship"),
     LineStatus.shipping_held: _l("Shipping held"),
     LineStatus.awaiting_pickup: _l("Awaiting pickup"),
     LineStatus.in_transit: _l("In transit"),
@@ -286,14 +287,14 @@ ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("C
 ALLOCATION_STATE = {
     AllocationState.none: _l("Not allocated"),
     AllocationState.partial: _l("Partly allocated"),
-    AllocationState.allocated: _l("Allocated"),
+    AllocationState.allocated: _l("Stock allocated"),
     AllocationState.forced: _l("Force-allocated"),
 }
 # 状態区分 (seed 001): tags derived from the order's data.
 STATUS_BADGE = {
     "prepaid_paid": _l("Prepaid: paid"),
     "deferred_paid": _l("Deferred: paid"),
-    "allocated": _l("Allocated"),
+    "allocated": _l("Stock allocated"),
     "partial": _l("Partly allocated"),
     "forced": _l("Force-allocated"),
 }

@@ -6,12 +6,16 @@ from datetime import UTC, datetime
 from playwright.sync_api import expect
 
 from oms.models import (
+    AccountType,
+    BankAccount,
     ConversionNotice,
     FieldType,
     LineStatus,
     Order,
     OrderLine,
     OrderStatus,
+    PaymentKind,
+    PaymentStatus,
     StatusHistory,
 )
 from oms.services import memos, order_edit
@@ -245,4 +249,53 @@ def test_custom_fields_with_answer_sets_and_a_stale_value(ui, users, factory, se
     expect(section).to_contain_text("タマ")
     expect(section).to_contain_text("2020-02-14")
     expect(section.locator("[data-stored-problem]")).to_have_count(0)
+    ui.assert_clean()
+
+
+def test_confirm_payment_and_change_the_paying_bank(ui, users, factory, session):
+    """Seed 003: 入金確認 shows while a line is 入金前 and moves the order on; 決済銀行変更
+    opens in place (a <details> popup) and shows the chosen account."""
+    account = BankAccount(bank_name="三井住友銀行", branch_name="渋谷支店",
+                          account_type=AccountType.ordinary, account_number="1234567",
+                          holder_kana="カ）オーエムエス", position=1)
+    session.add(account)
+    method = factory.payment_method(PaymentKind.prepaid_bank, name="銀行振込")
+    order = factory.order(
+        payment_method=method, status=OrderStatus.awaiting_payment,
+        payment_status=PaymentStatus.unpaid,
+        lines=[OrderLine(line_no=n, mall_product_code=f"P-{n}", product_name=f"商品{n}",
+                         quantity=1, unit_price=1000, status=LineStatus.awaiting_payment)
+               for n in (1, 2)])
+    session.commit()
+    page = ui.page
+    ui.login("operator")
+    page.goto(f"/orders/{order.order_number}")
+    products = page.locator("section#products tbody")
+    expect(products).to_contain_text("入金前")
+    page.locator('[data-action="confirm-payment"]').click()
+    expect(page.locator('[data-badge="prepaid_paid"]')).to_have_text("前払入金済")
+    expect(page.locator(".flash-success", has_text="入金確認しました")).to_be_visible()
+    expect(page.locator('[data-action="confirm-payment"]')).to_have_count(0)
+    expect(page.locator("[data-order-status]")).to_have_attribute("data-order-status", "new")
+    expect(products).not_to_contain_text("入金前")
+    expect(products).to_contain_text("商品準備中")
+    if ui.js:
+        ui.assert_htmx()
+        expect(page).to_have_url(re.compile(rf"/orders/{order.order_number}$"))  # swapped
+    else:
+        expect(page).to_have_url(re.compile(rf"/orders/{order.order_number}#payment$"))
+
+    page.locator('[data-action="change-transfer"]').click()
+    page.locator("#payer_name").fill("ヤマダ ハナコ")
+    page.locator("#bank_account_id").select_option(str(account.id))
+    ui.screenshot("order-transfer-popup")
+    page.locator('[data-action="save-transfer"]').click()
+    payment = page.locator("section#payment")
+    expect(payment).to_contain_text("ヤマダ ハナコ")
+    expect(payment).to_contain_text("三井住友銀行 渋谷支店 普通 1234567")
+    ui.screenshot("order-payment-confirmed")
+    session.expire_all()
+    saved = session.get(Order, order.id)
+    assert (saved.status, saved.payer_name) == (OrderStatus.new, "ヤマダ ハナコ")
+    assert [line.status for line in saved.lines] == [LineStatus.preparing] * 2
     ui.assert_clean()

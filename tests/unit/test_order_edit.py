@@ -14,6 +14,7 @@ from oms.models import (
     PaymentStatus,
     RecipientChange,
     Shipment,
+    StatusHistory,
 )
 from oms.services import order_edit, order_search
 from oms.services.actor import Actor
@@ -309,3 +310,66 @@ def test_a_conflict_merges_what_only_the_other_changed(session, factory, actor):
     assert sorted(merge.theirs) == ["media", "tags"]
     assert merge.clashes == {"remarks1": "他の担当者"}
     assert [e.field for e in merge.events] == ["remarks1", "media", "wrapping", "tags"]
+
+
+# ----------------------------------------------------------------- workflow (seed 001)
+
+def test_a_status_set_by_hand_switches_to_manual_with_audit_and_history(session, factory,
+                                                                        actor):
+    order = factory.order(status=OrderStatus.new, auto_advance=True)
+    changes = save(session, order, actor,
+                   edit=OrderEdit(status=OrderStatus.awaiting_allocation))
+    session.commit()
+    assert order_edit.switched_to_manual(changes)
+    assert (order.status, order.auto_advance) == (OrderStatus.awaiting_allocation, False)
+    rows = [(r.action, r.field, r.old_value, r.new_value) for r in audit_rows(session, order)]
+    assert ("order.update", "auto_advance", "true", "false") in rows
+    assert ("order.status", "status", "new", "awaiting_allocation") in rows
+    (moved,) = session.scalars(sa.select(StatusHistory).where(
+        StatusHistory.order_id == order.id, StatusHistory.line_id.is_(None)))
+    assert (moved.from_status, moved.to_status, moved.via) == (
+        "new", "awaiting_allocation", "screen")
+
+
+def test_only_the_offered_statuses_may_be_chosen(session, factory, actor):
+    order = factory.order(status=OrderStatus.new)
+    session.commit()
+    assert order_edit.status_choices(order) == [
+        OrderStatus.new, OrderStatus.awaiting_allocation, OrderStatus.ready_to_ship,
+        OrderStatus.on_hold, OrderStatus.cancelled]
+    with pytest.raises(EditRefused) as refused:
+        save(session, order, actor, edit=OrderEdit(values={"remarks1": "x"},
+                                                   status=OrderStatus.shipped))
+    assert "cannot move" in refused.value.errors["status"]
+    session.rollback()
+    assert (order.status, order.auto_advance, order.remarks1) == (OrderStatus.new, True, None)
+    # The current status is no change at all.
+    assert save(session, order, actor, edit=OrderEdit(status=OrderStatus.new)) == []
+
+
+def test_back_to_automatic_moves_the_order_when_its_guards_hold(session, factory, actor):
+    from oms.services import app_settings
+
+    settings = app_settings.workflow(session)
+    settings.allocation_mode = "off"  # 引当待ち → 出荷待ち needs nothing more
+    app_settings.save_workflow(session, settings, actor)
+    held = factory.order(status=OrderStatus.awaiting_allocation, auto_advance=False,
+                         needs_attention=True)
+    order = factory.order(status=OrderStatus.awaiting_allocation, auto_advance=False)
+    save(session, held, actor, auto_advance=True)
+    save(session, order, actor, auto_advance=True)
+    assert held.status is OrderStatus.awaiting_allocation  # 要対応 stops every move
+    assert order.status is OrderStatus.ready_to_ship
+    assert [(r.field, r.old_value, r.new_value) for r in audit_rows(session, order)
+            if r.field == "auto_advance"] == [("auto_advance", "false", "true")]
+
+
+def test_paid_at_is_set_and_cleared(session, factory, actor):
+    order = factory.order(paid_at=None)
+    paid = datetime(2026, 12, 1, 1, tzinfo=UTC)
+    save(session, order, actor, paid_at=paid)
+    assert order.paid_at == paid
+    save(session, order, actor, paid_at=None)
+    assert order.paid_at is None
+    assert [(r.field, r.new_value) for r in audit_rows(session, order)] == [
+        ("paid_at", paid.isoformat()), ("paid_at", None)]

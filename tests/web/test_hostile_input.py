@@ -36,7 +36,20 @@ from werkzeug.routing.converters import NumberConverter
 from oms import validation
 from oms.access import Access, access
 from oms.extensions import db
-from oms.models import CustomFieldCategory, FieldType, MallKind, OrderStatus, User
+from oms.models import (
+    AccountType,
+    BankAccount,
+    CustomFieldCategory,
+    FieldType,
+    LineStatus,
+    MallKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentKind,
+    PaymentStatus,
+    User,
+)
 from oms.services import marketplace_jobs
 from tests import bulk_support
 from tests.conftest import AuthActions, csrf_token, switch_to_english
@@ -374,8 +387,10 @@ def walk(app, client, users, factory, session, tmp_path) -> Walk:
     assert response.status_code == 303, response.text[:300]
     starts = [world.url(rule) for rule in rules(app, "GET") if rule.endpoint not in PUBLIC]
     bulk_job, mall_job = world.more["bulk_job"], world.more["mall_job"]
+    bank = session.get(Order, world.more["bank_order"]).order_number
     starts[:0] = [f"/bulk/jobs/{bulk_job}", f"/bulk/jobs/{bulk_job}/items",
-               f"/bulk/jobs/{bulk_job}/undo", f"/marketplaces/jobs/{mall_job}"]
+               f"/bulk/jobs/{bulk_job}/undo", f"/marketplaces/jobs/{mall_job}",
+               f"/orders/{bank}"]
     walk.crawl([response.headers["Location"], *starts])
     return walk
 
@@ -393,6 +408,15 @@ def _richer_world(session, factory, world: World) -> None:
     other = factory.order(status=OrderStatus.shipping)
     factory.order(status=OrderStatus.cancelled)
     factory.order(shop=factory.shop(MallKind.rakuten), status=OrderStatus.new)
+    # A bank transfer waiting for its money: the detail page's 入金確認 and 決済銀行変更.
+    session.add(BankAccount(bank_name="walk", branch_name="walk", account_number="1",
+                            account_type=AccountType.ordinary, holder_kana="ウォーク"))
+    bank = factory.order(
+        payment_method=factory.payment_method(PaymentKind.prepaid_bank),
+        status=OrderStatus.awaiting_payment, payment_status=PaymentStatus.unpaid,
+        lines=[OrderLine(line_no=1, mall_product_code="P-1", product_name="walk", quantity=1,
+                         unit_price=1, status=LineStatus.awaiting_payment)])
+    world.more["bank_order"] = bank.id
     session.commit()
     # A bulk job and a mall job (queued; no worker runs them), for their pages.
     owner = session.get(User, world.notification.user_id)

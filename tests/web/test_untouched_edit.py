@@ -123,6 +123,7 @@ def odd_order(factory, session) -> Order:
         payment_method=retired, payment_status=PaymentStatus.captured, installments=36,
         customer_id=customer.id, customer_card_id=factory.card(stranger).id,
         shipped_at=datetime(2026, 2, 3, 4, 5, 6, 789012, tzinfo=UTC),
+        paid_at=datetime(2026, 2, 1, 0, 0, 1, 500000, tzinfo=UTC), auto_advance=False,
         delivered_at=datetime(2026, 2, 4, 1, 2, 59, tzinfo=UTC),
         shipping_list_exported_at=datetime(2026, 2, 2, 23, 59, 59, 999999, tzinfo=UTC),
         remarks1="一行目\r\n二行目  ", remarks2="\n先頭の改行", buyer_phone="12",

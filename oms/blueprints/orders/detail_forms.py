@@ -362,3 +362,10 @@ class TransferForm(FlaskForm):
 
     def set_choices(self, pairs) -> None:
         self.bank_account_id.choices = options([("", "—"), *pairs])
+
+    def wanted(self, order: Order) -> tuple[str | None, int | None]:
+        """The payer and account asked for; a field the request did not carry keeps the
+        order's value."""
+        return (self.payer_name.data if self.payer_name.raw_data else order.payer_name,
+                self.bank_account_id.data if self.bank_account_id.raw_data
+                else order.bank_account_id)

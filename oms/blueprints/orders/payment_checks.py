@@ -32,9 +32,8 @@ def change_transfer(order_number: str):
     form = TransferForm()
     if form.validate():
         try:
-            changed = payment_checks.change_transfer(
-                db.session, order, form.payer_name.data, form.bank_account_id.data,
-                current_actor())
+            changed = payment_checks.change_transfer(db.session, order, *form.wanted(order),
+                                                     current_actor())
         except payment_checks.CheckRefused as refused:
             for name, message in refused.errors.items():
                 (form[name].errors if name else form.form_errors).append(message)
