@@ -282,6 +282,8 @@ def stored(text) -> str:
     written in the operators' language, whoever or whatever caused it."""
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")):
         return str(text)
+
+
 # The workflow on the order's screens (oms.services.order_detail, payment_checks).
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 ALLOCATION_STATE = {
