@@ -60,8 +60,11 @@ def test_status_change_turns_auto_advance_off_and_refuses_impossible_moves(
     changed = _order(session, new)
     assert changed.status is OrderStatus.ready_to_ship and changed.auto_advance is False
     history = session.scalars(sa.select(StatusHistory).where(
-        StatusHistory.order_id == new.id)).one()
+        StatusHistory.order_id == new.id, StatusHistory.line_id.is_(None))).one()
     assert history.via == f"bulk:{job.id}" and history.user_id == operator.id
+    line = session.scalars(sa.select(StatusHistory).where(
+        StatusHistory.order_id == new.id, StatusHistory.line_id.is_not(None))).one()
+    assert (line.from_status, line.to_status) == ("preparing", "ready_to_ship")
     assert _order(session, cancelled).status is OrderStatus.cancelled
 
 
