@@ -26,6 +26,7 @@ from oms.models import (
     LineStatus,
     LinkResult,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderStatus,
     Sku,
@@ -296,20 +297,28 @@ def _write_stock_totals(session: Session, stocks: dict[tuple[int, str], _Stock])
 
 
 def _write_states(session: Session, outcomes: dict[int, AllocationOutcome]) -> None:
-    """Store each order's allocation state and note (bookkeeping: no version bump, so an
-    operator's open edit of the order is not refused for it)."""
-    current = {row.id: (row.allocation_state, row.allocation_note) for row in session.execute(
-        sa.select(Order.id, Order.allocation_state, Order.allocation_note)
-        .where(Order.id.in_(list(outcomes))))}
-    rows = [{"id": order_id, "allocation_state": outcome.state,
-             "allocation_note": outcome.note}
-            for order_id, outcome in outcomes.items()
-            if current.get(order_id) != (outcome.state, outcome.note)]
+    """Store each order's allocation state and note beside the order (OrderAllocation):
+    no order row is rewritten, and an operator's open edit of the order is not refused
+    for it. Nothing allocated and nothing to say is no row."""
+    current = {row.order_id: (row.state, row.note) for row in session.execute(
+        sa.select(OrderAllocation.order_id, OrderAllocation.state, OrderAllocation.note)
+        .where(OrderAllocation.order_id.in_(list(outcomes))))}
+    changed = [order_id for order_id, outcome in outcomes.items()
+               if current.get(order_id, (A.none, None)) != (outcome.state, outcome.note)]
+    if not changed:
+        return
+    session.execute(sa.delete(OrderAllocation)
+                    .where(OrderAllocation.order_id.in_([i for i in changed if i in current]))
+                    .execution_options(synchronize_session=False))
+    rows = [{"order_id": order_id, "state": outcomes[order_id].state,
+             "note": outcomes[order_id].note} for order_id in changed
+            if (outcomes[order_id].state, outcomes[order_id].note) != (A.none, None)]
     if rows:
-        update_rows(session, Order.__table__, rows, match=("id",))
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, Order) and obj.id in outcomes:
-                session.expire(obj, ["allocation_state", "allocation_note"])
+        insert_rows(session, OrderAllocation.__table__, rows)
+    expired = set(changed)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Order) and obj.id in expired:
+            session.expire(obj, ["allocation_state", "allocation_note"])
 
 
 def _states_from_rows(session: Session, order_ids: list[int]) -> dict[int, AllocationOutcome]:
