@@ -93,8 +93,10 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
 
     result = [Move(S.pending_review, S.awaiting_payment, paid_by(kind),
                    stored(_l("%(kind)s: waiting for the payment", kind=KIND_SHORT[kind])))
-              for kind in PREPAID]
+              for kind in PREPAID if kind in methods]
     for kind in app_settings.TIMED_KINDS:
+        if kind not in methods:
+            continue  # no payment method of the kind: nothing to look for
         minutes = settings.minutes_for(kind)
         due = Order.ordered_at <= now - timedelta(minutes=minutes)
         if kind is PaymentKind.card:
@@ -113,9 +115,12 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
         result.append(Move(S.pending_review, S.new, sa.and_(paid_by(kind), when), why))
     result.append(Move(S.awaiting_payment, S.new, Order.payment_status == P.paid,
                        stored(_l("Prepayment received"))))
-    result.append(Move(S.new, S.awaiting_allocation if settings.allocates else S.ready_to_ship,
-                       Order.shop_id.in_(_shops_without_confirm(session, settings)),
-                       stored(_l("No order confirmation needed"))))
+    unconfirmed = _shops_without_confirm(session, settings)
+    if unconfirmed:
+        result.append(Move(S.new,
+                           S.awaiting_allocation if settings.allocates else S.ready_to_ship,
+                           Order.shop_id.in_(unconfirmed),
+                           stored(_l("No order confirmation needed"))))
     result.append(Move(
         S.awaiting_allocation, S.ready_to_ship,
         sa.true() if not settings.allocates
