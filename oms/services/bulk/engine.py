@@ -37,7 +37,7 @@ def plan_change(order: Order, operation: Operation, options: Options, context: A
 
 def apply_chunk(session: Session, job_id: int, operation: Operation, options: Options,
                 targets: list[Target], actor: Actor) -> list[Outcome]:
-    refusals = operation.refusals(options)
+    refusals = operation.guards(options)
     order_ids = [t.order_id for t in targets]
     rows = session.execute(
         sa.select(Order, refusal_case(refusals))
