@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, RadioField, SelectChoice, ValidationError
+from wtforms import Form, RadioField, SelectChoice
 from wtforms.validators import Optional
 
 from oms.formatting import local_time
@@ -40,10 +40,14 @@ class PaidAtForm(Form):
                                  SelectChoice("clear", _l("Clear"))])
     paid_at = paid_at_field()
 
-    def validate_paid_at(self, field):
-        # An unreadable time already has its message.
-        if self.action.data == "set" and field.data is None and not field.errors:
-            raise ValidationError(_l("Enter the date and time."))
+    def validate(self, extra_validators=None):
+        # Here, not as a field validator: Optional() ends the field's chain when empty.
+        if not super().validate(extra_validators):
+            return False
+        if self.action.data == "set" and self.paid_at.data is None:
+            self.paid_at.errors.append(_l("Enter the date and time."))
+            return False
+        return True
 
 
 class SetPaidAt(Operation):
