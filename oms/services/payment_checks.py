@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from oms import labels
 from oms.models import Order, OrderStatus, PaymentKind
+from oms.services import auto_advance
 
 S = OrderStatus
 
@@ -21,10 +22,10 @@ class PaymentCheck:
 
 
 # R6: 未入金 only while still in 確認待ち or 入金待ち.
-PREPAID = PaymentCheck((PaymentKind.prepaid_bank, PaymentKind.prepaid_konbini), None,
+PREPAID = PaymentCheck(auto_advance.PREPAID, None,
                        (S.pending_review, S.awaiting_payment))
 # R7: the customer pays a deferred invoice after shipment.
-DEFERRED = PaymentCheck((PaymentKind.deferred_np, PaymentKind.deferred_gmo),
+DEFERRED = PaymentCheck(auto_advance.DEFERRED,
                         (S.shipped, S.awaiting_deferred_payment),
                         (S.shipped, S.awaiting_deferred_payment))
 

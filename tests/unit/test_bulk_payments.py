@@ -54,9 +54,10 @@ def _order(session, order) -> Order:
     return session.get(Order, order.id)
 
 
-def _history(session, order) -> list[tuple[str, str, str | None]]:
-    return [(h.from_status, h.to_status, h.via) for h in session.scalars(
-        sa.select(StatusHistory).where(StatusHistory.order_id == order.id)
+def _history(session, order) -> list[tuple[str, str, str, str | None]]:
+    return [(h.from_status, h.to_status, h.via, h.reason) for h in session.scalars(
+        sa.select(StatusHistory).where(StatusHistory.order_id == order.id,
+                                       StatusHistory.line_id.is_(None))
         .order_by(StatusHistory.id))]
 
 
@@ -74,7 +75,10 @@ def test_prepaid_received_moves_the_order_on_in_the_same_job(session, operator, 
     assert paid.payment_status is PaymentStatus.paid
     assert paid.paid_at == aware(2026, 12, 1, 1, 0)
     assert paid.status is S.new
-    assert _history(session, paid) == [("awaiting_payment", "new", f"bulk:{job.id}")]
+    assert _history(session, paid) == [("awaiting_payment", "new", "auto", "前払入金済")]
+    moved_by = session.scalars(sa.select(AuditEvent.via).where(
+        AuditEvent.entity_id == str(o2.id), AuditEvent.field == "status")).one()
+    assert moved_by == f"bulk:{job.id}"  # the history says auto; the audit, whose change
     assert _order(session, o3).status is S.pending_review
 
 
@@ -170,7 +174,7 @@ def test_deferred_received_completes_the_order(session, operator, factory, metho
     prepaid = factory.order(status=S.awaiting_deferred_payment,
                             payment_method=methods[PaymentKind.prepaid_bank])
     session.commit()
-    job, out = _run(session, operator, [awaiting, not_shipped, prepaid], "deferred_payment",
+    _, out = _run(session, operator, [awaiting, not_shipped, prepaid], "deferred_payment",
                     **DECEMBER_FIRST)
     assert out[awaiting.id] == (OK, None)
     assert out[not_shipped.id] == (
@@ -181,7 +185,7 @@ def test_deferred_received_completes_the_order(session, operator, factory, metho
                                                       aware(2026, 12, 1, 1, 0))
     assert order.status is S.completed
     assert _history(session, order) == [
-        ("awaiting_deferred_payment", "completed", f"bulk:{job.id}")]
+        ("awaiting_deferred_payment", "completed", "auto", "後払入金済")]
     _, out = _run(session, operator, [awaiting], "deferred_payment", locale="en",
                   state="unpaid")
     assert out[awaiting.id] == (
@@ -223,9 +227,11 @@ def test_paid_at_refuses_what_is_not_a_time(session, in_english, typed, message)
 def test_waiting_mall_orders_take_only_tags_texts_and_attention(session, operator, factory,
                                                                 methods):
     """SCOPE P1 acceptance check 13, and the payment check an own-shop order needs."""
-    mall = factory.order(status=S.pending_review, shop=factory.shop(MallKind.rakuten))
+    bank = methods[PaymentKind.prepaid_bank]
+    mall = factory.order(status=S.awaiting_payment, payment_status=PaymentStatus.unpaid,
+                         payment_method=bank, shop=factory.shop(MallKind.rakuten))
     own = factory.order(status=S.awaiting_payment, payment_status=PaymentStatus.unpaid,
-                        payment_method=methods[PaymentKind.prepaid_bank], auto_advance=False)
+                        payment_method=bank, auto_advance=False)
     tag = factory.tag("確認中")
     session.commit()
     _, out = _run(session, operator, [mall, own], "shipping_hold", hold="on")
