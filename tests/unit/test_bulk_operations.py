@@ -273,3 +273,18 @@ def test_a_tag_deleted_before_the_job_runs_fails_its_orders(session, operator, f
     session.commit()
     out = bulk.outcomes(session, bulk.run(session, job.id).id)
     assert set(out.values()) == {(FAILED, "The tag no longer exists.")}
+
+
+def test_clearing_what_held_an_order_back_moves_it_on_in_the_same_job(session, operator,
+                                                                      factory):
+    """The engine's advance hook: a card order authorized long ago waited only for 要対応."""
+    reason = factory.attention_reason("住所不備")
+    held = factory.order(status=OrderStatus.pending_review, needs_attention=True,
+                         attention_reason_id=reason.id)
+    manual = factory.order(status=OrderStatus.pending_review, needs_attention=True,
+                           attention_reason_id=reason.id, auto_advance=False)
+    session.commit()
+    _, out = _run(session, operator, [held, manual], "needs_attention", flag="off")
+    assert {state for state, _ in out.values()} == {OK}
+    assert _order(session, held).status is OrderStatus.new
+    assert _order(session, manual).status is OrderStatus.pending_review
