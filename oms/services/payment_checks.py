@@ -1,4 +1,8 @@
-"""入金確認 and 決済銀行変更 of one prepaid order (seed 003, SCOPE P1 R8/R9)."""
+"""入金チェック (seed 001 §2 前払, §6 後払): which payment kinds an operator marks as paid by
+hand, and in which order statuses a payment may be recorded or taken back; and, for one
+prepaid order, 入金確認 and 決済銀行変更 (seed 003, SCOPE P1 R8/R9)."""
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -10,6 +14,7 @@ from oms.models import (
     LineStatus,
     Order,
     OrderLine,
+    OrderStatus,
     PaymentKind,
     PaymentStatus,
     StatusHistory,
@@ -20,7 +25,47 @@ from oms.services.actor import Actor
 from oms.services.order_edit import as_text
 from oms.validation import ID_MAX, has_control
 
-PREPAID_KINDS = (PaymentKind.prepaid_bank, PaymentKind.prepaid_konbini)
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    kinds: tuple[PaymentKind, ...]
+    # Where 入金済 may be recorded; None: in any status (a transfer can arrive any time).
+    paid_in: tuple[OrderStatus, ...] | None
+    # Where it may go back to 未入金: before the order moved on because it was paid.
+    unpaid_in: tuple[OrderStatus, ...]
+
+
+# R6: 未入金 only while still in 確認待ち or 入金待ち.
+PREPAID = PaymentCheck(auto_advance.PREPAID, None,
+                       (S.pending_review, S.awaiting_payment))
+# R7: the customer pays a deferred invoice after shipment.
+DEFERRED = PaymentCheck(auto_advance.DEFERRED,
+                        (S.shipped, S.awaiting_deferred_payment),
+                        (S.shipped, S.awaiting_deferred_payment))
+
+
+def status_names(statuses: tuple[OrderStatus, ...]) -> str:
+    return str(_l(" or ")).join(str(labels.ORDER_STATUS[s]) for s in statuses)
+
+
+def unpaid_message(check: PaymentCheck) -> str:
+    return str(_l("Only an order in %(statuses)s can go back to unpaid.",
+                  statuses=status_names(check.unpaid_in)))
+
+
+def unpaid_refusal(order: Order) -> str | None:
+    """Why this order's payment cannot go back to unpaid now (an undo of 入金済 after the
+    order moved on), or None."""
+    for check in (PREPAID, DEFERRED):
+        if order.payment_method.kind in check.kinds and order.status not in check.unpaid_in:
+            return unpaid_message(check)
+    return None
+
+
+# ----------------------------------------------------------------- one order (seed 003)
+
 PAYER_MAX = 100
 
 
@@ -34,7 +79,7 @@ class CheckRefused(ValueError):
 
 
 def is_prepaid(order: Order) -> bool:
-    return order.payment_method.kind in PREPAID_KINDS
+    return order.payment_method.kind in PREPAID.kinds
 
 
 def offers_confirm(order: Order) -> bool:
@@ -52,6 +97,8 @@ def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
     session.refresh(order, with_for_update=True)
     if not is_prepaid(order):
         raise CheckRefused({"": str(_l("Not a prepaid payment method."))})
+    if order.payment_status in (PaymentStatus.voided, PaymentStatus.refunded):
+        raise CheckRefused({"": str(_l("The payment was voided or refunded."))})
     waiting = list(session.scalars(
         sa.select(OrderLine).where(OrderLine.order_id == order.id,
                                    OrderLine.status == LineStatus.awaiting_payment)
