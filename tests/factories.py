@@ -19,6 +19,7 @@ from oms.models import (
     MallKind,
     Notification,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderLink,
     OrderStatus,
@@ -64,6 +65,7 @@ class Factory:
         n = next(_seq)
         lines = kw.pop("lines", None)
         link_result = kw.pop("link_result", None)
+        allocation_state = kw.pop("allocation_state", None)
         defaults = {
             "order_number": f"{1000000000 + n}",
             "mall_order_id": f"M-{n}",
@@ -92,6 +94,10 @@ class Factory:
             self.session.add(OrderLink(order_id=order.id, result=link_result))
             self.session.flush()
             self.session.expire(order, ["link_result"])
+        if allocation_state is not None:
+            self.session.add(OrderAllocation(order_id=order.id, state=allocation_state))
+            self.session.flush()
+            self.session.expire(order, ["allocation_state"])
         return order
 
     def tag(self, name: str | None = None, **kw) -> Tag:
