@@ -264,10 +264,17 @@ def status_choices(order: Order) -> list[OrderStatus]:
                                   key=list(OrderStatus).index)]
 
 
+# Before 出荷中: 強制引当 then still decides whether the goods may go out.
+_FORCEABLE = frozenset({OrderStatus.pending_review, OrderStatus.awaiting_payment,
+                        OrderStatus.new, OrderStatus.awaiting_allocation,
+                        OrderStatus.ready_to_ship, OrderStatus.on_hold})
+
+
 def offers_forcing(order: Order) -> bool:
-    """強制引当する shows while the order is not fully allocated, or is forced (seed 001)."""
-    return order.force_allocation or order.allocation_state in (
-        AllocationState.none, AllocationState.partial)
+    """強制引当する shows while the order is not fully allocated, or is forced, until it
+    ships (seed 001)."""
+    return order.status in _FORCEABLE and (order.force_allocation or order.allocation_state in (
+        AllocationState.none, AllocationState.partial))
 
 
 def switched_to_manual(changes: list[FieldChange]) -> bool:
@@ -281,7 +288,8 @@ def _check_workflow(order: Order, edit: OrderEdit, errors: dict[str, str]) -> No
             "meanwhile: reload the page.",
             current=labels.ORDER_STATUS[order.status], target=labels.ORDER_STATUS[edit.status]))
     if edit.force_allocation is not None and not offers_forcing(order):
-        errors["force_allocation"] = str(_l("This order is already allocated."))
+        errors["force_allocation"] = str(_l(
+            "Force allocation applies only to an order not yet allocated, before it ships."))
 
 
 def _move(session: Session, order: Order, edit: OrderEdit, actor: Actor) -> list[FieldChange]:

@@ -373,3 +373,19 @@ def test_paid_at_is_set_and_cleared(session, factory, actor):
     assert order.paid_at is None
     assert [(r.field, r.new_value) for r in audit_rows(session, order)] == [
         ("paid_at", paid.isoformat()), ("paid_at", None)]
+
+
+def test_force_allocation_is_offered_until_the_order_ships(session, factory, actor):
+    from oms.models import AllocationState
+
+    assert order_edit.offers_forcing(factory.order(status=OrderStatus.awaiting_allocation))
+    assert order_edit.offers_forcing(factory.order(
+        status=OrderStatus.ready_to_ship, force_allocation=True,
+        allocation_state=AllocationState.forced))
+    assert not order_edit.offers_forcing(factory.order(
+        status=OrderStatus.awaiting_allocation, allocation_state=AllocationState.allocated))
+    shipped = factory.order(status=OrderStatus.shipped)
+    assert not order_edit.offers_forcing(shipped)
+    with pytest.raises(EditRefused) as refused:
+        save(session, shipped, actor, edit=OrderEdit(force_allocation=True))
+    assert "before it ships" in refused.value.errors["force_allocation"]
