@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
+    AllocationState,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -269,4 +270,15 @@ JOB_KIND.update({
 JOB_KIND.update({
     "order_confirm": _l("Confirm orders"),
     "shipping_info": _l("Send shipping info"),
+})
+# 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
+ALLOCATION_STATE = {
+    AllocationState.allocated: _l("Fully allocated"),
+    AllocationState.partial: _l("Partly allocated"),
+    AllocationState.none: _l("Not allocated"),
+    AllocationState.forced: _l("Force-allocated"),
+}
+JOB_KIND.update({
+    "order_allocate": _l("Allocate stock"),
+    "allocation": _l("Allocate stock (job)"),
 })

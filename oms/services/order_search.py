@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from oms import validation
 from oms.models import (
     TABS,
+    AllocationState,
     HandlingStatus,
     LinkResult,
     MallKind,
@@ -71,6 +72,7 @@ class OrderSearch:
     tag_id: int | None = None
     needs_attention: bool | None = None
     shipping_hold: bool | None = None
+    allocation_state: AllocationState | None = None
     blacklist: bool = False
     q: str = ""
     sort: str = "ordered_at"
@@ -211,6 +213,8 @@ def parse(session: Session, args: MultiDict) -> ParsedSearch:
         tag_id=_choice(args, "tag_id", errors, tag_ids, _l("Unknown tag."), _number()),
         needs_attention=_flag(args, "needs_attention", errors),
         shipping_hold=_flag(args, "shipping_hold", errors),
+        allocation_state=_choice(args, "allocation_state", errors, None,
+                                 _l("Unknown allocation state."), AllocationState),
         blacklist=args.get("blacklist") == "1",
         q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
         sort=_choice(args, "sort", errors, SORTS, _l("Unknown sort.")) or "ordered_at",
@@ -316,6 +320,10 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
         where.append(Order.needs_attention.is_(search.needs_attention))
     if search.shipping_hold is not None:
         where.append(Order.shipping_hold.is_(search.shipping_hold))
+    if search.allocation_state:
+        # Allocation concerns the orders being processed: kept to that tab, the tab counts
+        # read its orders only, and 引当待ち reads the partial ix_orders_allocation_state.
+        where += [Order.tab == "processing", Order.allocation_state == search.allocation_state]
     if search.blacklist:
         where.append(blacklist.flag_condition())
     if search.q:
@@ -432,7 +440,7 @@ ROW_COLUMNS = (
     Order.ship_prefecture, Order.destination_country, Order.total, Order.payment_method_id,
     Order.payment_status, Order.status, Order.handling_status_id, Order.link_result,
     Order.needs_attention, Order.shipping_hold, Order.customer_id, Order.version,
-    Order.blacklist_entry_id,
+    Order.blacklist_entry_id, Order.allocation_state, Order.allocation_note,
 )
 
 
