@@ -1,5 +1,7 @@
 """Display names for coded values, translated at render time."""
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
@@ -282,3 +284,10 @@ JOB_KIND.update({
     "order_allocate": _l("Allocate stock"),
     "allocation": _l("Allocate stock (job)"),
 })
+
+
+def stored(text) -> str:
+    """Text kept in the database for operators (a move's reason, why stock is short) is
+    written in the operators' language, whoever or whatever caused it."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")):
+        return str(text)

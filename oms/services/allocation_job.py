@@ -16,13 +16,11 @@ from sqlalchemy.orm import Session
 from oms import labels
 from oms.models import AllocationState, Notification, Order, OrderStatus, TargetState, User
 from oms.services import allocation, auto_advance, jobs, order_search, runner
+from oms.services.allocation import ALLOCATABLE
 from oms.services.actor import JOB, Actor
 from oms.services.marketplace_jobs import freeze
 
 KIND = "allocation"
-# Where 在庫引当 applies: orders waiting for it, and (allocation off, or a line added after
-# allocating) orders ready to ship whose lines are not all allocated yet.
-ALLOCATABLE = (OrderStatus.awaiting_allocation, OrderStatus.ready_to_ship)
 DONE = (AllocationState.allocated, AllocationState.forced)
 
 

@@ -23,7 +23,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import workflow
+from oms.services import allocation, workflow
 from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
@@ -86,6 +86,8 @@ def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
     batch.audit("order.delete" if value else "order.restore", entity_type="order",
                 entity_id=order.id, field="deleted", old=order.deleted_at is not None, new=value)
     batch.set_column(order, "deleted_at", utcnow() if value else None)
+    if value:
+        allocation.release(batch.session, [order.id], batch.actor)
 
 
 def _get_blacklist(order: Order) -> Value:
