@@ -640,7 +640,7 @@ BAD_SEARCHES = ("date_from=0001-01-01", "date_to=9999-12-31", "date_from=0000-00
                 "tab=new&status=shipped")
 SEARCH_ACTIONS = ("/orders/export", "/orders/confirm", "/bulk/start", "/marketplaces/refresh",
                   "/marketplaces/link", "/marketplaces/shipping-info",
-                  "/marketplaces/inventory/download")
+                  "/marketplaces/inventory/download", "/orders/allocate")
 
 
 def test_a_bad_search_is_refused_before_any_job(walk):
