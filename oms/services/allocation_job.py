@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from oms import labels
 from oms.models import AllocationState, Notification, Order, OrderStatus, TargetState, User
 from oms.services import allocation, auto_advance, jobs, order_search, runner
-from oms.services.allocation import ALLOCATABLE
 from oms.services.actor import JOB, Actor
+from oms.services.allocation import ALLOCATABLE
 from oms.services.marketplace_jobs import freeze
 
 KIND = "allocation"

@@ -1,6 +1,6 @@
 """What a job's page shows beside its progress, by kind of job: the orders a mall job
-or an allocation job failed on, the result of a list action and the job that follows it, the orders a link job
-left FAIL, the orders an export wrote with substitutes."""
+or an allocation job failed on, the result of a list action and the job that follows it,
+the orders a link job left FAIL, the orders an export wrote with substitutes."""
 
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo

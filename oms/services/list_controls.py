@@ -73,8 +73,9 @@ CONTROLS = {c.key: c for c in (
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
 
-# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) on processing; ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and
-# linking one order is allowed, so not on 待機中; bulk update (seed 004) everywhere.
+# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) on processing; ⑫ (全注文更新,
+# アイテム紐づけ) wherever more than confirming and linking one order is allowed, so not on
+# 待機中; bulk update (seed 004) everywhere.
 _EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,

@@ -201,7 +201,8 @@ def states(factory, session):
 
 
 @pytest.mark.parametrize(("value", "label"), [
-    ("allocated", "受注引当済"), ("partial", "一部引当"), ("none", "未引当"), ("forced", "強制引当")])
+    ("allocated", "受注引当済"), ("partial", "一部引当"), ("none", "未引当"),
+    ("forced", "強制引当")])
 def test_allocation_state_filter_in_awaiting_allocation(operator, states, value, label):
     page = operator.get("/orders/", query_string={
         "tab": "processing", "status": "awaiting_allocation", "allocation_state": value}
