@@ -87,7 +87,7 @@ def test_a_search_above_the_direct_limit_is_allocated_by_a_job(operator, session
                                                           S.ready_to_ship)
     assert session.get(Stock, sku.stocks[0].id).allocated == 2
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.entity_id == covered.id, AuditEvent.via == f"job:{job_id}")) >= 1
+        AuditEvent.entity_id == str(covered.id), AuditEvent.via == f"job:{job_id}")) >= 1
 
     page = operator.get(response.location).get_data(as_text=True)
     assert 'data-job-outcome="partial"' in page

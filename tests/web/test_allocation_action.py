@@ -178,7 +178,7 @@ def test_the_button_is_on_the_processing_tab(operator, three):
 def test_allocation_is_audited_as_the_operator(operator, session, three, users):
     press(operator, order_id=[str(three["covered"].id)])
     actors = session.scalars(sa.select(AuditEvent.user_id).where(
-        AuditEvent.entity_id == three["covered"].id)).all()
+        AuditEvent.entity_id == str(three["covered"].id))).all()
     assert actors and set(actors) == {users["operator"].id}
 
 
