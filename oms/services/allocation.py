@@ -22,9 +22,11 @@ from oms.database import write_lock
 from oms.labels import stored
 from oms.models import (
     AllocationState,
+    AuditEvent,
     LineStatus,
     LinkResult,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderStatus,
     Sku,
@@ -102,14 +104,12 @@ def allocate(session: Session, order_ids, actor: Actor) -> dict[int, AllocationO
         rows.append({"order_id": order.id, "order_line_id": line.id, "sku_id": line.sku_id,
                      "location": location, "quantity": line.quantity, "forced": forced,
                      "allocated_at": now, "released_at": None})
+    outcomes = {order_id: order.outcome() for order_id, order in orders.items()}
     if rows:
         insert_rows(session, StockAllocation.__table__, rows)
         _write_stock_totals(session, stocks)
-        for order in {row["order_id"] for row in rows}:
-            audit.record(session, actor, "order.allocate", entity_type="order",
-                         entity_id=order, field="allocation_state",
-                         new=orders[order].outcome().state.value)
-    outcomes = {order_id: order.outcome() for order_id, order in orders.items()}
+        _audit(session, actor, "order.allocate",
+               {row["order_id"]: outcomes[row["order_id"]].state.value for row in rows}, now)
     _write_states(session, outcomes)
     return outcomes
 
@@ -131,16 +131,16 @@ def release(session: Session, order_ids, actor: Actor, *, forced_only: bool = Fa
         return 0
     stocks = _locked_stocks(session, {row.sku_id for row in rows})
     for row in rows:
-        stocks[row.sku_id, row.location].allocated -= row.quantity
+        stocks[row.sku_id, row.location].promise(-row.quantity)
     session.execute(sa.update(StockAllocation)
                     .where(StockAllocation.id.in_([row.id for row in rows]))
                     .values(released_at=utcnow()).execution_options(synchronize_session=False))
     _write_stock_totals(session, stocks)
     released = sorted({row.order_id for row in rows})
-    for order_id in released:
-        audit.record(session, actor, "order.release_allocation", entity_type="order",
-                     entity_id=order_id, field="allocation_state")
-    _write_states(session, _states_from_rows(session, released))
+    states = _states_from_rows(session, released)
+    _audit(session, actor, "order.release_allocation",
+           {order_id: states[order_id].state.value for order_id in released}, utcnow())
+    _write_states(session, states)
     return len(rows)
 
 
@@ -208,13 +208,29 @@ def _open_lines(session: Session, order_ids: list[int], orders: dict[int, _Order
     return open_lines
 
 
-def _locked_stocks(session: Session, sku_ids: set[int]) -> dict[tuple[int, str], Stock]:
+@dataclass
+class _Stock:
+    id: int
+    quantity: int
+    allocated: int
+    changed: bool = False
+
+    def promise(self, quantity: int) -> None:
+        self.allocated += quantity
+        self.changed = True
+
+
+def _locked_stocks(session: Session, sku_ids: set[int]) -> dict[tuple[int, str], _Stock]:
+    """The stock rows of these SKUs, locked, as plain values (written back in one
+    statement by _write_stock_totals)."""
     if not sku_ids:
         return {}
-    stocks = session.scalars(sa.select(Stock).where(Stock.sku_id.in_(sorted(sku_ids)))
-                             .order_by(Stock.id).with_for_update()
-                             .execution_options(populate_existing=True))
-    return {(stock.sku_id, stock.location): stock for stock in stocks}
+    rows = session.execute(sa.select(Stock.id, Stock.sku_id, Stock.location, Stock.quantity,
+                                     Stock.allocated)
+                           .where(Stock.sku_id.in_(sorted(sku_ids)))
+                           .order_by(Stock.id).with_for_update())
+    return {(row.sku_id, row.location): _Stock(row.id, row.quantity, row.allocated)
+            for row in rows}
 
 
 # --- deciding
@@ -230,10 +246,10 @@ def _promise(line: _Line, order: _Order, where: list[str],
     for location in where:
         stock = stocks.get((line.sku_id, location))
         if stock is not None and stock.quantity - stock.allocated >= line.quantity:
-            stock.allocated += line.quantity
+            stock.promise(line.quantity)
             return location, False
     if order.forced:
-        stocks[line.sku_id, where[0]].allocated += line.quantity
+        stocks[line.sku_id, where[0]].promise(line.quantity)
         return where[0], True
     available = max((stocks[line.sku_id, loc].quantity - stocks[line.sku_id, loc].allocated
                      for loc in where if (line.sku_id, loc) in stocks), default=0)
@@ -244,6 +260,13 @@ def _promise(line: _Line, order: _Order, where: list[str],
 
 
 # --- writing
+
+
+def _audit(session: Session, actor: Actor, action: str, states: dict[int, str], now) -> None:
+    insert_rows(session, AuditEvent.__table__, [
+        audit.values(actor, action, entity_type="order", entity_id=order_id,
+                     field="allocation_state", new=state) | {"created_at": now}
+        for order_id, state in states.items()])
 
 
 def _add_forced_stock_rows(session: Session, lines: list[_Line], orders: dict[int, _Order],
@@ -259,33 +282,43 @@ def _add_forced_stock_rows(session: Session, lines: list[_Line], orders: dict[in
                         .on_conflict_do_nothing(index_elements=["sku_id", "location"]))
 
 
-def _write_stock_totals(session: Session, stocks: dict[tuple[int, str], Stock]) -> None:
-    """The locked stock rows' new totals, in one statement (their objects hold them)."""
-    changed = [stock for stock in stocks.values() if sa.inspect(stock).modified]
+def _write_stock_totals(session: Session, stocks: dict[tuple[int, str], _Stock]) -> None:
+    """The locked stock rows' new totals, in one statement."""
+    changed = [stock for stock in stocks.values() if stock.changed]
     if not changed:
         return
     update_rows(session, Stock.__table__,
                 [{"id": stock.id, "allocated": stock.allocated} for stock in changed],
                 match=("id",))
-    for stock in changed:
-        sa.orm.attributes.set_committed_value(stock, "allocated", stock.allocated)
+    changed_ids = {stock.id for stock in changed}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Stock) and obj.id in changed_ids:
+            session.expire(obj, ["allocated"])
 
 
 def _write_states(session: Session, outcomes: dict[int, AllocationOutcome]) -> None:
-    """Store each order's allocation state and note (bookkeeping: no version bump, so an
-    operator's open edit of the order is not refused for it)."""
-    current = {row.id: (row.allocation_state, row.allocation_note) for row in session.execute(
-        sa.select(Order.id, Order.allocation_state, Order.allocation_note)
-        .where(Order.id.in_(list(outcomes))))}
-    rows = [{"id": order_id, "allocation_state": outcome.state,
-             "allocation_note": outcome.note}
-            for order_id, outcome in outcomes.items()
-            if current.get(order_id) != (outcome.state, outcome.note)]
+    """Store each order's allocation state and note beside the order (OrderAllocation):
+    no order row is rewritten, and an operator's open edit of the order is not refused
+    for it. Nothing allocated and nothing to say is no row."""
+    current = {row.order_id: (row.state, row.note) for row in session.execute(
+        sa.select(OrderAllocation.order_id, OrderAllocation.state, OrderAllocation.note)
+        .where(OrderAllocation.order_id.in_(list(outcomes))))}
+    changed = [order_id for order_id, outcome in outcomes.items()
+               if current.get(order_id, (A.none, None)) != (outcome.state, outcome.note)]
+    if not changed:
+        return
+    session.execute(sa.delete(OrderAllocation)
+                    .where(OrderAllocation.order_id.in_([i for i in changed if i in current]))
+                    .execution_options(synchronize_session=False))
+    rows = [{"order_id": order_id, "state": outcomes[order_id].state,
+             "note": outcomes[order_id].note} for order_id in changed
+            if (outcomes[order_id].state, outcomes[order_id].note) != (A.none, None)]
     if rows:
-        update_rows(session, Order.__table__, rows, match=("id",))
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, Order) and obj.id in outcomes:
-                session.expire(obj, ["allocation_state", "allocation_note"])
+        insert_rows(session, OrderAllocation.__table__, rows)
+    expired = set(changed)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Order) and obj.id in expired:
+            session.expire(obj, ["allocation_state", "allocation_note"])
 
 
 def _states_from_rows(session: Session, order_ids: list[int]) -> dict[int, AllocationOutcome]:

@@ -93,8 +93,10 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
 
     result = [Move(S.pending_review, S.awaiting_payment, paid_by(kind),
                    stored(_l("%(kind)s: waiting for the payment", kind=KIND_SHORT[kind])))
-              for kind in PREPAID]
+              for kind in PREPAID if kind in methods]
     for kind in app_settings.TIMED_KINDS:
+        if kind not in methods:
+            continue  # no payment method of the kind: nothing to look for
         minutes = settings.minutes_for(kind)
         due = Order.ordered_at <= now - timedelta(minutes=minutes)
         if kind is PaymentKind.card:
@@ -113,9 +115,12 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
         result.append(Move(S.pending_review, S.new, sa.and_(paid_by(kind), when), why))
     result.append(Move(S.awaiting_payment, S.new, Order.payment_status == P.paid,
                        stored(_l("Prepayment received"))))
-    result.append(Move(S.new, S.awaiting_allocation if settings.allocates else S.ready_to_ship,
-                       Order.shop_id.in_(_shops_without_confirm(session, settings)),
-                       stored(_l("No order confirmation needed"))))
+    unconfirmed = _shops_without_confirm(session, settings)
+    if unconfirmed:
+        result.append(Move(S.new,
+                           S.awaiting_allocation if settings.allocates else S.ready_to_ship,
+                           Order.shop_id.in_(unconfirmed),
+                           stored(_l("No order confirmation needed"))))
     result.append(Move(
         S.awaiting_allocation, S.ready_to_ship,
         sa.true() if not settings.allocates
@@ -149,20 +154,15 @@ def sweep(session: Session, *, now: datetime | None = None,
     total = 0
     now = now or utcnow()
     settings = app_settings.workflow(session)
-    if settings.allocation_mode == "auto":
-        total += _allocate_waiting(session, settings, commit)
     for move in moves(session, settings, now):
+        if move.source is S.awaiting_allocation and settings.allocation_mode == "auto":
+            _allocate_waiting(session, commit)
         while True:
             moved = _apply(session, move, lambda q: q, CHUNK, SYSTEM_ACTOR, now)
             total += len(moved)
             commit()
             if len(moved) < CHUNK:
                 break
-            if move.source is S.new and move.target is S.awaiting_allocation \
-                    and settings.allocation_mode == "auto":
-                total += _allocate_waiting(session, settings, commit)
-        if move.target is S.awaiting_allocation and settings.allocation_mode == "auto":
-            total += _allocate_waiting(session, settings, commit)
     return total
 
 
@@ -171,21 +171,21 @@ def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
     settings = app_settings.workflow(session)
     total = 0
     for move in moves(session, settings, now):
-        total += len(_apply(session, move, narrow, limit, actor or SYSTEM_ACTOR, now))
-        if move.target is S.awaiting_allocation and settings.allocation_mode == "auto":
+        if move.source is S.awaiting_allocation and settings.allocation_mode == "auto":
             waiting = session.scalars(narrow(
                 sa.select(Order.id).where(may_move(), Order.status == S.awaiting_allocation,
                                           Order.allocation_state.in_(_NOT_DONE)))).all()
             allocation.allocate(session, waiting, actor or SYSTEM_ACTOR)
+        total += len(_apply(session, move, narrow, limit, actor or SYSTEM_ACTOR, now))
     return total
 
 
 _NOT_DONE = (AllocationState.none, AllocationState.partial)
 
 
-def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> int:
+def _allocate_waiting(session: Session, commit) -> None:
     """The sweep's 在庫引当 (mode 自動): orders waiting for stock, oldest first, that were
-    never tried or that some stock could now serve. Returns 0 (no moves by itself)."""
+    never tried or that some stock could now serve."""
     after = None
     while True:
         query = (sa.select(Order.id, Order.ordered_at)
@@ -196,11 +196,11 @@ def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> i
             query = query.where(sa.tuple_(Order.ordered_at, Order.id) > after)
         rows = session.execute(query).all()
         if not rows:
-            return 0
+            return
         allocation.allocate(session, [row.id for row in rows], SYSTEM_ACTOR)
         commit()
         if len(rows) < CHUNK:
-            return 0
+            return
         after = tuple(rows[-1])
 
 
