@@ -25,6 +25,7 @@ from oms.models import (
     LinkResult,
     MallKind,
     Order,
+    OrderAllocation,
     OrderStatus,
     OrderStatusCount,
     PaymentMethod,
@@ -321,14 +322,25 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
     if search.shipping_hold is not None:
         where.append(Order.shipping_hold.is_(search.shipping_hold))
     if search.allocation_state:
-        # Allocation concerns the orders being processed: kept to that tab, the tab counts
-        # read its orders only, and 引当待ち reads the partial ix_orders_allocation_state.
-        where += [Order.tab == "processing", Order.allocation_state == search.allocation_state]
+        # Allocation concerns the orders being processed: kept to that tab, so the tab
+        # counts read its orders only.
+        where += [Order.tab == "processing", _allocation_condition(search.allocation_state)]
     if search.blacklist:
         where.append(blacklist.flag_condition())
     if search.q:
         where.append(text_condition(search.q))
     return where
+
+
+def _allocation_condition(state: AllocationState) -> sa.ColumnElement[bool]:
+    """The orders in allocation state `state`, as semi-joins on order_allocations (its
+    (state, order_id) index, or the order side, whichever is cheaper). Not allocated is
+    no row, or a row that only says why."""
+    if state is AllocationState.none:
+        return ~sa.exists().where(OrderAllocation.order_id == Order.id,
+                                  OrderAllocation.state != AllocationState.none)
+    return sa.exists().where(OrderAllocation.order_id == Order.id,
+                             OrderAllocation.state == state)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from oms.models import (
     LinkResult,
     Notification,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderStatus,
     Sku,
@@ -190,12 +191,14 @@ def rows_of(page: str) -> list[str]:
 
 @pytest.fixture
 def states(factory, session):
-    made = {state: factory.order(status=S.awaiting_allocation, allocation_state=state,
-                                 allocation_note=None if state is A.allocated
-                                 else f"在庫不足: S1 必要3 / 引当可能{i}")
-            for i, state in enumerate(A)}
-    made["shipping"] = factory.order(status=S.ready_to_ship, allocation_state=A.allocated)
-    made["done"] = factory.order(status=S.completed, allocation_state=A.none)
+    made = {state: factory.order(status=S.awaiting_allocation) for state in A}
+    rows = [OrderAllocation(order_id=order.id, state=state,
+                            note=None if state is A.allocated
+                            else f"在庫不足: S1 必要3 / 引当可能{i}")
+            for i, (state, order) in enumerate(made.items())]
+    made["shipping"] = factory.order(status=S.ready_to_ship)
+    made["done"] = factory.order(status=S.completed)
+    session.add_all([*rows, OrderAllocation(order_id=made["shipping"].id, state=A.allocated)])
     session.commit()
     return made
 
