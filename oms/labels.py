@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
+    AccountType,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -270,3 +271,5 @@ JOB_KIND.update({
     "order_confirm": _l("Confirm orders"),
     "shipping_info": _l("Send shipping info"),
 })
+# 銀行振込の口座設定 (oms.services.bank_accounts).
+ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
