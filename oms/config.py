@@ -60,6 +60,8 @@ def from_env(instance_path: Path) -> dict:
         # A job recorded this long ago and still unknown to Redis is queued again by the
         # scheduler and the workers' maintenance (Redis was away when it was recorded).
         "LOST_JOB_SECONDS": int(os.environ.get("OMS_LOST_JOB_SECONDS", "30")),
+        # The workflow sweep (自動遷移): time rules and catching up, queued by the scheduler.
+        "WORKFLOW_SWEEP_SECONDS": int(os.environ.get("OMS_WORKFLOW_SWEEP_SECONDS", "60")),
         # How often an idle worker wakes for maintenance (RQ registries, abandoned jobs).
         "WORKER_MAINTENANCE_SECONDS": int(os.environ.get("OMS_WORKER_MAINTENANCE_SECONDS", "60")),
         # How often a busy worker checks its work horse and renews its heartbeat in Redis

@@ -21,6 +21,7 @@ much slower (10 to 50 % at 500 orders a chunk); PostgreSQL has row locks and no 
 
 import time
 
+import sqlalchemy as sa
 from flask import Flask
 from rq import get_current_job
 from sqlalchemy import event
@@ -89,3 +90,11 @@ def sqlite_settings(engine: Engine) -> dict[str, object]:
     with engine.connect() as connection:
         return {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
                 for name in ("journal_mode", "busy_timeout", "synchronous")}
+
+
+def write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now: SQLite has no row locks, and what a
+    caller reads next must not change under it before it commits (PostgreSQL callers lock
+    their rows with FOR UPDATE instead; this does nothing there)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("UPDATE stocks SET allocated = allocated WHERE 0"))

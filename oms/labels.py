@@ -1,5 +1,7 @@
 """Display names for coded values, translated at render time."""
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
@@ -273,3 +275,10 @@ JOB_KIND.update({
 })
 # 銀行振込の口座設定 (oms.services.bank_accounts).
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
+
+
+def stored(text) -> str:
+    """Text kept in the database for operators (a move's reason, why stock is short) is
+    written in the operators' language, whoever or whatever caused it."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "ja")):
+        return str(text)

@@ -51,16 +51,21 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
               help="Seconds between looks for shops that are due.")
 @click.option("--once", is_flag=True, help="Enqueue what is due now and stop.")
 def scheduler(interval: float, once: bool) -> None:
-    """Enqueue each shop's import from its mall when its polling interval has passed, and
-    queue the jobs recorded while Redis was away. Run one scheduler per installation; the
+    """Enqueue each shop's import from its mall when its polling interval has passed, the
+    workflow sweep (自動遷移) every OMS_WORKFLOW_SWEEP_SECONDS, and queue the jobs recorded
+    while Redis was away. Run one scheduler per installation; the
     jobs run on the workers. While Redis is away it waits and tries again."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     queue, connection = get_queue(), get_redis()
+    next_sweep = time.monotonic()
     while not stopping:
         try:
             for shop_id in mall_schedule.due_shops(db.session, datetime.now(UTC)):
                 mall_schedule.enqueue_poll(queue, connection, shop_id)
+            if time.monotonic() >= next_sweep:
+                mall_schedule.enqueue_sweep(queue, connection)
+                next_sweep = time.monotonic() + current_app.config["WORKFLOW_SWEEP_SECONDS"]
             jobs.requeue_lost(db.session)
         except (redis.RedisError, OSError) as error:
             current_app.logger.warning("the job queue cannot be reached: %s", error)

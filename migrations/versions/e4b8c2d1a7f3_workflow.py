@@ -1,6 +1,7 @@
 """workflow: settings, bank accounts, stock allocations, the sweep's and the allocation's indexes
 
-Orders gain their allocation state, 強制引当, the payer and bank account of a transfer;
+Orders gain 強制引当 and the payer and bank account of a transfer, and their allocation
+state beside them (order_allocations, a narrow table as order_links);
 status history gains the reason of an automatic move. Plain ALTERs on orders (no batch
 copy), so SQLite keeps the status counter triggers.
 
@@ -20,7 +21,6 @@ depends_on = None
 
 AUTO_WHERE = ("auto_advance AND deleted_at IS NULL AND status IN ('pending_review', "
               "'awaiting_payment', 'new', 'awaiting_allocation', 'awaiting_deferred_payment')")
-ALLOCATION_WHERE = "status = 'awaiting_allocation'"
 
 
 def upgrade():
@@ -64,14 +64,19 @@ def upgrade():
         batch_op.create_index('uq_stock_allocations_active_line', ['order_line_id'], unique=True, postgresql_where=sa.text('released_at IS NULL'), sqlite_where=sa.text('released_at IS NULL'))
 
     pg = op.get_bind().dialect.name == "postgresql"
-    op.add_column('orders', sa.Column('allocation_state', sa.Enum('none', 'partial', 'allocated', 'forced', name='allocationstate', native_enum=False, length=16), server_default='none', nullable=False))
-    op.add_column('orders', sa.Column('allocation_note', sa.String(length=300), nullable=True))
     op.add_column('orders', sa.Column('force_allocation', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('orders', sa.Column('payer_name', sa.String(length=100), nullable=True))
     op.add_column('orders', sa.Column('bank_account_id', sa.Integer(), nullable=True))
     if pg:
         op.create_foreign_key(op.f('fk_orders_bank_account_id_bank_accounts'), 'orders', 'bank_accounts', ['bank_account_id'], ['id'])
-    op.create_index('ix_orders_allocation_state', 'orders', ['allocation_state', 'ordered_at', 'id'], unique=False, postgresql_where=sa.text(ALLOCATION_WHERE), sqlite_where=sa.text(ALLOCATION_WHERE))
+    op.create_table('order_allocations',
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('state', sa.Enum('none', 'partial', 'allocated', 'forced', name='allocationstate', native_enum=False, length=16), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_allocations_order_id_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_order_allocations'))
+    )
+    op.create_index('ix_order_allocations_state_order_id', 'order_allocations', ['state', 'order_id'], unique=False)
     op.create_index('ix_orders_auto_advance', 'orders', ['status', 'ordered_at', 'id'], unique=False, postgresql_where=sa.text(AUTO_WHERE), sqlite_where=sa.text(AUTO_WHERE))
     op.add_column('status_history', sa.Column('reason', sa.String(length=200), nullable=True))
 
@@ -80,10 +85,10 @@ def downgrade():
     pg = op.get_bind().dialect.name == "postgresql"
     _drop_columns('status_history', ['reason'])
     op.drop_index('ix_orders_auto_advance', 'orders')
-    op.drop_index('ix_orders_allocation_state', 'orders')
+    op.drop_table('order_allocations')
     if pg:
         op.drop_constraint(op.f('fk_orders_bank_account_id_bank_accounts'), 'orders', type_='foreignkey')
-    _drop_columns('orders', ['bank_account_id', 'payer_name', 'force_allocation', 'allocation_note', 'allocation_state'])
+    _drop_columns('orders', ['bank_account_id', 'payer_name', 'force_allocation'])
     op.drop_table('stock_allocations')
     op.drop_table('app_settings')
     op.drop_table('bank_accounts')

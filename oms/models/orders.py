@@ -115,6 +115,20 @@ class OrderLink(Base):
     result: Mapped[LinkResult] = mapped_column(enum_column(LinkResult, 8))
 
 
+class OrderAllocation(Base):
+    """An order's allocation state (受注引当済 …) and why it is not allocated, beside the
+    order like OrderLink: an allocation run over 10,000 orders writes this narrow table
+    instead of rewriting the wide, heavily indexed order rows. No row: nothing allocated."""
+
+    __tablename__ = "order_allocations"
+    __table_args__ = (sa.Index("ix_order_allocations_state_order_id", "state", "order_id"),)
+
+    order_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[AllocationState] = mapped_column(enum_column(AllocationState, 16))
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -148,10 +162,6 @@ class Order(Base):
         # sweep over a million orders walks this small index (oms.services.auto_advance).
         sa.Index("ix_orders_auto_advance", "status", "ordered_at", "id",
                  postgresql_where=sa.text(AUTO_WHERE), sqlite_where=sa.text(AUTO_WHERE)),
-        # The 引当状態 filter of 引当待ち, and the allocation run's FIFO order.
-        sa.Index("ix_orders_allocation_state", "allocation_state", "ordered_at", "id",
-                 postgresql_where=sa.text("status = 'awaiting_allocation'"),
-                 sqlite_where=sa.text("status = 'awaiting_allocation'")),
     )
 
     # --- identifiers
@@ -175,12 +185,16 @@ class Order(Base):
         sa.ForeignKey("attention_reasons.id")
     )
     shipping_hold: Mapped[bool] = mapped_column(default=False)
-    # 在庫引当 (oms.services.allocation): how far the lines are promised stock, why not,
-    # and 強制引当する (allocate regardless of stock).
-    allocation_state: Mapped[AllocationState] = mapped_column(
-        enum_column(AllocationState, 16), default=AllocationState.none,
-        server_default=AllocationState.none.value)
-    allocation_note: Mapped[str | None] = mapped_column(sa.String(300))
+    # 在庫引当 (oms.services.allocation): how far the lines are promised stock and why not
+    # (read from OrderAllocation), and 強制引当する (allocate regardless of stock).
+    allocation_state: Mapped[AllocationState] = column_property(
+        sa.func.coalesce(
+            sa.select(OrderAllocation.state).where(OrderAllocation.order_id == id)
+            .correlate_except(OrderAllocation).scalar_subquery(),
+            AllocationState.none.value, type_=enum_column(AllocationState, 16)))
+    allocation_note: Mapped[str | None] = column_property(
+        sa.select(OrderAllocation.note).where(OrderAllocation.order_id == id)
+        .correlate_except(OrderAllocation).scalar_subquery())
     force_allocation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # FAIL when any line failed to link, OK when all linked (read from OrderLink).
     link_result: Mapped[LinkResult | None] = column_property(

@@ -1,4 +1,5 @@
-"""Scheduled polling: which shops are due for an import, and enqueuing it once."""
+"""Scheduled work: which shops are due for an import, and enqueuing it (or the workflow
+sweep) once: never a second copy while one waits or runs."""
 
 from datetime import datetime, timedelta
 
@@ -30,14 +31,26 @@ def due_shops(session: Session, now: datetime) -> list[int]:
 
 def enqueue_poll(queue: Queue, connection: Redis, shop_id: int) -> bool:
     """Enqueue the shop's import unless one is already waiting or running."""
+    return _enqueue_once(queue, connection, f"poll-shop-{shop_id}",
+                         "jobs.marketplaces.poll_shop", shop_id,
+                         description=f"import from the mall of shop {shop_id}")
+
+
+def enqueue_sweep(queue: Queue, connection: Redis) -> bool:
+    """Enqueue the workflow sweep (自動遷移) unless one is already waiting or running."""
+    return _enqueue_once(queue, connection, "workflow-sweep", "jobs.workflow.sweep",
+                         description="workflow sweep")
+
+
+def _enqueue_once(queue: Queue, connection: Redis, name: str, entry: str, *args,
+                  description: str) -> bool:
     # Job ids are global in Redis: the queue's name keeps installations sharing one apart.
-    job_id = f"poll-shop-{queue.name}-{shop_id}"
+    job_id = f"{name}-{queue.name}"
     try:
         if Job.fetch(job_id, connection=connection).get_status() in ACTIVE:
             return False
     except NoSuchJobError:
         pass
-    queue.enqueue("jobs.marketplaces.poll_shop", shop_id, job_id=job_id,
-                  job_timeout=POLL_TIMEOUT, result_ttl=60, failure_ttl=3600,
-                  description=f"import from the mall of shop {shop_id}")
+    queue.enqueue(entry, *args, job_id=job_id, job_timeout=POLL_TIMEOUT, result_ttl=60,
+                  failure_ttl=3600, description=description)
     return True

@@ -32,7 +32,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import audit
+from oms.services import allocation, audit
 from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -467,3 +467,4 @@ def delete_order(session: Session, order: Order, actor: Actor, *, version: int) 
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
+    allocation.release(session, [order.id], actor)

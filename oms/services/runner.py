@@ -29,7 +29,7 @@ from oms.failures import job_failure
 from oms.models import JobState, JobTarget, Notification, TargetState
 from oms.models.base import utcnow
 from oms.services import jobs
-from oms.services.bulk.batch import update_rows
+from oms.services.sql_rows import update_rows
 
 # Lanes failing in a row outside any single target (a bug, the database gone for good) stop
 # the job; a committed chunk starts the count again.

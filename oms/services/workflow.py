@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from oms import labels
 from oms.models import Order, OrderStatus, StatusHistory
-from oms.services import audit
+from oms.services import allocation, app_settings, audit, auto_advance, line_status
 from oms.services.actor import Actor
 
 S = OrderStatus
@@ -35,8 +35,9 @@ class TransitionError(ValueError):
 
 
 def change_status(session: Session, order: Order, to: OrderStatus, actor: Actor, *,
-                  manual: bool) -> None:
-    """Move one order. A manual change turns auto-advance off (seed 001)."""
+                  manual: bool, reason: str | None = None) -> None:
+    """Move one order. A manual change turns auto-advance off (seed 001). Moving back
+    before allocation or cancelling gives its stock back (R12); its lines follow it."""
     if to not in TRANSITIONS[order.status]:
         raise TransitionError(str(_l(
             "An order in %(current)s cannot move to %(target)s.",
@@ -46,9 +47,12 @@ def change_status(session: Session, order: Order, to: OrderStatus, actor: Actor,
     if manual and order.auto_advance:
         order.auto_advance = False
     session.add(StatusHistory(order_id=order.id, from_status=before.value, to_status=to.value,
-                              user_id=actor.user_id, via=actor.via))
+                              user_id=actor.user_id, via=actor.via, reason=reason))
     audit.record(session, actor, "order.status", entity_type="order", entity_id=order.id,
                  field="status", old=before.value, new=to.value)
+    if allocation.released_by(to):
+        allocation.release(session, [order.id], actor)
+    line_status.mark(session, [order.id], actor)
 
 
 @dataclass
@@ -66,11 +70,12 @@ def _locked_orders(session: Session, order_ids) -> list[Order]:
         .order_by(Order.id).with_for_update()))
 
 
-def confirm_orders(session: Session, order_ids, actor: Actor, *,
-                   allocation: bool = True) -> BatchResult:
+def confirm_orders(session: Session, order_ids, actor: Actor) -> BatchResult:
     """注文確認 (seed 000 ③): move New orders on to processing; others are refused with
-    the reason. With stock allocation off, orders skip awaiting allocation."""
-    target = S.awaiting_allocation if allocation else S.ready_to_ship
+    the reason. With stock allocation off (引当しない), orders skip awaiting allocation;
+    then they move on by themselves as far as they can (allocated at once in 自動)."""
+    allocates = app_settings.workflow(session).allocates
+    target = S.awaiting_allocation if allocates else S.ready_to_ship
     result = BatchResult()
     for order in _locked_orders(session, order_ids):
         if order.status is not S.new:
@@ -82,4 +87,5 @@ def confirm_orders(session: Session, order_ids, actor: Actor, *,
         result.done.append(order.order_number)
         result.done_ids.append(order.id)
     session.flush()
+    auto_advance.advance(session, result.done_ids, actor)
     return result

@@ -153,3 +153,33 @@ def test_status_change_on_a_real_worker_with_refusals(session, users, factory, r
     statuses = dict(session.execute(sa.select(Order.status, sa.func.count())
                                     .group_by(Order.status)).all())
     assert statuses == {OrderStatus.ready_to_ship: 297, OrderStatus.cancelled: 3}
+
+
+def test_prepaid_payment_on_a_real_worker_moves_paid_orders_on(session, users, factory,
+                                                               run_worker):
+    """SCOPE P1 acceptance check 2 at the size of several chunks: paid, then 新規 in the
+    same job; card orders refused."""
+    from oms.models import PaymentKind, PaymentStatus
+
+    bank = factory.payment_method(PaymentKind.prepaid_bank)
+    card = factory.payment_method(PaymentKind.card)
+    ids = insert_orders(session, factory, 300, status=OrderStatus.awaiting_payment,
+                        payment_status=PaymentStatus.unpaid, payment_method_id=bank.id)
+    session.execute(sa.update(Order).where(Order.id.in_(ids[:100]))
+                    .values(payment_method_id=card.id))
+    session.commit()
+    job = bulk.start(session, users["operator"], Orders(ids), "prepaid_payment",
+                     bulk.options(session, "prepaid_payment", state="paid",
+                                  paid_at="2026-12-01T10:00"), locale="ja")
+    run_worker(OMS_BULK_CHUNK="64")
+    job = job_state(session, job.id)
+    assert (job.notification.state, job.succeeded, job.notification.failed) == (
+        JobState.succeeded, 200, 100)
+    assert bulk.outcomes(session, job.id)[ids[0]] == (
+        TargetState.failed, "前払いの支払方法ではありません")
+    rows = session.execute(sa.select(Order.status, Order.payment_status, Order.paid_at,
+                                     sa.func.count())
+                           .group_by(Order.status, Order.payment_status, Order.paid_at)).all()
+    assert sorted(rows) == sorted([
+        (OrderStatus.new, PaymentStatus.paid, aware(2026, 12, 1, 1, 0), 200),
+        (OrderStatus.awaiting_payment, PaymentStatus.unpaid, None, 100)])

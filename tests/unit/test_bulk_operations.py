@@ -60,8 +60,11 @@ def test_status_change_turns_auto_advance_off_and_refuses_impossible_moves(
     changed = _order(session, new)
     assert changed.status is OrderStatus.ready_to_ship and changed.auto_advance is False
     history = session.scalars(sa.select(StatusHistory).where(
-        StatusHistory.order_id == new.id)).one()
+        StatusHistory.order_id == new.id, StatusHistory.line_id.is_(None))).one()
     assert history.via == f"bulk:{job.id}" and history.user_id == operator.id
+    line = session.scalars(sa.select(StatusHistory).where(
+        StatusHistory.order_id == new.id, StatusHistory.line_id.is_not(None))).one()
+    assert (line.from_status, line.to_status) == ("preparing", "ready_to_ship")
     assert _order(session, cancelled).status is OrderStatus.cancelled
 
 
@@ -270,3 +273,18 @@ def test_a_tag_deleted_before_the_job_runs_fails_its_orders(session, operator, f
     session.commit()
     out = bulk.outcomes(session, bulk.run(session, job.id).id)
     assert set(out.values()) == {(FAILED, "The tag no longer exists.")}
+
+
+def test_clearing_what_held_an_order_back_moves_it_on_in_the_same_job(session, operator,
+                                                                      factory):
+    """The engine's advance hook: a card order authorized long ago waited only for 要対応."""
+    reason = factory.attention_reason("住所不備")
+    held = factory.order(status=OrderStatus.pending_review, needs_attention=True,
+                         attention_reason_id=reason.id)
+    manual = factory.order(status=OrderStatus.pending_review, needs_attention=True,
+                           attention_reason_id=reason.id, auto_advance=False)
+    session.commit()
+    _, out = _run(session, operator, [held, manual], "needs_attention", flag="off")
+    assert {state for state, _ in out.values()} == {OK}
+    assert _order(session, held).status is OrderStatus.new
+    assert _order(session, manual).status is OrderStatus.pending_review

@@ -307,3 +307,51 @@ def test_run_refused_goes_back_to_the_confirm_step(operator, orders, session):
     page = operator.get(back).text
     assert "None of the selected orders exists any more." in page
     assert session.scalar(sa.select(sa.func.count()).select_from(BulkJob)) == 0
+
+
+def test_payment_checks_through_the_wizard(operator, orders, factory, session, run_worker):
+    """前払入金区分 with 入金日時 (seed 001 §2): offered, its options form, a refused time
+    is the form's message (422), and the job pays O2 and moves it to 新規."""
+    from oms.models import PaymentKind
+
+    o2 = factory.order(status=OrderStatus.awaiting_payment, payment_status=PaymentStatus.unpaid,
+                       payment_method=factory.payment_method(PaymentKind.prepaid_bank))
+    session.commit()
+    client = operator
+    step = start_from_list(client, "tab=all", checked=[o2.id, orders[0].id])
+    page = client.get(step).text
+    for key in ("prepaid_payment", "deferred_payment", "paid_at"):
+        assert f'value="{key}"' in page
+    form = client.get(step.replace("/operation", "/options") + "&op=prepaid_payment").text
+    assert checked(form, "state", "paid") and 'value="unpaid"' in form
+    assert re.search(r'<input[^>]*name="paid_at"[^>]*type="datetime-local"'
+                     r'|<input[^>]*type="datetime-local"[^>]*name="paid_at"', form)
+    for typed, message in (("9999-12-31T10:00", "Enter a date between 1900-01-01 and "
+                            "2999-12-31."), ("garbage", "Not a valid datetime value.")):
+        bad = client.get(confirm_url(step, "prepaid_payment", state="paid", paid_at=typed))
+        assert bad.status_code == 422 and message in bad.text
+    nul = client.get(confirm_url(step, "prepaid_payment", state="paid", paid_at="2026%00"))
+    assert nul.status_code == 400  # control characters are refused for any request
+    confirm = client.get(confirm_url(step, "prepaid_payment", state="paid",
+                                     paid_at="2026-12-01T10:00"))
+    assert confirm.status_code == 200
+    assert "Prepaid payment → Prepaid payment received, paid at 2026-12-01 10:00" in confirm.text
+    assert [attr(confirm.text, f"data-preview-{k}") for k in ("total", "change", "failed")] == [
+        "2", "1", "1"]
+    assert "Not a prepaid payment method" in confirm.text
+    job_id = run(client, confirm.text)
+    run_worker()
+    assert attr(client.get(f"/bulk/jobs/{job_id}").text, "data-succeeded") == "1"
+    items = client.get(f"/bulk/jobs/{job_id}/items?state=ok").text
+    assert "2026-12-01 10:00" in items
+    session.expire_all()
+    paid = session.get(Order, o2.id)
+    assert (paid.payment_status, paid.status) == (PaymentStatus.paid, OrderStatus.new)
+
+
+def test_paid_at_options_need_a_time_to_set(operator, orders):
+    step = start_from_list(operator, "tab=new&select=all")
+    missing = operator.get(confirm_url(step, "paid_at", action="set", paid_at=""))
+    assert missing.status_code == 422 and "Enter the date and time." in missing.text
+    clear = operator.get(confirm_url(step, "paid_at", action="clear", paid_at=""))
+    assert clear.status_code == 200 and "Paid at → clear" in clear.text

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.models import Order, TargetState
+from oms.services import auto_advance
 from oms.services.actor import Actor
 from oms.services.bulk.batch import Batch
 from oms.services.bulk.fields import Refused, field
@@ -37,7 +38,7 @@ def plan_change(order: Order, operation: Operation, options: Options, context: A
 
 def apply_chunk(session: Session, job_id: int, operation: Operation, options: Options,
                 targets: list[Target], actor: Actor) -> list[Outcome]:
-    refusals = operation.refusals(options)
+    refusals = operation.guards(options)
     order_ids = [t.order_id for t in targets]
     rows = session.execute(
         sa.select(Order, refusal_case(refusals))
@@ -57,6 +58,11 @@ def apply_chunk(session: Session, job_id: int, operation: Operation, options: Op
             outcomes.append(_apply_one(batch, target, order, refused, refusals, operation,
                                        options, context))
         batch.write()
+        # Paid, 要対応 cleared, hold lifted: an order whose automatic transition waited for
+        # this change moves on now, with the change (SCOPE P1: 「O2 paid, then 新規」).
+        auto_advance.advance(session, [target.order_id for target, outcome
+                                       in zip(chunk, outcomes, strict=True)
+                                       if outcome.state is TargetState.ok], actor)
         return outcomes
 
     try:

@@ -7,6 +7,7 @@ Batch), and keeps both on the outcome row, so undo can put back exactly what it 
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -14,16 +15,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
+from oms.formatting import local_time
 from oms.models import (
     AttentionReason,
     BlacklistStatus,
     HandlingStatus,
     Order,
     OrderStatus,
+    PaymentStatus,
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import workflow
+from oms.services import allocation, payment_checks, workflow
 from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
@@ -51,14 +54,28 @@ def _plain(value: Value) -> str:
     return str(value)
 
 
-def _attribute(key: str, label, show=None) -> Field:
+def _attribute(key: str, label, show=None, *, load=None, store=None) -> Field:
+    """A column of the order. `load` turns the column's value into a Value (kept as JSON
+    on the job's items), `store` a Value back into the column's."""
+    def get(order: Order) -> Value:
+        value = getattr(order, key)
+        return load(value) if load and value is not None else value
+
     def set_(batch: Batch, order: Order, value: Value) -> None:
         batch.audit("order.update", entity_type="order", entity_id=order.id, field=key,
-                    old=getattr(order, key), new=value)
-        batch.set_column(order, key, value)
+                    old=get(order), new=value)
+        batch.set_column(order, key, store(value) if store and value is not None else value)
 
-    return Field(key, label, lambda order: getattr(order, key), set_,
-                 show or (lambda session, value: _plain(value)))
+    return Field(key, label, get, set_, show or (lambda session, value: _plain(value)))
+
+
+def timestamp(value: datetime) -> str:
+    """A time as a Value: ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat()
+
+
+def _show_time(session: Session, value: Value) -> str:
+    return local_time(datetime.fromisoformat(value)) if isinstance(value, str) else "—"
 
 
 def _named(model) -> Callable[[Session, Value], str]:
@@ -82,10 +99,25 @@ def _show_status(session: Session, value: Value) -> str:
     return str(labels.ORDER_STATUS[OrderStatus(value)]) if value else "—"
 
 
+def _set_payment_status(batch: Batch, order: Order, value: Value) -> None:
+    status = PaymentStatus(value)
+    if status is PaymentStatus.unpaid and (reason := payment_checks.unpaid_refusal(order)):
+        raise Refused(reason)
+    batch.audit("order.update", entity_type="order", entity_id=order.id,
+                field="payment_status", old=order.payment_status.value, new=status.value)
+    batch.set_column(order, "payment_status", status)
+
+
+def _show_payment_status(session: Session, value: Value) -> str:
+    return str(labels.PAYMENT_STATUS[PaymentStatus(value)]) if value else "—"
+
+
 def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
     batch.audit("order.delete" if value else "order.restore", entity_type="order",
                 entity_id=order.id, field="deleted", old=order.deleted_at is not None, new=value)
     batch.set_column(order, "deleted_at", utcnow() if value else None)
+    if value:
+        allocation.release(batch.session, [order.id], batch.actor)
 
 
 def _get_blacklist(order: Order) -> Value:
@@ -114,6 +146,10 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     _attribute("needs_attention", _l("Needs attention")),
     _attribute("attention_reason_id", _l("Attention reason"), _named(AttentionReason)),
     _attribute("shipping_hold", _l("Shipping hold")),
+    Field("payment_status", _l("Payment status"), lambda order: order.payment_status.value,
+          _set_payment_status, _show_payment_status),
+    _attribute("paid_at", _l("Paid at"), _show_time, load=timestamp,
+               store=datetime.fromisoformat),
     _attribute("customer_comment", _l("Comment from the customer")),
     _attribute("reply_to_customer", _l("Reply to the customer")),
     _attribute("remarks1", _l("Remarks 1")),

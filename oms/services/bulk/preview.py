@@ -46,7 +46,7 @@ class Preview:
 
 def preview(session: Session, where: list[sa.ColumnElement[bool]], operation: Operation,
             options: Options, *, sample: int = SAMPLE) -> Preview:
-    refusals = operation.refusals(options)
+    refusals = operation.guards(options)
     case = engine.refusal_case(refusals)
     verdicts = sa.select(case.label("verdict")).where(*where).subquery()
     counts = dict(session.execute(

@@ -36,9 +36,11 @@ def choices_for(user: User) -> list[Operation]:
     return sorted(listed, key=lambda op: ORDER.index(op.key) if op.key in ORDER else len(ORDER))
 
 
-# Seed 004's table order, then 受注進捗区分 and the working flags.
+# Seed 004's table order, then 受注進捗区分 and the working flags; the payment checks
+# (seed 001 一括更新) follow the status.
 ORDER = [
-    "status", "handling_status", "needs_attention", "shipping_hold", "tags",
+    "status", "prepaid_payment", "deferred_payment", "paid_at", "handling_status",
+    "needs_attention", "shipping_hold", "tags",
     "customer_comment", "reply_to_customer", "remarks1", "remarks2", "linkage_text",
     "delivery", "ship_mail", "blacklist", "delete",
 ]

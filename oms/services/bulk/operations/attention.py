@@ -25,6 +25,7 @@ class SetAttention(Operation):
     label = _l("Needs attention")
     form = AttentionForm
     undoable = True
+    allowed_while_waiting = True
 
     def prepare_form(self, form, session):
         rows = session.scalars(sa.select(AttentionReason).order_by(AttentionReason.position))

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from wtforms import Form
 
-from oms.models import Order, TargetState
+from oms.models import MallKind, Order, Shop, TargetState
 from oms.services.bulk.fields import Refused, Value
 
 Options = dict[str, Any]
@@ -39,6 +40,9 @@ class Operation:
     listed: ClassVar[bool] = True
     # Values offered for text fields (a datalist); any text is still accepted.
     suggestions: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Seed 000 ②: a mall order in 待機中 takes only what does not act on the order's
+    # progress (tags, texts, 要対応); every other operation refuses it.
+    allowed_while_waiting: ClassVar[bool] = False
 
     def prepare_form(self, form: Form, session: Session) -> None:
         """Fill choices that come from the database."""
@@ -52,7 +56,15 @@ class Operation:
         return str(self.label)
 
     def refusals(self, options: Options) -> list[Refusal]:
+        """This operation's own guards (see guards)."""
         return []
+
+    def guards(self, options: Options) -> list[Refusal]:
+        """Every guard of the operation, first match wins: the preview counts and the
+        engine applies exactly this list."""
+        if self.allowed_while_waiting:
+            return self.refusals(options)
+        return [waiting_refusal(), *self.refusals(options)]
 
     def replaces(self, options: Options) -> bool:
         """True when the result does not build on the current value: such an operation
@@ -74,8 +86,18 @@ class Operation:
         raise NotImplementedError
 
 
+def waiting_refusal() -> Refusal:
+    """Mall orders in 待機中 (seed 000 ②); own-shop orders are not restricted, so the
+    payment checks can bring them out of 入金待ち. One SQL guard: the shops are few."""
+    mall_shops = sa.select(Shop.id).where(Shop.kind != MallKind.own)
+    return Refusal((Order.tab == "waiting") & Order.shop_id.in_(mall_shops), str(_l(
+        "The payment is not complete or the order is not settled yet: nothing can be done "
+        "but confirming the order and linking its items.")))
+
+
 def equal_or_both_empty(column, value) -> sa.ColumnElement[bool]:
     return column.is_(None) if value in (None, "") else column == value
 
 
-__all__ = ["Operation", "Options", "Refusal", "Refused", "Skip", "equal_or_both_empty"]
+__all__ = ["Operation", "Options", "Refusal", "Refused", "Skip", "equal_or_both_empty",
+           "waiting_refusal"]

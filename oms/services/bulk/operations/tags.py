@@ -24,6 +24,7 @@ class SetTag(Operation):
     label = _l("Tags")
     form = TagForm
     undoable = True
+    allowed_while_waiting = True
 
     def prepare_form(self, form, session):
         form.tag_id.choices = [SelectChoice(t.id, t.name) for t in session.scalars(

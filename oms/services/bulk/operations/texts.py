@@ -26,6 +26,7 @@ class TextForm(Form):
 class EditText(Operation):
     form = TextForm
     undoable = True
+    allowed_while_waiting = True
 
     def __init__(self, column: str):
         self.key = column

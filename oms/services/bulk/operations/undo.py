@@ -14,6 +14,8 @@ class Undo(Operation):
     key = "undo"
     label = _l("Undo")
     listed = False
+    # It puts back only what its job changed, and that job's guards accepted the order.
+    allowed_while_waiting = True
 
     def describe(self, session, options):
         return str(_l("Undo of bulk update #%(id)d", id=options["of"]))
