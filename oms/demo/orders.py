@@ -1,5 +1,5 @@
-"""Rows of the demo orders: the order, its lines, shipment, status history, tags and the
-stock promised to its lines (在庫引当).
+"""Rows of the demo orders: the order, its lines, shipment, status history, tags, and its
+allocation state with the stock promised to its lines (在庫引当).
 
 Everything an order shows follows from its planned status: the dates it has reached, how
 far its payment went, its lines' status, whether it has a parcel. Rows are plain tuples in
@@ -53,8 +53,8 @@ ORDER_COLUMNS = (
     "scheduled_ship_date", "shipped_at", "ship_confirmed_at", "scheduled_delivery_date",
     "delivered_at", "voided_at", "cancelled_at", "updated_at",
     "remarks1", "customer_comment", "version",
-    # 在庫引当 and 決済銀行 (the workflow)
-    "allocation_state", "allocation_note", "bank_account_id", "payer_name",
+    # 決済銀行 and 入金者 of a bank transfer
+    "bank_account_id", "payer_name",
 )
 LINE_COLUMNS = ("id", "order_id", "line_no", "mall_product_code", "mall_option", "product_name",
                 "sku_id", "link_result", "link_error", "quantity", "unit_price", "tax_rate",
@@ -64,6 +64,7 @@ SHIPMENT_COLUMNS = ("id", "order_id", "carrier", "method", "tracking_number", "s
 HISTORY_COLUMNS = ("id", "order_id", "from_status", "to_status", "via", "created_at")
 ORDER_TAG_COLUMNS = ("order_id", "tag_id")
 ORDER_LINK_COLUMNS = ("order_id", "result")
+ORDER_ALLOCATION_COLUMNS = ("order_id", "state", "note")
 ALLOCATION_COLUMNS = ("id", "order_id", "order_line_id", "sku_id", "location", "quantity",
                       "forced", "allocated_at")
 
@@ -138,6 +139,7 @@ class Chunk:
     status_history: list[tuple]
     order_tags: list[tuple]
     order_links: list[tuple]
+    order_allocations: list[tuple]
     stock_allocations: list[tuple]
 
 
@@ -188,7 +190,7 @@ class OrderRows:
     def chunks(self, size: int) -> Iterator[Chunk]:
         total = len(self.plan.times)
         for start in range(0, total, size):
-            chunk = Chunk([], [], [], [], [], [], [])
+            chunk = Chunk([], [], [], [], [], [], [], [])
             for index in range(start, min(start + size, total)):
                 self._order(index, chunk)
             yield chunk
@@ -244,8 +246,6 @@ class OrderRows:
             line_status = L.shipping_held
         first_line = len(out.order_lines)
         sum10, sum8 = self._lines(order_id, mall, fails, unlinked, line_status, out.order_lines)
-        allocation = self._allocation(order_id, status, when, out.order_lines[first_line:],
-                                      out.stock_allocations)
         # A gift is for the first product ordered (seed 002 ギフト情報: 対象商品, 数量).
         gift_for = (dict(zip(LINE_COLUMNS, out.order_lines[first_line], strict=True))
                     if gift else None)
@@ -312,8 +312,9 @@ class OrderRows:
             _stamp(when.get("cancelled")), _stamp(updated),
             rng.choice(ref.REMARKS) if rng.random() < 0.03 else None,
             comment, 1,
-            *allocation, *self._paying_bank(order_id, kind, payment, buyer),
+            *self._paying_bank(order_id, kind, payment, buyer),
         ))
+        self._allocation(order_id, status, when, out.order_lines[first_line:], out)
         if not unlinked:
             out.order_links.append((order_id, (LinkResult.fail if fails else LinkResult.ok).value))
         # The seed "imported" each order in its current status.
@@ -322,30 +323,31 @@ class OrderRows:
         self._tags(order_id, plan.prior_orders[index], gift, preorder, reason, out.order_tags)
 
     def _allocation(self, order_id: int, status: OrderStatus, when: dict[str, float],
-                    rows: list[tuple], out: list[tuple]) -> tuple[str, str | None]:
-        """The order's allocation state and note; the stock its lines hold, if any."""
+                    rows: list[tuple], out: Chunk) -> None:
+        """The order's allocation state and note, and the stock its lines hold: orders
+        waiting to ship hold all of theirs; those waiting for allocation say why (a third
+        have not been tried yet: allocation can be manual). Others have no row (none)."""
         if status not in HOLDING_STOCK and status is not S.awaiting_allocation:
-            return AllocationState.none.value, None
+            return
         lines = [dict(zip(LINE_COLUMNS, row, strict=True)) for row in rows]
         if status in HOLDING_STOCK:
             for line in lines:
                 self.allocation_id += 1
-                out.append((self.allocation_id, order_id, line["id"], line["sku_id"], LOCATION,
-                            line["quantity"], False, _stamp(when["allocated"])))
-            return AllocationState.allocated.value, None
-        # Why 引当待ち orders wait, as an allocation run would have said; a third have not
-        # been tried yet (allocation can be manual).
+                out.stock_allocations.append((
+                    self.allocation_id, order_id, line["id"], line["sku_id"], LOCATION,
+                    line["quantity"], False, _stamp(when["allocated"])))
+            out.order_allocations.append((order_id, AllocationState.allocated.value, None))
+            return
         failed = [line["mall_product_code"] for line in lines
                   if line["link_result"] == LinkResult.fail.value]
         if failed:
             note = f"商品が登録されていません (アイテム紐づけFAIL: {failed[0]})"
-            return AllocationState.none.value, note
-        if order_id % 3:
-            line = lines[0]
-            sku, needed = self.ids.sku_codes[line["sku_id"]], line["quantity"]
+        elif order_id % 3:
+            sku, needed = self.ids.sku_codes[lines[0]["sku_id"]], lines[0]["quantity"]
             note = f"在庫不足: {sku} 必要{needed} / 引当可能{order_id % needed}"
-            return AllocationState.none.value, note
-        return AllocationState.none.value, None
+        else:
+            return
+        out.order_allocations.append((order_id, AllocationState.none.value, note))
 
     def _paying_bank(self, order_id: int, kind: PaymentKind, payment: PaymentStatus,
                      buyer: tuple) -> tuple[int | None, str | None]:

@@ -16,6 +16,7 @@ from oms.demo.orders import (
     ALLOCATION_COLUMNS,
     HISTORY_COLUMNS,
     LINE_COLUMNS,
+    ORDER_ALLOCATION_COLUMNS,
     ORDER_COLUMNS,
     ORDER_LINK_COLUMNS,
     ORDER_TAG_COLUMNS,
@@ -33,7 +34,8 @@ CHUNK = 20_000  # orders built and copied at a time: bounded memory, few COPY st
 ORDER_TABLES = (
     ("orders", ORDER_COLUMNS), ("order_lines", LINE_COLUMNS), ("shipments", SHIPMENT_COLUMNS),
     ("status_history", HISTORY_COLUMNS), ("order_tags", ORDER_TAG_COLUMNS),
-    ("order_links", ORDER_LINK_COLUMNS), ("stock_allocations", ALLOCATION_COLUMNS),
+    ("order_links", ORDER_LINK_COLUMNS), ("order_allocations", ORDER_ALLOCATION_COLUMNS),
+    ("stock_allocations", ALLOCATION_COLUMNS),
 )
 BULK_TABLES = ("customers", "customer_addresses", *(name for name, _ in ORDER_TABLES))
 REFERENCE_TABLES = ("shops", "payment_methods", "handling_statuses", "attention_reasons", "tags",

@@ -36,7 +36,8 @@ from tests.conftest import AuthActions
 ORDERS = 300
 TABLES = ("shops", "payment_methods", "handling_statuses", "attention_reasons", "tags", "skus",
           "stocks", "customers", "customer_addresses", "orders", "order_lines", "shipments",
-          "status_history", "order_tags", "stock_allocations", "bank_accounts")
+          "status_history", "order_tags", "order_allocations", "stock_allocations",
+          "bank_accounts")
 MALL_ORDER_ID = {
     MallKind.amazon: r"\d{3}-\d{7}-\d{7}",
     MallKind.rakuten: r"\d{6}-\d{8}-\d{10}",
