@@ -352,7 +352,7 @@ class OrderRows:
     def _paying_bank(self, order_id: int, kind: PaymentKind, payment: PaymentStatus,
                      buyer: tuple) -> tuple[int | None, str | None]:
         """決済銀行 and 入金者 of a bank transfer that arrived: the buyer, in kana."""
-        if kind is not P.prepaid_bank or payment is not PS.paid or not self.ids.bank_accounts:
+        if kind is not P.prepaid_bank or payment is not PS.paid:
             return None, None
         accounts = self.ids.bank_accounts
         return accounts[order_id % len(accounts)], buyer[1]
