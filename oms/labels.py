@@ -5,6 +5,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from oms.models import (
+    AccountType,
     AllocationState,
     FieldType,
     FraudCheck,
@@ -273,6 +274,8 @@ JOB_KIND.update({
     "order_confirm": _l("Confirm orders"),
     "shipping_info": _l("Send shipping info"),
 })
+# 銀行振込の口座設定 (oms.services.bank_accounts).
+ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 # 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
 ALLOCATION_STATE = {
     AllocationState.allocated: _l("Fully allocated"),
