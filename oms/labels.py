@@ -275,6 +275,19 @@ JOB_KIND.update({
     "order_confirm": _l("Confirm orders"),
     "shipping_info": _l("Send shipping info"),
 })
+# 銀行振込の口座設定 (oms.services.bank_accounts).
+ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
+# 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
+ALLOCATION_STATE = {
+    AllocationState.allocated: _l("Fully allocated"),
+    AllocationState.partial: _l("Partly allocated"),
+    AllocationState.none: _l("Not allocated"),
+    AllocationState.forced: _l("Force-allocated"),
+}
+JOB_KIND.update({
+    "order_allocate": _l("Allocate stock"),
+    "allocation": _l("Allocate stock (job)"),
+})
 
 
 def stored(text) -> str:
@@ -284,18 +297,10 @@ def stored(text) -> str:
         return str(text)
 
 
-# The workflow on the order's screens (oms.services.order_detail, payment_checks).
-ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
-ALLOCATION_STATE = {
-    AllocationState.none: _l("Not allocated"),
-    AllocationState.partial: _l("Partly allocated"),
-    AllocationState.allocated: _l("Stock allocated"),
-    AllocationState.forced: _l("Force-allocated"),
-}
 # 状態区分 (seed 001): tags derived from the order's data.
 STATUS_BADGE = {
-    "prepaid_paid": _l("Prepaid: paid"),
-    "deferred_paid": _l("Deferred: paid"),
+    "prepaid_paid": _l("Prepaid payment received"),
+    "deferred_paid": _l("Deferred payment received"),
     "allocated": _l("Stock allocated"),
     "partial": _l("Partly allocated"),
     "forced": _l("Force-allocated"),

@@ -101,21 +101,25 @@ def date_problem(value: date | None) -> str | None:
 
 class IntegerField(wtforms.IntegerField):
     """A whole number in half-width (or full-width) digits, within the range of the column
-    it is stored in (PostgreSQL integer unless told otherwise)."""
+    it is stored in (PostgreSQL integer unless told otherwise). With `full_width=False`
+    only ASCII digits are taken."""
 
     def __init__(self, label=None, validators=None, *, minimum: int = INT4_MIN,
-                 maximum: int = INT4_MAX, **kwargs):
+                 maximum: int = INT4_MAX, full_width: bool = True, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.minimum, self.maximum = minimum, maximum
+        self.minimum, self.maximum, self.full_width = minimum, maximum, full_width
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        self.data = parse_int(valuelist[0], self.minimum, self.maximum, typed=True)
+        self.data = parse_int(valuelist[0], self.minimum, self.maximum, typed=self.full_width)
         if self.data is None:
-            raise ValueError(_l("Enter a whole number from %(min)s to %(max)s.",
-                                min=f"{self.minimum:,}", max=f"{self.maximum:,}"))
+            bounds = {"min": f"{self.minimum:,}", "max": f"{self.maximum:,}"}
+            raise ValueError(
+                _l("Enter a whole number from %(min)s to %(max)s.", **bounds) if self.full_width
+                else _l("Enter a whole number from %(min)s to %(max)s in half-width digits "
+                        "(0-9).", **bounds))
 
 
 class DecimalField(wtforms.DecimalField):

@@ -6,6 +6,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from oms.blueprints import (
         auth,
+        bank_accounts,
         bulk,
         custom_fields,
         main,
@@ -13,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         orders,
         shops,
+        workflow_settings,
     )
 
     app.register_blueprint(auth.bp)
@@ -23,3 +25,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shops.bp, url_prefix="/settings/shops")
     app.register_blueprint(bulk.bp, url_prefix="/bulk")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
+    app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
+    app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")

@@ -9,9 +9,10 @@ from psycopg import sql
 # What --reset empties. Users and the audit trail stay: they are not demo data, and the
 # audit trail is append-only. Tables that reference these are emptied with them.
 BUSINESS_TABLES = (
-    "order_tags", "status_history", "shipments", "order_lines", "orders",
+    "stock_allocations", "order_allocations", "order_tags", "status_history", "shipments",
+    "order_lines", "orders",
     "customer_addresses", "customers", "stocks", "skus", "tags", "attention_reasons",
-    "handling_statuses", "payment_methods", "shops", "notifications",
+    "handling_statuses", "payment_methods", "bank_accounts", "shops", "notifications",
 )
 # Kept per status by triggers on orders, which TRUNCATE does not fire: emptied with them.
 COUNTERS = "order_status_counts"

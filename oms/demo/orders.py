@@ -1,4 +1,5 @@
-"""Rows of the demo orders: the order, its lines, shipment, status history and tags.
+"""Rows of the demo orders: the order, its lines, shipment, status history, tags, and its
+allocation state with the stock promised to its lines (在庫引当).
 
 Everything an order shows follows from its planned status: the dates it has reached, how
 far its payment went, its lines' status, whether it has a parcel. Rows are plain tuples in
@@ -15,7 +16,15 @@ from oms.demo import reference as ref
 from oms.demo.chance import Weighted
 from oms.demo.people import Customers, People
 from oms.demo.plan import DAY, JST, Plan
-from oms.models import LineStatus, LinkResult, MallKind, OrderStatus, PaymentKind, PaymentStatus
+from oms.models import (
+    AllocationState,
+    LineStatus,
+    LinkResult,
+    MallKind,
+    OrderStatus,
+    PaymentKind,
+    PaymentStatus,
+)
 
 S, P, L, PS, M = OrderStatus, PaymentKind, LineStatus, PaymentStatus, MallKind
 HOUR, MINUTE = 3600.0, 60.0
@@ -44,6 +53,8 @@ ORDER_COLUMNS = (
     "scheduled_ship_date", "shipped_at", "ship_confirmed_at", "scheduled_delivery_date",
     "delivered_at", "voided_at", "cancelled_at", "updated_at",
     "remarks1", "customer_comment", "version",
+    # 決済銀行 and 入金者 of a bank transfer
+    "bank_account_id", "payer_name",
 )
 LINE_COLUMNS = ("id", "order_id", "line_no", "mall_product_code", "mall_option", "product_name",
                 "sku_id", "link_result", "link_error", "quantity", "unit_price", "tax_rate",
@@ -53,6 +64,9 @@ SHIPMENT_COLUMNS = ("id", "order_id", "carrier", "method", "tracking_number", "s
 HISTORY_COLUMNS = ("id", "order_id", "from_status", "to_status", "via", "created_at")
 ORDER_TAG_COLUMNS = ("order_id", "tag_id")
 ORDER_LINK_COLUMNS = ("order_id", "result")
+ORDER_ALLOCATION_COLUMNS = ("order_id", "state", "note")
+ALLOCATION_COLUMNS = ("id", "order_id", "order_line_id", "sku_id", "location", "quantity",
+                      "forced", "allocated_at")
 
 # The workflow steps an order in each status has been through, in order (seed 001).
 STEPS = ("paid", "confirmed", "allocated", "exported", "shipped", "ship_confirmed",
@@ -85,9 +99,14 @@ ATTENTION = {
     S.on_hold: (0.6, (ref.REMARKS_CHECK, ref.ADDRESS_PROBLEM)),
 }
 RARE_ATTENTION = (0.005, (ref.REMARKS_CHECK,))
-# Chance of a line whose mall code matched no SKU: mostly in orders not yet allocated.
+# Chance of a line whose mall code matched no SKU: mostly in orders not yet allocated, and
+# never in those allocated and not yet shipped (a line without a SKU cannot be allocated).
 LINK_FAILURE = {S.pending_review: 0.15, S.awaiting_payment: 0.15, S.new: 0.2,
-                S.awaiting_allocation: 0.3, S.on_hold: 0.15, S.cancelled: 0.05}
+                S.awaiting_allocation: 0.3, S.ready_to_ship: 0, S.shipping: 0, S.on_hold: 0.15,
+                S.cancelled: 0.05}
+# Orders whose lines hold stock (stock_allocations): allocated, and not yet shipped.
+HOLDING_STOCK = frozenset({S.ready_to_ship, S.shipping})
+LOCATION = "main"  # where the demo allocates from (every SKU has stock there)
 BEFORE_SHIPPING = frozenset({S.pending_review, S.awaiting_payment, S.new,
                              S.awaiting_allocation, S.ready_to_ship})
 HOLDABLE = frozenset({S.new, S.awaiting_allocation, S.ready_to_ship})
@@ -107,7 +126,9 @@ class Ids:
     reasons: dict[str, int]
     tags: dict[str, int]
     skus: list[tuple[int, str, str | None, int, int]]  # id, name, option, price, tax rate
+    sku_codes: dict[int, str]  # by id
     mall_codes: dict[MallKind, list[str]]  # per mall, aligned with skus
+    bank_accounts: list[int]  # 銀行振込の口座設定, by position
 
 
 @dataclass
@@ -118,6 +139,8 @@ class Chunk:
     status_history: list[tuple]
     order_tags: list[tuple]
     order_links: list[tuple]
+    order_allocations: list[tuple]
+    stock_allocations: list[tuple]
 
 
 def _stamp(seconds: float | None) -> datetime | None:
@@ -140,7 +163,7 @@ class OrderRows:
         self.carrier_methods = {c[0]: c[2] for c in ref.CARRIERS}
         self.next_order_number = 1_000_000_000 + rng.randrange(1_000_000)
         self.mall_seq = dict.fromkeys(ids.shops, 0)
-        self.line_id = self.shipment_id = self.showcase = 0
+        self.line_id = self.shipment_id = self.allocation_id = self.showcase = 0
         self.shown: set[str] = set()
 
     def _once(self, feature: str) -> bool:
@@ -167,7 +190,7 @@ class OrderRows:
     def chunks(self, size: int) -> Iterator[Chunk]:
         total = len(self.plan.times)
         for start in range(0, total, size):
-            chunk = Chunk([], [], [], [], [], [])
+            chunk = Chunk([], [], [], [], [], [], [], [])
             for index in range(start, min(start + size, total)):
                 self._order(index, chunk)
             yield chunk
@@ -289,13 +312,50 @@ class OrderRows:
             _stamp(when.get("cancelled")), _stamp(updated),
             rng.choice(ref.REMARKS) if rng.random() < 0.03 else None,
             comment, 1,
+            *self._paying_bank(order_id, kind, payment, buyer),
         ))
+        self._allocation(order_id, status, when, out.order_lines[first_line:], out)
         if not unlinked:
             out.order_links.append((order_id, (LinkResult.fail if fails else LinkResult.ok).value))
         # The seed "imported" each order in its current status.
         out.status_history.append((order_id, order_id, None, status.value, "import",
                                    _stamp(updated)))
         self._tags(order_id, plan.prior_orders[index], gift, preorder, reason, out.order_tags)
+
+    def _allocation(self, order_id: int, status: OrderStatus, when: dict[str, float],
+                    rows: list[tuple], out: Chunk) -> None:
+        """The order's allocation state and note, and the stock its lines hold: orders
+        waiting to ship hold all of theirs; those waiting for allocation say why (a third
+        have not been tried yet: allocation can be manual). Others have no row (none)."""
+        if status not in HOLDING_STOCK and status is not S.awaiting_allocation:
+            return
+        lines = [dict(zip(LINE_COLUMNS, row, strict=True)) for row in rows]
+        if status in HOLDING_STOCK:
+            for line in lines:
+                self.allocation_id += 1
+                out.stock_allocations.append((
+                    self.allocation_id, order_id, line["id"], line["sku_id"], LOCATION,
+                    line["quantity"], False, _stamp(when["allocated"])))
+            out.order_allocations.append((order_id, AllocationState.allocated.value, None))
+            return
+        failed = [line["mall_product_code"] for line in lines
+                  if line["link_result"] == LinkResult.fail.value]
+        if failed:
+            note = f"商品が登録されていません (アイテム紐づけFAIL: {failed[0]})"
+        elif order_id % 3:
+            sku, needed = self.ids.sku_codes[lines[0]["sku_id"]], lines[0]["quantity"]
+            note = f"在庫不足: {sku} 必要{needed} / 引当可能{order_id % needed}"
+        else:
+            return
+        out.order_allocations.append((order_id, AllocationState.none.value, note))
+
+    def _paying_bank(self, order_id: int, kind: PaymentKind, payment: PaymentStatus,
+                     buyer: tuple) -> tuple[int | None, str | None]:
+        """決済銀行 and 入金者 of a bank transfer that arrived: the buyer, in kana."""
+        if kind is not P.prepaid_bank or payment is not PS.paid:
+            return None, None
+        accounts = self.ids.bank_accounts
+        return accounts[order_id % len(accounts)], buyer[1]
 
     def _tags(self, order_id: int, prior_orders: int, gift: bool, preorder: bool,
               reason: str | None, out: list[tuple]) -> None:

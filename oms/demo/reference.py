@@ -4,7 +4,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from oms.models import DateStamp, MallKind, OrderStatus, PaymentKind
+from oms.models import AccountType, DateStamp, MallKind, OrderStatus, PaymentKind
 
 M, P, S = MallKind, PaymentKind, OrderStatus
 
@@ -27,6 +27,12 @@ PAYMENT_METHODS = (
     ("gmo", "GMO後払い", P.deferred_gmo, 250),
     ("zero", "0円決済", P.zero_yen, 0),
     ("points", "ポイント払い", P.points, 0),
+)
+
+# 銀行振込の口座設定: bank, branch, type, number, holder (the account number is the key).
+BANK_ACCOUNTS = (
+    ("三井住友銀行", "渋谷支店", AccountType.ordinary, "1234567", "カ）オーエムエスショウジ"),
+    ("ゆうちょ銀行", "〇一八支店", AccountType.ordinary, "7654321", "カ）オーエムエスショウジ"),
 )
 
 # Which methods each mall offers and how often buyers choose them. Deferred payment and

@@ -13,8 +13,10 @@ from tqdm import tqdm
 from oms.demo import reference as ref
 from oms.demo.load import writer_for
 from oms.demo.orders import (
+    ALLOCATION_COLUMNS,
     HISTORY_COLUMNS,
     LINE_COLUMNS,
+    ORDER_ALLOCATION_COLUMNS,
     ORDER_COLUMNS,
     ORDER_LINK_COLUMNS,
     ORDER_TAG_COLUMNS,
@@ -32,11 +34,12 @@ CHUNK = 20_000  # orders built and copied at a time: bounded memory, few COPY st
 ORDER_TABLES = (
     ("orders", ORDER_COLUMNS), ("order_lines", LINE_COLUMNS), ("shipments", SHIPMENT_COLUMNS),
     ("status_history", HISTORY_COLUMNS), ("order_tags", ORDER_TAG_COLUMNS),
-    ("order_links", ORDER_LINK_COLUMNS),
+    ("order_links", ORDER_LINK_COLUMNS), ("order_allocations", ORDER_ALLOCATION_COLUMNS),
+    ("stock_allocations", ALLOCATION_COLUMNS),
 )
 BULK_TABLES = ("customers", "customer_addresses", *(name for name, _ in ORDER_TABLES))
 REFERENCE_TABLES = ("shops", "payment_methods", "handling_statuses", "attention_reasons", "tags",
-                    "skus", "stocks")
+                    "skus", "stocks", "bank_accounts")
 
 
 class NotEmpty(Exception):
@@ -79,6 +82,7 @@ def seed(engine: sa.Engine, metadata: sa.MetaData, options: Options) -> dict[str
                 for table, columns in ORDER_TABLES:
                     writer.write(table, columns, getattr(chunk, table))
                 bar.update(len(chunk.orders))
+            _stock_allocated(conn, metadata)
             bar.set_postfix_str("building indexes")
             writer.finish()
     writer.analyze(engine)
@@ -121,6 +125,10 @@ def _reference(conn: sa.Connection, metadata: sa.MetaData, rng: random.Random) -
     stored = {row.code: row for row in conn.execute(
         sa.select(sku_table).where(sku_table.c.code.in_(list(sku_ids))))}
     _stock(conn, metadata.tables["stocks"], rng, [sku_ids[s.code] for s in catalogue])
+    accounts = _ensure(conn, metadata.tables["bank_accounts"], "account_number", [
+        {"bank_name": bank, "branch_name": branch, "account_type": kind.value,
+         "account_number": number, "holder_kana": holder, "position": i, "active": True}
+        for i, (bank, branch, kind, number, holder) in enumerate(ref.BANK_ACCOUNTS, 1)])
     return Ids(
         shops=shops,
         methods={kind: (methods[code], fee) for code, _, kind, fee in ref.PAYMENT_METHODS},
@@ -129,7 +137,9 @@ def _reference(conn: sa.Connection, metadata: sa.MetaData, rng: random.Random) -
         tags=tags,
         skus=[(sku_ids[s.code], stored[s.code].name, s.option, stored[s.code].price,
                stored[s.code].tax_rate) for s in catalogue],
+        sku_codes={sku_ids[s.code]: s.code for s in catalogue},
         mall_codes=ref.mall_codes(rng, [s.code for s in catalogue]),
+        bank_accounts=[accounts[account[3]] for account in ref.BANK_ACCOUNTS],
     )
 
 
@@ -152,11 +162,27 @@ def _stock(conn: sa.Connection, table: sa.Table, rng: random.Random, sku_ids: li
     rows = []
     for sku_id in sku_ids:
         quantity = 0 if rng.random() < 0.06 else rng.randint(1, 400)
+        # Allocated follows from the orders' stock_allocations (_stock_allocated).
         rows.append({"sku_id": sku_id, "location": "main", "quantity": quantity,
-                     "allocated": rng.randint(0, min(quantity, 30))})
+                     "allocated": 0})
         if rng.random() < 0.2:
             rows.append({"sku_id": sku_id, "location": "sub", "quantity": rng.randint(0, 120),
                          "allocated": 0})
     rows = [row for row in rows if (row["sku_id"], row["location"]) not in have]
     if rows:
         conn.execute(table.insert(), rows)
+
+
+def _stock_allocated(conn: sa.Connection, metadata: sa.MetaData) -> None:
+    """Each stock row's `allocated` becomes the sum of its active allocations, in one
+    statement. The demo's allocations were made when the stock was there: a row holding
+    more than its quantity is raised to it, so no stock shows a negative availability."""
+    stocks, allocations = metadata.tables["stocks"], metadata.tables["stock_allocations"]
+    held = (sa.select(allocations.c.sku_id, allocations.c.location,
+                      sa.func.sum(allocations.c.quantity).label("n"))
+            .where(allocations.c.released_at.is_(None))
+            .group_by(allocations.c.sku_id, allocations.c.location).subquery())
+    conn.execute(sa.update(stocks).values(
+        allocated=held.c.n,
+        quantity=sa.case((stocks.c.quantity < held.c.n, held.c.n), else_=stocks.c.quantity),
+    ).where(stocks.c.sku_id == held.c.sku_id, stocks.c.location == held.c.location))

@@ -1,25 +1,26 @@
-"""The results of the list's direct actions (注文確認, 配送情報送信), kept in the
+"""The results of the list's direct actions (注文確認, 配送情報送信, 在庫引当), kept in the
 notification log (通知ログ). The action's POST redirects to the record's page, so a reload
 shows the result again instead of acting twice (Post/Redirect/Get), and the operator finds
 it later among the jobs.
 
 A record is a finished Notification: `total` the orders acted on, `failed` those refused;
 `params` holds the search it came from, the order numbers done, the refused ones with the
-reason, and the id of the job that follows it (telling the malls of a confirm).
+reason, the id of the job that follows it (telling the malls of a confirm), and for 在庫引当
+the allocation state each order reached.
 """
 
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from oms.models import JobState, Notification, User
+from oms.models import AllocationState, JobState, Notification, User
 from oms.models.base import utcnow
-from oms.services import mall_confirm, notifications, shipping_info
+from oms.services import allocation_job, mall_confirm, notifications, shipping_info
 from oms.services.actor import Actor
 from oms.services.list_controls import Target
 
-CONFIRM, SHIPPING_INFO = "order_confirm", "shipping_info"
-KINDS = frozenset({CONFIRM, SHIPPING_INFO})
+CONFIRM, SHIPPING_INFO, ALLOCATE = "order_confirm", "shipping_info", "order_allocate"
+KINDS = frozenset({CONFIRM, SHIPPING_INFO, ALLOCATE})
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,18 @@ class ActionResult:
     refused: list[tuple[str, str]]
     search: str
     follow_up_id: int | None
+    # 在庫引当: the allocation state each order reached, by order number (none if refused)
+    states: dict[str, AllocationState]
 
 
 def record(session: Session, kind: str, user: User | None, done: list[str],
            refused: list[tuple[str, str]], *, search: str = "",
-           follow_up: Notification | None = None) -> Notification:
+           follow_up: Notification | None = None, states: dict[str, str] | None = None
+           ) -> Notification:
     """Keep an action's result as a finished entry of the notification log."""
     note = notifications.create(session, kind, user, {
         "search": search, "done": done, "refused": [list(r) for r in refused],
-        "follow_up": follow_up.id if follow_up else None})
+        "follow_up": follow_up.id if follow_up else None, "states": states or {}})
     note.total = note.done = len(done) + len(refused)
     note.failed = len(refused)
     note.started_at = utcnow()
@@ -54,7 +58,9 @@ def result_of(note: Notification) -> ActionResult | None:
     params = note.params or {}
     return ActionResult(list(params.get("done") or []),
                         [(number, reason) for number, reason in params.get("refused") or []],
-                        params.get("search") or "", params.get("follow_up"))
+                        params.get("search") or "", params.get("follow_up"),
+                        {number: AllocationState(state)
+                         for number, state in (params.get("states") or {}).items()})
 
 
 def confirm(session: Session, target: Target, actor: Actor, user: User | None,
@@ -72,3 +78,14 @@ def send_shipping_info(session: Session, target: Target, actor: Actor, user: Use
     result = shipping_info.send(session, target.order_ids or [], actor)
     return record(session, SHIPPING_INFO, user, result.done, result.refused,
                   search=target.search)
+
+
+def allocate(session: Session, target: Target, actor: Actor, user: User | None
+             ) -> Notification:
+    """在庫引当 of the target's orders, and its record: each order with the state it
+    reached, and why it is not allocated."""
+    results = allocation_job.allocate_orders(session, target.order_ids or [], actor)
+    return record(session, ALLOCATE, user, [r.order_number for r in results if r.ok],
+                  [(r.order_number, r.reason or "") for r in results if not r.ok],
+                  search=target.search,
+                  states={r.order_number: r.state.value for r in results if r.state})

@@ -208,3 +208,8 @@ def apply_upload(session: Session, upload: StockUpload, actor: Actor) -> int:
                  entity_id=upload.id, new=str(len(rows)))
     session.flush()
     return len(rows)
+
+
+def locations(session: Session) -> list[str]:
+    """The stock locations that hold stock rows, by name."""
+    return list(session.scalars(sa.select(Stock.location).distinct().order_by(Stock.location)))

@@ -1,6 +1,6 @@
 """What a job's page shows beside its progress, by kind of job: the orders a mall job
-failed on, the result of a list action and the job that follows it, the orders a link job
-left FAIL, the orders an export wrote with substitutes."""
+or an allocation job failed on, the result of a list action and the job that follows it,
+the orders a link job left FAIL, the orders an export wrote with substitutes."""
 
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from oms.models import LinkResult, Notification, User
 from oms.services import (
     action_results,
+    allocation_job,
     item_links,
     marketplace_jobs,
     notifications,
@@ -40,7 +41,7 @@ class JobDetails:
 def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> JobDetails:
     found = JobDetails(result=action_results.result_of(note))
     params = note.params or {}
-    if note.failed and note.kind in marketplace_jobs.WITH_OUTCOMES:
+    if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND}:
         found.mall_failures = marketplace_jobs.outcomes(session, note, limit=SHOWN,
                                                         failed_only=True)
     if found.result and found.result.follow_up_id:

@@ -50,6 +50,7 @@ KINDS = {
     "bulk_orders": Kind(LANE, "oms.services.bulk.step:BulkStep"),
     "mall_refresh": Kind(LANE, "oms.services.mall_refresh:RefreshStep"),
     "mall_confirm": Kind(LANE, "oms.services.mall_confirm:ConfirmStep"),
+    "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
 }
 
 

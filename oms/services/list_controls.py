@@ -6,7 +6,8 @@ order of the search, and the operator is told so before anything happens ("検�
 全N件を対象にします") unless "select all results" was chosen first. 全注文更新 and
 アイテム紐づけ always take the whole search (seed 000 ⑫), and say so when orders were
 checked. A control is refused, with the reason, when the search holds no order, or more
-than the control may act on directly (MAX_DIRECT_ORDERS: larger sets go to bulk update).
+than the control may act on directly (MAX_DIRECT_ORDERS: larger sets go to bulk update),
+unless it runs as a job over a larger search (在庫引当).
 """
 
 import re
@@ -24,7 +25,8 @@ from oms.services import order_search
 
 # The most rows a page shows, so the most orders that can be checked at once.
 MAX_SELECTED = max(order_search.PER_PAGE_CHOICES)
-# Upper bound for acting on a whole search directly from the list (注文確認, 配送情報送信).
+# Upper bound for acting on a whole search directly from the list (注文確認, 配送情報送信,
+# 在庫引当).
 MAX_DIRECT_ORDERS = 2000
 # An order id as a form sends it: ASCII digits that fit a BIGINT.
 _ID = re.compile(r"[0-9]{1,18}")
@@ -42,6 +44,7 @@ class Control:
     endpoint: str
     scope: Scope = Scope.checked
     limit: int | None = None  # most orders it acts on directly
+    job_above_limit: bool = False  # a larger search is a job, not refused
     tab: str | None = None  # it acts only on the orders of this tab
     encoding: bool = False  # offers the CSV encoding choice
     link: bool = False  # a plain link to a page of its own, not a submit button
@@ -58,6 +61,8 @@ CONTROLS = {c.key: c for c in (
             "marketplaces.inventory_download", tab="processing", encoding=True),
     Control("inventory-upload", _l("Inventory upload"), "marketplaces.inventory_upload",
             link=True),
+    Control("allocate", _l("Allocate stock"), "orders.allocate", limit=MAX_DIRECT_ORDERS,
+            job_above_limit=True),
     Control("refresh-all", _l("Update all orders"), "marketplaces.refresh_all",
             scope=Scope.search,
             title=_l("Update every order of this search from its mall (a heavy job)")),
@@ -68,14 +73,16 @@ CONTROLS = {c.key: c for c in (
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
 
-# Seed 000 ⑭ per tab; ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and
-# linking one order is allowed, so not on 待機中; bulk update (seed 004) everywhere.
+# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) on processing; ⑫ (全注文更新,
+# アイテム紐づけ) wherever more than confirming and linking one order is allowed, so not on
+# 待機中; bulk update (seed 004) everywhere.
 _EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
     "waiting": ("bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
-    "processing": ("send-shipping", "inventory-download", "inventory-upload", *_EVERYWHERE),
+    "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
+                   *_EVERYWHERE),
     "done": _EVERYWHERE,
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,
@@ -95,7 +102,8 @@ class Refused(ValueError):
 @dataclass(frozen=True)
 class Target:
     """What a control acts on: the checked orders (`order_ids`), or every order of
-    `search` (`order_ids` None, unless the control acts directly: then their ids)."""
+    `search` (`order_ids` None, unless the control acts directly: then their ids; a
+    control with `job_above_limit` gets None for a search larger than its limit)."""
 
     control: Control
     search: str
@@ -152,9 +160,13 @@ def choose(session: Session, key: str, *, scope: str, search: str, checked: list
     target = Target(control, search, None, 0, whole_search=True,
                     to_confirm=scope != "search", checked=len(ids))
     where = target.conditions(session, tz)
+
+    def count_all() -> int:
+        return session.scalar(sa.select(sa.func.count()).select_from(Order).where(*where))
+
+    found = None
     if control.limit is None:
-        count = session.scalar(sa.select(sa.func.count()).select_from(Order).where(*where))
-        found = None
+        count = count_all()
     else:
         found = list(session.scalars(sa.select(Order.id).where(*where).order_by(Order.id)
                                      .limit(control.limit + 1)))
@@ -163,8 +175,10 @@ def choose(session: Session, key: str, *, scope: str, search: str, checked: list
         raise Refused(str(_l("%(action)s: no order matches the search.",
                              action=control.label)))
     if control.limit is not None and count > control.limit:
-        raise Refused(str(_l("%(action)s acts on at most %(n)s orders at once: narrow the "
-                             "search, or use bulk update.",
-                             action=control.label, n=f"{control.limit:,}")))
+        if not control.job_above_limit:
+            raise Refused(str(_l("%(action)s acts on at most %(n)s orders at once: narrow "
+                                 "the search, or use bulk update.",
+                                 action=control.label, n=f"{control.limit:,}")))
+        found, count = None, count_all()  # a job evaluates the search itself
     return Target(control, search, found, count, whole_search=True,
                   to_confirm=target.to_confirm, checked=target.checked)

@@ -20,10 +20,12 @@ from werkzeug.datastructures import MultiDict
 from oms import validation
 from oms.models import (
     TABS,
+    AllocationState,
     HandlingStatus,
     LinkResult,
     MallKind,
     Order,
+    OrderAllocation,
     OrderStatus,
     OrderStatusCount,
     PaymentMethod,
@@ -71,6 +73,7 @@ class OrderSearch:
     tag_id: int | None = None
     needs_attention: bool | None = None
     shipping_hold: bool | None = None
+    allocation_state: AllocationState | None = None
     blacklist: bool = False
     q: str = ""
     sort: str = "ordered_at"
@@ -211,6 +214,8 @@ def parse(session: Session, args: MultiDict) -> ParsedSearch:
         tag_id=_choice(args, "tag_id", errors, tag_ids, _l("Unknown tag."), _number()),
         needs_attention=_flag(args, "needs_attention", errors),
         shipping_hold=_flag(args, "shipping_hold", errors),
+        allocation_state=_choice(args, "allocation_state", errors, None,
+                                 _l("Unknown allocation state."), AllocationState),
         blacklist=args.get("blacklist") == "1",
         q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
         sort=_choice(args, "sort", errors, SORTS, _l("Unknown sort.")) or "ordered_at",
@@ -316,11 +321,26 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
         where.append(Order.needs_attention.is_(search.needs_attention))
     if search.shipping_hold is not None:
         where.append(Order.shipping_hold.is_(search.shipping_hold))
+    if search.allocation_state:
+        # Allocation concerns the orders being processed: kept to that tab, so the tab
+        # counts read its orders only.
+        where += [Order.tab == "processing", _allocation_condition(search.allocation_state)]
     if search.blacklist:
         where.append(blacklist.flag_condition())
     if search.q:
         where.append(text_condition(search.q))
     return where
+
+
+def _allocation_condition(state: AllocationState) -> sa.ColumnElement[bool]:
+    """The orders in allocation state `state`, as semi-joins on order_allocations (its
+    (state, order_id) index, or the order side, whichever is cheaper). Not allocated is
+    no row, or a row that only says why."""
+    if state is AllocationState.none:
+        return ~sa.exists().where(OrderAllocation.order_id == Order.id,
+                                  OrderAllocation.state != AllocationState.none)
+    return sa.exists().where(OrderAllocation.order_id == Order.id,
+                             OrderAllocation.state == state)
 
 
 @dataclass
@@ -432,7 +452,7 @@ ROW_COLUMNS = (
     Order.ship_prefecture, Order.destination_country, Order.total, Order.payment_method_id,
     Order.payment_status, Order.status, Order.handling_status_id, Order.link_result,
     Order.needs_attention, Order.shipping_hold, Order.customer_id, Order.version,
-    Order.blacklist_entry_id,
+    Order.blacklist_entry_id, Order.allocation_state, Order.allocation_note,
 )
 
 

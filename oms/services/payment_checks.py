@@ -20,7 +20,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.models.base import utcnow
-from oms.services import app_settings, audit, auto_advance
+from oms.services import app_settings, audit, auto_advance, bank_accounts
 from oms.services.actor import Actor
 from oms.services.order_edit import as_text
 from oms.validation import ID_MAX, has_control
@@ -96,7 +96,7 @@ def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
     # then finds nothing left to confirm.
     session.refresh(order, with_for_update=True)
     if not is_prepaid(order):
-        raise CheckRefused({"": str(_l("Not a prepaid payment method."))})
+        raise CheckRefused({"": str(_l("Not a prepaid payment method"))})
     if order.payment_status in (PaymentStatus.voided, PaymentStatus.refunded):
         raise CheckRefused({"": str(_l("The payment was voided or refunded."))})
     waiting = list(session.scalars(
@@ -140,23 +140,11 @@ def offers_transfer(order: Order) -> bool:
 def account_choices(session: Session, order: Order) -> list[tuple[int, str]]:
     """決済銀行 choices: the active accounts, and the order's own one though it was
     deactivated since."""
-    pairs = active_accounts(session)
+    pairs = bank_accounts.choices(session)
     account = order.bank_account
     if account is not None and all(value != account.id for value, _label in pairs):
-        pairs.append((account.id, describe(account)))
+        pairs.append((account.id, bank_accounts.describe(account)))
     return pairs
-
-
-def active_accounts(session: Session) -> list[tuple[int, str]]:
-    rows = session.scalars(sa.select(BankAccount).where(BankAccount.active)
-                           .order_by(BankAccount.position, BankAccount.id))
-    return [(account.id, describe(account)) for account in rows]
-
-
-def describe(account: BankAccount) -> str:
-    return " ".join((account.bank_name, account.branch_name,
-                     str(labels.ACCOUNT_TYPE[account.account_type]), account.account_number,
-                     account.holder_kana))
 
 
 def change_transfer(session: Session, order: Order, payer_name: str | None,
@@ -182,8 +170,8 @@ def change_transfer(session: Session, order: Order, payer_name: str | None,
     old_account = order.bank_account
     changed = _set(session, order, "payer_name", payer, actor)
     if _set(session, order, "bank_account_id", bank_account_id, actor, details={
-            "old_label": describe(old_account) if old_account else None,
-            "new_label": describe(account) if account else None}):
+            "old_label": bank_accounts.describe(old_account) if old_account else None,
+            "new_label": bank_accounts.describe(account) if account else None}):
         order.bank_account = account
         changed = True
     session.flush()

@@ -98,6 +98,9 @@ def test_more_than_a_direct_action_may_take_is_refused(session, factory):
     # A job over the search takes any size.
     target = choose(session, "bulk", scope="search", search="tab=new", checked=[], tz=TZ)
     assert target.count == MAX_DIRECT_ORDERS + 1
+    # 在庫引当 acts directly up to the limit and becomes a job above it, never refused.
+    allocate = choose(session, "allocate", scope="search", search="tab=new", checked=[], tz=TZ)
+    assert (allocate.order_ids, allocate.count) == (None, MAX_DIRECT_ORDERS + 1)
 
 
 def test_each_tab_shows_the_controls_of_seed_000():

@@ -83,7 +83,7 @@ def make_world(session, factory, owner: User, export_dir: Path) -> World:
     session.add_all([preset, memo, inquiry, category, custom_field])
     session.commit()
     return World(order, note, preset, memo, inquiry, custom_field, category,
-                 more=marketplace_rows(session, order, owner))
+                 more=marketplace_rows(session, order, owner) | workflow_rows(session))
 
 
 def rules(app, method: str) -> list[Rule]:
@@ -117,3 +117,16 @@ def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
     session.add_all([mapping, upload])
     session.commit()
     return {"shop_id": order.shop_id, "mapping_id": mapping.id, "upload_id": upload.id}
+
+
+def workflow_rows(session) -> dict[str, int]:
+    """An active bank account (its id fills the URL) and an inactive one, so that the
+    account list shows both its deactivate and its reactivate button."""
+    from oms.models import AccountType, BankAccount
+
+    accounts = [BankAccount(bank_name="walk", branch_name="walk", account_type=AccountType.ordinary,
+                            account_number=number, holder_kana="ウォーク", active=active)
+                for number, active in (("1234567", True), ("7654321", False))]
+    session.add_all(accounts)
+    session.commit()
+    return {"account_id": accounts[0].id}

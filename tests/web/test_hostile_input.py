@@ -664,7 +664,7 @@ BAD_SEARCHES = ("date_from=0001-01-01", "date_to=9999-12-31", "date_from=0000-00
                 "tab=new&status=shipped")
 SEARCH_ACTIONS = ("/orders/export", "/orders/confirm", "/bulk/start", "/marketplaces/refresh",
                   "/marketplaces/link", "/marketplaces/shipping-info",
-                  "/marketplaces/inventory/download")
+                  "/marketplaces/inventory/download", "/orders/allocate")
 
 
 def test_a_bad_search_is_refused_before_any_job(walk):
@@ -688,6 +688,7 @@ def test_path_ids_match_their_columns(app):
     """<int:...> matches the ids of an integer column, <bigid:...> those of a bigint one;
     PostgreSQL refuses (a 500) a larger id compared with a smaller column."""
     from oms.models import (
+        BankAccount,
         CustomField,
         Inquiry,
         Notification,
@@ -702,7 +703,7 @@ def test_path_ids_match_their_columns(app):
     columns = {"order_id": Order, "memo_id": OrderMemo, "inquiry_id": Inquiry,
                "notification_id": Notification, "preset_id": SearchPreset,
                "field_id": CustomField, "category_id": CustomFieldCategory, "shop_id": Shop,
-               "mapping_id": SkuMapping, "upload_id": StockUpload}
+               "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount}
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():

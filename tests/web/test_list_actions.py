@@ -25,6 +25,7 @@ BUTTONS = [
     ("confirm", "/orders/confirm", "new"),
     ("send-shipping", "/marketplaces/shipping-info", "processing"),
     ("inventory-download", "/marketplaces/inventory/download", "processing"),
+    ("allocate", "/orders/allocate", "processing"),
     ("refresh-all", "/marketplaces/refresh", "processing"),
     ("link-all", "/marketplaces/link", "new"),
     ("bulk", "/bulk/start", "new"),

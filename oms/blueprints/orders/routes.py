@@ -23,7 +23,7 @@ from oms.models import (
     Shop,
     Tag,
 )
-from oms.services import action_results, list_controls, order_search, presets
+from oms.services import action_results, allocation_job, list_controls, order_search, presets
 from oms.services import jobs as job_service
 
 
@@ -46,6 +46,7 @@ def _choices() -> dict[str, list[tuple[object, str]]]:
         "tags": rows(Tag, Tag.name),
         "malls": [(m.value, labels.MALL[m]) for m in MallKind],
         "payment_statuses": [(s.value, labels.PAYMENT_STATUS[s]) for s in PaymentStatus],
+        "allocation_states": [(s.value, text) for s, text in labels.ALLOCATION_STATE.items()],
     }
 
 
@@ -102,6 +103,23 @@ def confirm():
     target = chosen("confirm", SelectionForm())
     note = action_results.confirm(db.session, target, current_actor(), current_user,
                                   str(get_locale()))
+    return redirect(url_for("notifications.show", notification_id=note.id), 303)
+
+
+@bp.post("/allocate")
+@access(Access.operator)
+def allocate():
+    """在庫引当 (seed 001 §3): allocate stock to the chosen orders and show each order's
+    outcome on a page of its own (Post/Redirect/Get); a search larger than a request may
+    take is allocated by a job, followed in the notification log."""
+    target = chosen("allocate", SelectionForm())
+    if target.order_ids is None:
+        note = allocation_job.start(db.session, current_user, target.search,
+                                    request.remote_addr, str(get_locale()))
+        flash(_("Stock is being allocated to the %(n)s orders of the search.",
+                n=f"{target.count:,}"), "info")
+    else:
+        note = action_results.allocate(db.session, target, current_actor(), current_user)
     return redirect(url_for("notifications.show", notification_id=note.id), 303)
 
 
