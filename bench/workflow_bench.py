@@ -9,8 +9,9 @@ It changes the data it measures on (that is what a sweep does): use a bench data
 1. Catch up once (the seed leaves orders due), then time the sweep with nothing eligible.
 2. Put 10,000 orders back to 確認待ち as COD orders placed an hour ago, and time the sweep
    that moves them to 新規 (1,000 orders a transaction, counters checked after).
-3. Put 10,000 orders in 引当待ち with their lines linked to 5,000 fresh SKUs with ample
-   stock, and time their allocation in 1,000-order transactions, oldest first.
+3. Put 10,000 orders in 引当待ち with three lines each (30,000 lines) linked to 5,000 fresh
+   SKUs with ample stock, and time their allocation in 1,000-order transactions, oldest
+   first.
 """
 
 import argparse
@@ -86,9 +87,21 @@ def make_due(session, count: int) -> list[int]:
     return ids
 
 
-def prepare_allocation(session, count: int, skus: int) -> list[int]:
-    """`count` orders in 引当待ち, their lines linked to `skus` new SKUs with ample stock."""
+def prepare_allocation(session, count: int, skus: int, lines: int) -> list[int]:
+    """`count` orders in 引当待ち with `lines` lines each, linked to `skus` new SKUs with
+    ample stock."""
     ids = pick(session, count, "status = 'completed'")
+    # Orders with fewer lines get copies of their first line (another product code).
+    session.execute(sa.text(
+        "INSERT INTO order_lines (order_id, line_no, mall_product_code, mall_option, "
+        "product_name, quantity, unit_price, tax_rate, status) "
+        "SELECT l.order_id, 100 + g, l.mall_product_code || '-' || g, l.mall_option, "
+        "l.product_name, l.quantity, l.unit_price, l.tax_rate, l.status "
+        "FROM order_lines l JOIN (SELECT order_id, count(*) AS n, min(line_no) AS first "
+        "FROM order_lines WHERE order_id = ANY(:ids) GROUP BY order_id) c "
+        "ON c.order_id = l.order_id AND l.line_no = c.first "
+        "CROSS JOIN generate_series(1, :lines) g WHERE g <= :lines - c.n"),
+        {"ids": ids, "lines": lines})
     first = session.scalar(sa.text(
         "INSERT INTO skus (code, name, price, tax_rate, active) "
         "SELECT 'BENCH-' || g || '-' || extract(epoch from now())::bigint, 'bench item', "
@@ -135,6 +148,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="idle sweeps to time")
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--skus", type=int, default=5_000)
+    parser.add_argument("--lines", type=int, default=3, help="lines per allocated order")
     args = parser.parse_args()
     app = create_app()
     with app.app_context():
@@ -158,7 +172,7 @@ def main() -> None:
         print(f"sweep of {len(due)} orders: {took:.1f} s")
         print(f"  ({moved[0]:,} moves; status counters exact: {counters_exact(session)})")
 
-        ids = prepare_allocation(session, args.orders, args.skus)
+        ids = prepare_allocation(session, args.orders, args.skus, args.lines)
         lines = session.scalar(sa.text(
             "SELECT count(*) FROM order_lines WHERE order_id = ANY(:ids)"), {"ids": ids})
         took = timed(lambda: allocate_all(session, ids))

@@ -27,6 +27,8 @@ from oms.models import (
     AuditEvent,
     BlacklistStatus,
     Customer,
+    LineStatus,
+    LinkResult,
     MallKind,
     Order,
     OrderLine,
@@ -156,7 +158,7 @@ def sweep(session: Session, *, now: datetime | None = None,
     settings = app_settings.workflow(session)
     for move in moves(session, settings, now):
         if move.source is S.awaiting_allocation and settings.allocation_mode == "auto":
-            _allocate_waiting(session, commit)
+            _allocate_waiting(session, settings, commit)
         while True:
             moved = _apply(session, move, lambda q: q, CHUNK, SYSTEM_ACTOR, now)
             total += len(moved)
@@ -183,14 +185,15 @@ def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
 _NOT_DONE = (AllocationState.none, AllocationState.partial)
 
 
-def _allocate_waiting(session: Session, commit) -> None:
+def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> None:
     """The sweep's 在庫引当 (mode 自動): orders waiting for stock, oldest first, that were
     never tried or that some stock could now serve."""
     after = None
     while True:
         query = (sa.select(Order.id, Order.ordered_at)
                  .where(may_move(), Order.status == S.awaiting_allocation,
-                        Order.allocation_state.in_(_NOT_DONE), _worth_trying())
+                        Order.allocation_state.in_(_NOT_DONE),
+                        _worth_trying(settings.allocation_locations))
                  .order_by(Order.ordered_at, Order.id).limit(CHUNK))
         if after is not None:
             query = query.where(sa.tuple_(Order.ordered_at, Order.id) > after)
@@ -204,19 +207,24 @@ def _allocate_waiting(session: Session, commit) -> None:
         after = tuple(rows[-1])
 
 
-def _worth_trying() -> sa.ColumnElement[bool]:
-    """Never tried (no note), forced, or some open line could now be served: an order
-    short of stock is not tried again every minute for nothing."""
-    open_line_in_stock = (
+def _worth_trying(locations: list[str]) -> sa.ColumnElement[bool]:
+    """Never tried (no note), forced, or some open line could now be served where the
+    allocation looks (the order's location, else the priority list): an order short of
+    stock is not tried again every minute for nothing."""
+    servable = (
         sa.select(OrderLine.id)
         .join(Stock, Stock.sku_id == OrderLine.sku_id)
         .where(OrderLine.order_id == Order.id,
+               OrderLine.status != LineStatus.cancelled,
+               sa.or_(OrderLine.link_result.is_(None), OrderLine.link_result != LinkResult.fail),
+               sa.or_(Stock.location == Order.stock_location,
+                      sa.and_(Order.stock_location.is_(None), Stock.location.in_(locations))),
                Stock.quantity - Stock.allocated >= OrderLine.quantity,
                ~sa.select(StockAllocation.id).where(
                    StockAllocation.order_line_id == OrderLine.id,
                    StockAllocation.released_at.is_(None)).exists())
         .exists())
-    return sa.or_(Order.allocation_note.is_(None), Order.force_allocation, open_line_in_stock)
+    return sa.or_(Order.allocation_note.is_(None), Order.force_allocation, servable)
 
 
 def _apply(session: Session, move: Move, narrow, limit: int, actor: Actor,
