@@ -7,7 +7,7 @@ Run against a database filled by the seed command, e.g.
 It changes the data it measures on (that is what a sweep does): use a bench database.
 
 1. Catch up once (the seed leaves orders due), then time the sweep with nothing eligible.
-2. Put 10,000 orders back to 確認待ち as COD orders placed an hour ago, and time the sweep
+2. Put 10,000 old orders back to 確認待ち as COD orders, and time the sweep
    that moves them to 新規 (1,000 orders a transaction, counters checked after).
 3. Put 10,000 orders in 引当待ち with three lines each (30,000 lines) linked to 5,000 fresh
    SKUs with ample stock, and time their allocation in 1,000-order transactions, oldest
@@ -19,7 +19,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from oms import create_app
 from oms.extensions import db
 from oms.models import OrderStatus, PaymentKind, PaymentMethod
-from oms.models.base import utcnow
 from oms.services import allocation, app_settings, auto_advance, order_search
 from oms.services.actor import Actor
 
@@ -63,13 +61,16 @@ def idle_sweeps(session, runs: int) -> list[float]:
 
 
 def pick(session, count: int, where: str) -> list[int]:
+    """The oldest orders that match: the recent ones, which the lists show first, stay
+    as they are (so bench/list_bench.py can run after this one)."""
     return list(session.scalars(sa.text(
         f"SELECT id FROM orders WHERE deleted_at IS NULL AND {where} "  # noqa: S608 (ours)
-        "ORDER BY id DESC LIMIT :n"), {"n": count}))
+        "ORDER BY ordered_at, id LIMIT :n"), {"n": count}))
 
 
 def make_due(session, count: int) -> list[int]:
-    """`count` completed orders become COD orders placed an hour ago, waiting for review."""
+    """`count` completed orders (long past their delay) become COD orders waiting for
+    review."""
     cod = session.scalar(sa.select(PaymentMethod.id).where(PaymentMethod.kind == PaymentKind.cod)
                          .limit(1))
     ids = pick(session, count, "status = 'completed' AND customer_id IS NULL "
@@ -80,9 +81,8 @@ def make_due(session, count: int) -> list[int]:
                                    "WHERE blacklist_status = 'blacklisted')")
     session.execute(sa.text(
         "UPDATE orders SET status = 'pending_review', auto_advance = true, "
-        "needs_attention = false, shipping_hold = false, payment_method_id = :cod, "
-        "ordered_at = :at WHERE id = ANY(:ids)"),
-        {"cod": cod, "at": utcnow() - timedelta(hours=1), "ids": ids})
+        "needs_attention = false, shipping_hold = false, payment_method_id = :cod "
+        "WHERE id = ANY(:ids)"), {"cod": cod, "ids": ids})
     session.commit()
     return ids
 
