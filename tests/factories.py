@@ -16,6 +16,7 @@ from oms.models import (
     HandlingStatus,
     JobState,
     LineStatus,
+    LinkResult,
     MallKind,
     Notification,
     Order,
@@ -27,10 +28,22 @@ from oms.models import (
     PaymentMethod,
     PaymentStatus,
     Shop,
+    Sku,
+    Stock,
     Tag,
 )
 
 _seq = itertools.count(1)
+
+
+def linked_line(sku: Sku | None, quantity: int, *, n: int = 1, code: str | None = None,
+                status: LineStatus = LineStatus.preparing) -> OrderLine:
+    """An order line linked to `sku` (アイテム紐づけ OK), or a FAIL line when sku is None."""
+    return OrderLine(line_no=n, mall_product_code=code or (sku.code if sku else "P-X"),
+                     product_name="りんごジュース", quantity=quantity, unit_price=1000,
+                     tax_rate=10, status=status, sku_id=sku.id if sku else None,
+                     link_result=LinkResult.ok if sku else LinkResult.fail,
+                     link_error=None if sku else "該当する商品がありません")
 
 
 class Factory:
@@ -99,6 +112,14 @@ class Factory:
             self.session.flush()
             self.session.expire(order, ["allocation_state"])
         return order
+
+    def sku(self, code: str = "S1", stock: int = 5, location: str = "main") -> Sku:
+        """A SKU with `stock` units at `location`, none allocated."""
+        sku = Sku(code=code, name="りんごジュース", price=1000)
+        sku.stocks = [Stock(location=location, quantity=stock, allocated=0)]
+        self.session.add(sku)
+        self.session.flush()
+        return sku
 
     def tag(self, name: str | None = None, **kw) -> Tag:
         tag = Tag(name=name or f"tag{next(_seq)}", **kw)

@@ -4,24 +4,22 @@ import re
 
 from playwright.sync_api import expect
 
-from oms.models import AllocationState, LinkResult, Order, OrderStatus, Sku, Stock
+from oms.models import AllocationState, LinkResult, Order, OrderStatus
 from oms.services import app_settings
 from oms.services.actor import SYSTEM, Actor
-from tests.web.test_allocation_action import line
+from tests.factories import linked_line
 
 
 def test_allocate_checked_orders_and_filter_what_is_left(ui, users, factory, session):
     settings = app_settings.workflow(session)
     settings.allocation_mode = "manual"
     app_settings.save_workflow(session, settings, Actor(None, None, via=SYSTEM))
-    sku = Sku(code="S1", name="りんごジュース", price=1000)
-    sku.stocks = [Stock(location="main", quantity=5, allocated=0)]
-    session.add(sku)
-    session.flush()
+    sku = factory.sku()
     covered, short, unlinked = (
         factory.order(status=OrderStatus.awaiting_allocation, link_result=result, lines=[ln])
-        for result, ln in ((LinkResult.ok, line(sku, 2)), (LinkResult.ok, line(sku, 4)),
-                           (LinkResult.fail, line(None, 1, code="UNKNOWN-9"))))
+        for result, ln in ((LinkResult.ok, linked_line(sku, 2)),
+                           (LinkResult.ok, linked_line(sku, 4)),
+                           (LinkResult.fail, linked_line(None, 1, code="UNKNOWN-9"))))
     session.commit()
     page = ui.page
     ui.login("operator")

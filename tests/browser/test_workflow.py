@@ -9,28 +9,22 @@ from oms.models import (
     LinkResult,
     MallKind,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
-    Sku,
     Stock,
 )
+from tests.factories import linked_line
 
 
 def test_a_transfer_is_confirmed_then_the_order_is_allocated_and_ready(ui, users, factory,
                                                                       session):
-    item = Sku(code="APPLE-1", name="りんごジュース", price=1000)
-    item.stocks = [Stock(location="main", quantity=5, allocated=0)]
-    session.add(item)
-    session.flush()
+    item = factory.sku("APPLE-1")
     order = factory.order(
         shop=factory.shop(MallKind.own), status=OrderStatus.awaiting_payment,
         payment_method=factory.payment_method(PaymentKind.prepaid_bank, name="銀行振込"),
         payment_status=PaymentStatus.unpaid, link_result=LinkResult.ok,
-        lines=[OrderLine(line_no=1, mall_product_code="APPLE-1", product_name="りんごジュース",
-                         quantity=2, unit_price=1000, sku_id=item.id,
-                         link_result=LinkResult.ok, status=LineStatus.awaiting_payment)])
+        lines=[linked_line(item, 2, status=LineStatus.awaiting_payment)])
     session.commit()
     page = ui.page
     ui.login("operator")

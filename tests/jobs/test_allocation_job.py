@@ -16,14 +16,14 @@ from oms.models import (
     Notification,
     Order,
     OrderStatus,
-    Sku,
     Stock,
     TargetState,
 )
 from oms.services.list_controls import MAX_DIRECT_ORDERS
 from tests.conftest import csrf_token
+from tests.factories import linked_line
 from tests.jobs.test_bulk_jobs import insert_orders
-from tests.web.test_allocation_action import line, manual  # noqa: F401 (a fixture)
+from tests.web.test_allocation_action import manual  # noqa: F401 (a fixture)
 
 S = OrderStatus
 
@@ -39,17 +39,14 @@ def big_search(session, factory, manual):  # noqa: F811
     """More 引当待ち orders than a request may allocate, among them three to follow: one
     that stock covers, one it does not, and one already shipping (skipped); made first, so
     the job's page lists the short one among the first failures."""
-    sku = Sku(code="S1", name="りんごジュース", price=1000)
-    sku.stocks = [Stock(location="main", quantity=5, allocated=0)]
-    session.add(sku)
-    session.flush()
+    sku = factory.sku()
     made = {
         "covered": factory.order(status=S.awaiting_allocation, link_result=LinkResult.ok,
-                                 lines=[line(sku, 2)]),
+                                 lines=[linked_line(sku, 2)]),
         "short": factory.order(status=S.awaiting_allocation, link_result=LinkResult.ok,
-                               lines=[line(sku, 4)]),
+                               lines=[linked_line(sku, 4)]),
         "shipping": factory.order(status=S.shipping, link_result=LinkResult.ok,
-                                  lines=[line(sku, 1)]),
+                                  lines=[linked_line(sku, 1)]),
     }
     session.commit()
     filler = insert_orders(session, factory, MAX_DIRECT_ORDERS, status=S.awaiting_allocation)
@@ -105,12 +102,9 @@ def test_the_job_step_allocates_a_frozen_set_and_refuses_what_moved(session, fac
     that left 引当待ち after the freeze is skipped with its status, not allocated."""
     from oms.services import jobs, marketplace_jobs
 
-    sku = Sku(code="S2", name="みかん", price=500)
-    sku.stocks = [Stock(location="main", quantity=1, allocated=0)]
-    session.add(sku)
-    session.flush()
+    sku = factory.sku("S2", stock=1)
     first, second, moved = (factory.order(status=S.awaiting_allocation,
-                                          link_result=LinkResult.ok, lines=[line(sku, 1)])
+                                          link_result=LinkResult.ok, lines=[linked_line(sku, 1)])
                             for _ in range(3))
     note = jobs.start(session, "allocation", users["operator"], {"locale": "ja"}, orders=3)
     note.total = marketplace_jobs.freeze(session, note, sa.select(

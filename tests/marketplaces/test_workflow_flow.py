@@ -12,21 +12,20 @@ import sqlalchemy as sa
 
 from oms.models import (
     AllocationState,
+    LineStatus,
     LinkResult,
     MallKind,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
-    Sku,
     SkuMapping,
     StatusHistory,
-    Stock,
 )
 from oms.services import app_settings, mall_polling
 from oms.services.actor import Actor
 from tests.conftest import ROOT, csrf_token
+from tests.factories import linked_line
 
 pytestmark = pytest.mark.slow
 S = OrderStatus
@@ -39,15 +38,6 @@ def _mode(session, mode: str) -> None:
     settings.require_confirm = {"own": False}
     app_settings.save_workflow(session, settings, ADMIN)
     session.commit()
-
-
-def _sku(session, code: str, stock: int) -> Sku:
-    item = Sku(code=code, name=code, price=1000)
-    session.add(item)
-    session.flush()
-    session.add(Stock(sku_id=item.id, location="main", quantity=stock))
-    session.commit()
-    return item
 
 
 def _scheduler_tick_and_worker(test_env, run_worker) -> None:
@@ -65,15 +55,13 @@ def _scheduler_tick_and_worker(test_env, run_worker) -> None:
 def test_an_own_shop_cod_order_flows_to_ready_to_ship(session, factory, test_env, run_worker,
                                                      mode, reached, allocated):
     _mode(session, mode)
-    item = _sku(session, "APPLE-1", 5)
+    item = factory.sku("APPLE-1")
     order = factory.order(
         shop=factory.shop(MallKind.own), status=S.pending_review,
         payment_method=factory.payment_method(PaymentKind.cod),
         payment_status=PaymentStatus.unpaid,
         ordered_at=datetime.now(UTC) - timedelta(minutes=20),
-        lines=[OrderLine(line_no=1, mall_product_code="APPLE-1", product_name="りんご",
-                         quantity=2, unit_price=1000, sku_id=item.id,
-                         link_result=LinkResult.ok, status="awaiting_payment")])
+        lines=[linked_line(item, 2, status=LineStatus.awaiting_payment)])
     session.commit()
 
     _scheduler_tick_and_worker(test_env, run_worker)
@@ -89,8 +77,8 @@ def test_an_own_shop_cod_order_flows_to_ready_to_ship(session, factory, test_env
     assert moves[-1][0] == reached.value
 
 
-def test_a_mall_order_is_confirmed_then_allocated_and_ready(operator_en, session, make_mall,
-                                                             adapter_for, run_worker):
+def test_a_mall_order_is_confirmed_then_allocated_and_ready(operator_en, session, factory,
+                                                             make_mall, adapter_for, run_worker):
     _mode(session, "auto")
     mall = make_mall("rakuten")
     (mall_id,) = mall.generate(1, status="100")
@@ -99,7 +87,7 @@ def test_a_mall_order_is_confirmed_then_allocated_and_ready(operator_en, session
     order = session.scalars(sa.select(Order).where(Order.mall_order_id == mall_id)).one()
     assert order.status is S.new
     for n, line in enumerate(order.lines):
-        item = _sku(session, f"MALL-{n}", 100)
+        item = factory.sku(f"MALL-{n}", stock=100)
         session.add(SkuMapping(shop_id=mall.shop.id, product_code=line.mall_product_code,
                                option=line.mall_option or "", sku_id=item.id))
         line.sku_id, line.link_result = item.id, LinkResult.ok

@@ -15,9 +15,7 @@ from oms.models import (
     AuditEvent,
     BlacklistStatus,
     LineStatus,
-    LinkResult,
     MallKind,
-    OrderLine,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
@@ -28,6 +26,7 @@ from oms.models import (
 )
 from oms.services import allocation, app_settings, auto_advance, order_search, workflow
 from oms.services.actor import Actor
+from tests.factories import linked_line
 
 S = OrderStatus
 JST = timedelta(hours=9)
@@ -58,23 +57,6 @@ def history(session, order):
                   StatusHistory.reason)
         .where(StatusHistory.order_id == order.id, StatusHistory.line_id.is_(None))
         .order_by(StatusHistory.id)).all()
-
-
-def sku(session, code: str, stock: int, location: str = "main") -> Sku:
-    item = Sku(code=code, name=code, price=1000)
-    session.add(item)
-    session.flush()
-    session.add(Stock(sku_id=item.id, location=location, quantity=stock, allocated=0))
-    session.flush()
-    return item
-
-
-def line(item: Sku | None, quantity: int, n: int = 1, **kw) -> OrderLine:
-    return OrderLine(line_no=n, mall_product_code=kw.pop("code", item.code if item else "X-1"),
-                     product_name="item", quantity=quantity, unit_price=1000,
-                     sku_id=item.id if item else None,
-                     link_result=kw.pop("link", LinkResult.ok if item else LinkResult.fail),
-                     status=LineStatus.preparing, **kw)
 
 
 def stock_of(session, item: Sku, location: str = "main") -> Stock:
@@ -134,10 +116,10 @@ def test_guards_stop_every_automatic_move(session, factory):
 def test_a_paid_bank_transfer_runs_through_to_allocation_in_one_pass(session, factory):
     own = factory.shop(MallKind.own)
     bank = factory.payment_method(PaymentKind.prepaid_bank)
-    item = sku(session, "S1", 5)
+    item = factory.sku("S1", 5)
     settings(session, require_confirm={"own": False})
     order = factory.order(shop=own, status=S.pending_review, payment_method=bank,
-                          payment_status=PaymentStatus.unpaid, lines=[line(item, 2)])
+                          payment_status=PaymentStatus.unpaid, lines=[linked_line(item, 2)])
 
     auto_advance.sweep(session, now=at(12))
     refresh(session, order)
@@ -160,9 +142,9 @@ def test_a_paid_bank_transfer_runs_through_to_allocation_in_one_pass(session, fa
 
 
 def test_fifo_allocation_and_the_next_sweep_after_a_stock_upload(session, factory):
-    item = sku(session, "S1", 5)
-    o5 = factory.order(status=S.new, ordered_at=at(10), lines=[line(item, 3)])
-    o6 = factory.order(status=S.new, ordered_at=at(10, 5), lines=[line(item, 3)])
+    item = factory.sku("S1", 5)
+    o5 = factory.order(status=S.new, ordered_at=at(10), lines=[linked_line(item, 3)])
+    o6 = factory.order(status=S.new, ordered_at=at(10, 5), lines=[linked_line(item, 3)])
     workflow.confirm_orders(session, [o6.id, o5.id], OPERATOR)
     refresh(session, o5, o6)
 
@@ -183,16 +165,16 @@ def test_fifo_allocation_and_the_next_sweep_after_a_stock_upload(session, factor
 def test_an_unlinked_line_is_named_and_the_order_stays_unallocated(session, factory):
     settings(session, allocation_mode="manual")
     order = factory.order(status=S.awaiting_allocation,
-                          lines=[line(None, 1, code="RAK-001")])
+                          lines=[linked_line(None, 1, code="RAK-001")])
     outcomes = allocation.allocate(session, [order.id], OPERATOR)
     assert outcomes[order.id].state is AllocationState.none
     assert outcomes[order.id].note == "商品が登録されていません (アイテム紐づけFAIL: RAK-001)"
 
 
 def test_forced_allocation_goes_past_the_stock_and_unticking_gives_it_back(session, factory):
-    item = sku(session, "S1", 5)
-    first = factory.order(status=S.awaiting_allocation, lines=[line(item, 3)])
-    o6 = factory.order(status=S.awaiting_allocation, lines=[line(item, 3)])
+    item = factory.sku("S1", 5)
+    first = factory.order(status=S.awaiting_allocation, lines=[linked_line(item, 3)])
+    o6 = factory.order(status=S.awaiting_allocation, lines=[linked_line(item, 3)])
     auto_advance.sweep(session, now=at(11))
     refresh(session, o6)
     assert o6.status is S.awaiting_allocation
@@ -226,9 +208,9 @@ def test_allocation_off_skips_awaiting_allocation(session, factory):
 
 
 def test_manual_mode_allocates_nothing_in_the_sweep(session, factory):
-    item = sku(session, "S1", 5)
+    item = factory.sku("S1", 5)
     settings(session, allocation_mode="manual")
-    order = factory.order(status=S.awaiting_allocation, lines=[line(item, 1)])
+    order = factory.order(status=S.awaiting_allocation, lines=[linked_line(item, 1)])
     auto_advance.sweep(session, now=at(11))
     refresh(session, order)
     assert order.status is S.awaiting_allocation
@@ -236,8 +218,8 @@ def test_manual_mode_allocates_nothing_in_the_sweep(session, factory):
 
 
 def test_cancelling_releases_the_allocation(session, factory):
-    item = sku(session, "S1", 5)
-    order = factory.order(status=S.awaiting_allocation, lines=[line(item, 2)])
+    item = factory.sku("S1", 5)
+    order = factory.order(status=S.awaiting_allocation, lines=[linked_line(item, 2)])
     auto_advance.sweep(session, now=at(11))
     refresh(session, order)
     assert order.status is S.ready_to_ship
@@ -321,8 +303,8 @@ def test_two_sweeps_at_once_move_each_order_once(app, session, factory):
 
 def test_two_allocation_runs_at_once_promise_exactly_the_stock(app, session, factory):
     settings(session, allocation_mode="manual")
-    item = sku(session, "S1", 10)
-    orders = [factory.order(status=S.awaiting_allocation, lines=[line(item, 1)])
+    item = factory.sku("S1", 10)
+    orders = [factory.order(status=S.awaiting_allocation, lines=[linked_line(item, 1)])
               for _ in range(20)]
     session.commit()
     ids = [o.id for o in orders]

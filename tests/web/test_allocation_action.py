@@ -13,16 +13,14 @@ from oms.models import (
     Notification,
     Order,
     OrderAllocation,
-    OrderLine,
     OrderStatus,
-    Sku,
     Stock,
     StockAllocation,
 )
-from oms.models.orders import LineStatus
 from oms.services import app_settings
 from oms.services.actor import SYSTEM, Actor
 from tests.conftest import csrf_token
+from tests.factories import linked_line
 
 S, A = OrderStatus, AllocationState
 
@@ -43,21 +41,9 @@ def manual(session):
 
 
 @pytest.fixture
-def sku(session):
+def sku(factory):
     """S1 with 5 in stock at main."""
-    sku = Sku(code="S1", name="りんごジュース", price=1000)
-    sku.stocks = [Stock(location="main", quantity=5, allocated=0)]
-    session.add(sku)
-    session.flush()
-    return sku
-
-
-def line(sku: Sku | None, quantity: int, code: str = "P-S1") -> OrderLine:
-    return OrderLine(line_no=1, mall_product_code=code, product_name="りんごジュース",
-                     quantity=quantity, unit_price=1000, tax_rate=10, status=LineStatus.preparing,
-                     sku_id=sku.id if sku else None,
-                     link_result=LinkResult.ok if sku else LinkResult.fail,
-                     link_error=None if sku else "該当する商品がありません")
+    return factory.sku()
 
 
 @pytest.fixture
@@ -65,11 +51,11 @@ def three(factory, session, sku, manual):
     """Acceptance check 9: one order stock covers, one it does not, one with a FAIL line."""
     made = {
         "covered": factory.order(status=S.awaiting_allocation, link_result=LinkResult.ok,
-                                 lines=[line(sku, 2)]),
+                                 lines=[linked_line(sku, 2)]),
         "short": factory.order(status=S.awaiting_allocation, link_result=LinkResult.ok,
-                               lines=[line(sku, 4)]),
+                               lines=[linked_line(sku, 4)]),
         "unlinked": factory.order(status=S.awaiting_allocation, link_result=LinkResult.fail,
-                                  lines=[line(None, 1, code="UNKNOWN-9")]),
+                                  lines=[linked_line(None, 1, code="UNKNOWN-9")]),
     }
     session.commit()
     return made
@@ -141,8 +127,8 @@ def test_a_reload_of_the_result_allocates_nothing_again(operator, session, sku, 
 
 def test_orders_not_awaiting_allocation_are_refused_with_their_status(operator, session, sku,
                                                                      three, factory):
-    new = factory.order(status=S.new, lines=[line(sku, 1)])
-    shipped = factory.order(status=S.shipped, lines=[line(sku, 1)])
+    new = factory.order(status=S.new, lines=[linked_line(sku, 1)])
+    shipped = factory.order(status=S.shipped, lines=[linked_line(sku, 1)])
     session.commit()
     page = operator.get(press(operator, order_id=[str(new.id), str(shipped.id),
                                                    str(three["covered"].id)]).location
