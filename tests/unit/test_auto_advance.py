@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from oms.extensions import db
@@ -16,6 +17,7 @@ from oms.models import (
     BlacklistStatus,
     LineStatus,
     MallKind,
+    Order,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
@@ -24,7 +26,14 @@ from oms.models import (
     Stock,
     StockAllocation,
 )
-from oms.services import allocation, app_settings, auto_advance, order_search, workflow
+from oms.services import (
+    allocation,
+    app_settings,
+    auto_advance,
+    inventory,
+    order_search,
+    workflow,
+)
 from oms.services.actor import Actor
 from tests.factories import linked_line
 
@@ -186,6 +195,9 @@ def test_forced_allocation_goes_past_the_stock_and_unticking_gives_it_back(sessi
     assert o6.status is S.ready_to_ship
     stock = stock_of(session, item)
     assert stock.allocated == 6 and stock.quantity - stock.allocated == -1
+    with force_locale("ja"):
+        download = b"".join(inventory.download_rows(session, [Order.id == o6.id], "utf8"))
+    assert download.decode("utf-8-sig").splitlines()[1].endswith("S1,main,5,6,-1")  # 引当可能 −1
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                           .where(AuditEvent.action == "order.force_allocation")) == 1
 
