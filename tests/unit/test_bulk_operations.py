@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from oms.models import (
+    AllocationState,
     AuditEvent,
     BlacklistStatus,
     JobState,
@@ -15,10 +16,14 @@ from oms.models import (
     OrderStatus,
     PaymentStatus,
     StatusHistory,
+    StockAllocation,
     TargetState,
 )
+from oms.services import allocation
+from oms.services.actor import Actor
 from oms.services.bulk import launch, operations, preview, selection
 from tests import bulk_support as bulk
+from tests.factories import linked_line
 
 OK, FAILED, SKIPPED = TargetState.ok, TargetState.failed, TargetState.skipped
 
@@ -288,3 +293,25 @@ def test_clearing_what_held_an_order_back_moves_it_on_in_the_same_job(session, o
     assert {state for state, _ in out.values()} == {OK}
     assert _order(session, held).status is OrderStatus.new
     assert _order(session, manual).status is OrderStatus.pending_review
+
+
+def test_cancelling_by_bulk_releases_the_stock(session, users, factory):
+    """Check 12: a 受注引当済 order cancelled by the bulk status operation gives its stock
+    back in the same chunk; deleting one does too."""
+    item = factory.sku("S1", stock=5)
+    cancelled, deleted = (factory.order(status=OrderStatus.awaiting_allocation,
+                                        payment_status=PaymentStatus.voided,
+                                        lines=[linked_line(item, 2)]) for _ in range(2))
+    allocation.allocate(session, [cancelled.id, deleted.id], Actor(None, None))
+    session.commit()
+    assert item.stocks[0].allocated == 4
+
+    _run(session, users["operator"], [cancelled], "status", to="cancelled")
+    session.expire_all()
+    assert item.stocks[0].allocated == 2
+    assert _order(session, cancelled).allocation_state is AllocationState.none
+    _run(session, users["admin"], [deleted], "delete")
+    session.expire_all()
+    assert item.stocks[0].allocated == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(StockAllocation)
+                          .where(StockAllocation.released_at.is_(None))) == 0
