@@ -163,8 +163,9 @@ def test_fifo_allocation_and_the_next_sweep_after_a_stock_upload(session, factor
     assert o6.allocation_note == "在庫不足: S1 必要3 / 引当可能2"
     assert stock_of(session, item).allocated == 3
 
-    stock_of(session, item).quantity = 10
-    session.flush()
+    upload = inventory.check_upload(session, None, "stock.csv", b"sku,location,stock\nS1,main,10\n")
+    inventory.apply_upload(session, upload, OPERATOR)
+    assert stock_of(session, item).allocated == 3  # the upload keeps what is promised
     auto_advance.sweep(session, now=at(11))
     refresh(session, o6)
     assert o6.status is S.ready_to_ship
