@@ -42,6 +42,7 @@ from oms.models import (
     StockAllocation,
 )
 from oms.models.base import utcnow
+from oms.models.orders import AUTO_FROM
 from oms.services import allocation, app_settings, audit, line_status
 from oms.services.actor import AUTO, Actor
 from oms.services.app_settings import WorkflowSettings
@@ -65,6 +66,9 @@ KIND_SHORT = {
 }
 
 
+_NOT_DONE = (AllocationState.none, AllocationState.partial)
+
+
 @dataclass(frozen=True)
 class Move:
     source: OrderStatus
@@ -80,7 +84,7 @@ def may_move() -> sa.ColumnElement[bool]:
         Customer.id == Order.customer_id,
         Customer.blacklist_status == BlacklistStatus.blacklisted).exists()
     return sa.and_(Order.auto_advance, Order.deleted_at.is_(None),
-                   Order.status.in_(tuple(s.value for s in _SOURCES)),
+                   Order.status.in_(tuple(s.value for s in AUTO_FROM)),
                    sa.not_(Order.needs_attention), sa.not_(Order.shipping_hold),
                    Order.blacklist_entry_id.is_(None), sa.not_(blacklisted))
 
@@ -133,10 +137,6 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
     return result
 
 
-_SOURCES = (S.pending_review, S.awaiting_payment, S.new, S.awaiting_allocation,
-            S.awaiting_deferred_payment)
-
-
 def advance(session: Session, order_ids, actor: Actor | None = None) -> int:
     """Move these orders as far as the automatic transitions take them now. Flushes,
     never commits; returns how many moves were made. `actor` is who changed the input
@@ -169,6 +169,8 @@ def sweep(session: Session, *, now: datetime | None = None,
 
 
 def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
+    """One pass of every rule over the orders `narrow` keeps, allocating (mode 自動) right
+    before the rule that leaves 引当待ち."""
     now = utcnow()
     settings = app_settings.workflow(session)
     total = 0
@@ -180,9 +182,6 @@ def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
             allocation.allocate(session, waiting, actor or SYSTEM_ACTOR)
         total += len(_apply(session, move, narrow, limit, actor or SYSTEM_ACTOR, now))
     return total
-
-
-_NOT_DONE = (AllocationState.none, AllocationState.partial)
 
 
 def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> None:
