@@ -36,7 +36,7 @@ from oms.models import (
 from oms.models.base import upsert, utcnow
 from oms.services import app_settings, audit
 from oms.services.actor import Actor
-from oms.services.sql_rows import insert_rows, update_rows
+from oms.services.sql_rows import expire_loaded, insert_rows, update_rows
 
 A = AllocationState
 NOTE_LENGTH = 300
@@ -290,10 +290,7 @@ def _write_stock_totals(session: Session, stocks: dict[tuple[int, str], _Stock])
     update_rows(session, Stock.__table__,
                 [{"id": stock.id, "allocated": stock.allocated} for stock in changed],
                 match=("id",))
-    changed_ids = {stock.id for stock in changed}
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Stock) and obj.id in changed_ids:
-            session.expire(obj, ["allocated"])
+    expire_loaded(session, Stock, [stock.id for stock in changed], ["allocated"])
 
 
 def _write_states(session: Session, outcomes: dict[int, AllocationOutcome]) -> None:
@@ -315,10 +312,7 @@ def _write_states(session: Session, outcomes: dict[int, AllocationOutcome]) -> N
             if (outcomes[order_id].state, outcomes[order_id].note) != (A.none, None)]
     if rows:
         insert_rows(session, OrderAllocation.__table__, rows)
-    expired = set(changed)
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Order) and obj.id in expired:
-            session.expire(obj, ["allocation_state", "allocation_note"])
+    expire_loaded(session, Order, changed, ["allocation_state", "allocation_note"])
 
 
 def _states_from_rows(session: Session, order_ids: list[int]) -> dict[int, AllocationOutcome]:

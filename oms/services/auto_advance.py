@@ -46,7 +46,7 @@ from oms.models.orders import AUTO_FROM
 from oms.services import allocation, app_settings, audit, line_status
 from oms.services.actor import AUTO, Actor
 from oms.services.app_settings import WorkflowSettings
-from oms.services.sql_rows import insert_rows
+from oms.services.sql_rows import expire_loaded, insert_rows
 
 S, P = OrderStatus, PaymentStatus
 CHUNK = 1000
@@ -250,17 +250,10 @@ def _apply(session: Session, move: Move, narrow, limit: int, actor: Actor,
                          details={"reason": move.reason}) | {"created_at": now}
             for order_id in moved]
     insert_rows(session, AuditEvent.__table__, rows)
-    _forget(session, set(moved))
+    expire_loaded(session, Order, moved)  # their status and version moved
     line_status.follow(session, moved, actor,
                        allocates=app_settings.workflow(session).allocates)
     return moved
-
-
-def _forget(session: Session, order_ids: set[int]) -> None:
-    """The ORM's copies of moved orders are stale (status, version): reload on next use."""
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Order) and obj.id in order_ids:
-            session.expire(obj)
 
 
 def _methods_by_kind(session: Session) -> dict[PaymentKind, list[int]]:

@@ -28,6 +28,7 @@ from oms.models.base import utcnow
 from oms.services import audit
 from oms.services.actor import Actor
 from oms.services.contact_keys import email_key, phone_key
+from oms.services.sql_rows import expire_loaded
 
 _orders = Order.__table__
 
@@ -154,7 +155,7 @@ def release(session: Session, entry: BlacklistEntry, actor: Actor) -> int:
     cleared = session.execute(
         sa.update(_orders).where(_orders.c.blacklist_entry_id == entry.id)
         .values(blacklist_entry_id=None).returning(_orders.c.id)).scalars().all()
-    _expire_flags(session, cleared)
+    expire_loaded(session, Order, cleared, ["blacklist_entry_id"])
     audit.record(session, actor, "blacklist.release", entity_type="blacklist",
                  entity_id=entry.id, details={"orders_cleared": len(cleared),
                                               "name": entry.name})
@@ -188,16 +189,9 @@ def flag_orders(session: Session, order_ids: Iterable[int]) -> int:
         session.execute(
             sa.update(_orders).where(_orders.c.id == sa.bindparam("oid"))
             .values(blacklist_entry_id=sa.bindparam("eid")), flags)
-        _expire_flags(session, [f["oid"] for f in flags])
+        # Orders already loaded in the session re-read the flag written around them.
+        expire_loaded(session, Order, [f["oid"] for f in flags], ["blacklist_entry_id"])
     return len(flags)
-
-
-def _expire_flags(session: Session, order_ids: list[int]) -> None:
-    """Orders already loaded in the session re-read the flag written around them."""
-    ids = set(order_ids)
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Order) and obj.id in ids:
-            session.expire(obj, ["blacklist_entry_id"])
 
 
 def _first_match(entries: list[BlacklistEntry], keys: ContactKeys, ordered_at: datetime

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from oms.models import LineStatus, Order, OrderLine, OrderStatus, StatusHistory
 from oms.models.base import utcnow
 from oms.services.actor import Actor
-from oms.services.sql_rows import insert_rows
+from oms.services.sql_rows import expire_loaded, insert_rows
 
 S, L = OrderStatus, LineStatus
 # The line status an order's status gives its lines; statuses not listed leave them be.
@@ -78,10 +78,9 @@ def follow(session: Session, order_ids: list[int], actor: Actor | dict[int, Acto
                             "user_id": who.user_id, "via": who.via, "created_at": now})
     if history:
         insert_rows(session, StatusHistory.__table__, history)
-        changed = {line_id for lines in changes.values() for line_id, _, _ in lines}
-        for obj in list(session.identity_map.values()):
-            if isinstance(obj, OrderLine) and obj.id in changed:
-                session.expire(obj, ["status"])
+        expire_loaded(session, OrderLine,
+                      [line_id for lines in changes.values() for line_id, _, _ in lines],
+                      ["status"])
     return len(history)
 
 

@@ -94,3 +94,13 @@ def _typed(text, column_type):
     if isinstance(column_type, sa.TypeDecorator):
         column_type = column_type.impl
     return sa.cast(text, column_type)
+
+
+def expire_loaded(session: Session, model: type, ids, attributes: list[str] | None = None
+                  ) -> None:
+    """Rows written by a statement around the ORM: the copies this session already holds
+    re-read them (`attributes`, or everything) on next use."""
+    ids = set(ids)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and obj.id in ids:
+            session.expire(obj, attributes)
