@@ -9,6 +9,7 @@ from oms.models.bulk import (
     bulk_selection_orders,
 )
 from oms.models.cards import CustomerCard
+from oms.models.carriers import Carrier, CarrierFormat, CarrierService, CarrierTimeSlot
 from oms.models.catalog import Sku, SkuMapping, Stock
 from oms.models.conversions import ConversionNotice
 from oms.models.custom_fields import CustomField, CustomFieldCategory, CustomFieldValue, FieldType
@@ -41,7 +42,15 @@ from oms.models.orders import (
 from oms.models.payments import PaymentKind, PaymentMethod, PaymentStatus
 from oms.models.recipients import RecipientChange
 from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
-from oms.models.shipping import Shipment, ShipmentLine
+from oms.models.shipping import (
+    ReportChannel,
+    ReportState,
+    Shipment,
+    ShipmentImport,
+    ShipmentLine,
+    ShippingExport,
+    TrackingReport,
+)
 from oms.models.users import AuditEvent, Role, User
 from oms.models.workflow import (
     AccountType,
@@ -65,6 +74,10 @@ __all__ = [
     "BlacklistStatus",
     "BulkJob",
     "BulkSelection",
+    "Carrier",
+    "CarrierFormat",
+    "CarrierService",
+    "CarrierTimeSlot",
     "ConversionNotice",
     "CustomField",
     "CustomFieldCategory",
@@ -99,11 +112,15 @@ __all__ = [
     "PaymentMethod",
     "PaymentStatus",
     "RecipientChange",
+    "ReportChannel",
+    "ReportState",
     "Role",
     "SearchPreset",
     "SelectionSource",
     "Shipment",
+    "ShipmentImport",
     "ShipmentLine",
+    "ShippingExport",
     "Shop",
     "ShopSync",
     "Sku",
@@ -114,6 +131,7 @@ __all__ = [
     "StockUpload",
     "Tag",
     "TargetState",
+    "TrackingReport",
     "User",
     "bulk_selection_orders",
     "order_tags",

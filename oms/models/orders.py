@@ -142,6 +142,8 @@ class Order(Base):
         sa.Index("ix_orders_tab_total_id", "tab", "total", "id"),
         sa.Index("ix_orders_tab_order_number", "tab", "order_number"),
         sa.Index("ix_orders_status_ordered_at_id", "status", "ordered_at", "id"),
+        # 出荷一覧 sorts by 出荷予定日.
+        sa.Index("ix_orders_status_scheduled_ship_date_id", "status", "scheduled_ship_date", "id"),
         # The other date bases of the search.
         sa.Index("ix_orders_cancelled_at", "cancelled_at"),
         sa.Index("ix_orders_shipped_at", "shipped_at"),
