@@ -1,8 +1,13 @@
 """荷物番号報告: telling each mall the tracking numbers of its orders' shipments."""
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from oms.services.actor import Actor
+
+# A report still pending after this long is shown 要確認 and offered in the CSV/TSV (S6).
+STALE_AFTER = timedelta(minutes=60)
 
 
 def request(session: Session, shipment_ids: list[int], actor: Actor) -> None:
