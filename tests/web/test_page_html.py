@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from oms.models import (
     AllocationState,
@@ -18,6 +19,7 @@ from oms.models import (
     LineStatus,
     LinkResult,
     MallKind,
+    Order,
     OrderLine,
     OrderStatus,
     PaymentKind,
@@ -64,6 +66,8 @@ def orders(factory, session):
             shop=shop, payment_method=method, total=1100 * n, lines=_lines(5 if n == 1 else 1),
             ordered_at=datetime(2026, 12, 1, n, 30, tzinfo=UTC),
             scheduled_ship_date=date(2026, 12, 4), **extra))
+    # A plain UPDATE: the ORM would stamp the time of the test run.
+    session.execute(sa.update(Order).values(updated_at=datetime(2026, 12, 2, tzinfo=UTC)))
     session.commit()
     return made
 
