@@ -22,12 +22,12 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
-from bench.detail_bench import order_with_five_lines  # noqa: E402
-from bench.list_bench import BENCH_PASSWORD, BENCH_USER  # noqa: E402
-from oms import create_app  # noqa: E402
-from oms.extensions import db  # noqa: E402
-from oms.models import Role, User  # noqa: E402
-from oms.services import users  # noqa: E402
+from bench.detail_bench import order_with_five_lines
+from bench.list_bench import BENCH_PASSWORD, BENCH_USER
+from oms import create_app
+from oms.extensions import db
+from oms.models import Role, User
+from oms.services import users
 
 # (layer, substrings of a source path), first match wins; SQL is measured apart.
 LAYERS = (

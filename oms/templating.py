@@ -1,7 +1,9 @@
 """Globals every template may use: navigation, locale, and link helpers."""
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
@@ -40,6 +42,20 @@ def url_with(**changes) -> str:
     for key, value in changes.items():
         args[key] = [value]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+# Passes the int, id and string converters alike, and appears in no route's fixed text.
+_PLACEHOLDER = 918273645
+
+
+def url_pattern(endpoint: str, key: str) -> Callable[[object], str]:
+    """`url_for(endpoint, key=value)` for many rows: the URL is built once, and each value
+    is put in its place quoted as werkzeug's path converters quote it."""
+    head, _, tail = url_for(endpoint, **{key: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+    return lambda value: f"{head}{quote(str(value), safe=_PATH_SAFE)}{tail}"
+
+
+_PATH_SAFE = "!$&'()*+,/:;=@"  # werkzeug.routing.BaseConverter.to_url
 
 
 @cache

@@ -39,16 +39,18 @@ class Flag(StrEnum):
 
 
 def order_flag(order: Order) -> Flag | None:
-    """The blacklist flag an order shows, on every screen. Reads the order's own columns
-    and its customer (which the list loads with the row)."""
-    if order.blacklist_entry_id is not None:
-        return Flag.hit
+    """The blacklist flag an order shows, on every screen."""
     customer = order.customer if order.customer_id is not None else None
-    if customer is None:
-        return None
-    if customer.blacklist_status is BlacklistStatus.blacklisted:
+    return flag_of(order.blacklist_entry_id,
+                   customer.blacklist_status if customer is not None else None)
+
+
+def flag_of(blacklist_entry_id: int | None,
+            customer_status: BlacklistStatus | None) -> Flag | None:
+    """The one rule: the order's own designation, else its customer's standing."""
+    if blacklist_entry_id is not None or customer_status is BlacklistStatus.blacklisted:
         return Flag.hit
-    if customer.blacklist_status is BlacklistStatus.candidate:
+    if customer_status is BlacklistStatus.candidate:
         return Flag.candidate
     return None
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import jaconv
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, joinedload, load_only, selectinload
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from oms import validation
@@ -35,7 +35,8 @@ from oms.models import (
     Tag,
     order_tags,
 )
-from oms.services import blacklist, item_links
+from oms.services import blacklist, item_links, order_rows
+from oms.services.order_rows import ListRow
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DATE_BASES = {
@@ -396,7 +397,7 @@ def compact_status_counts(engine) -> None:
 
 @dataclass
 class ResultPage:
-    orders: list[Order]
+    rows: list[ListRow]
     page: int
     per_page: int
     total: int
@@ -446,20 +447,8 @@ def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
     return sa.select(Order.id).where(*conditions(search, tz))
 
 
-# What a list row shows; anything else would be a lazy load per row, so it raises instead.
-ROW_COLUMNS = (
-    Order.order_number, Order.shop_id, Order.ordered_at, Order.buyer_name, Order.buyer_kana,
-    Order.ship_prefecture, Order.destination_country, Order.total, Order.payment_method_id,
-    Order.payment_status, Order.status, Order.handling_status_id, Order.link_result,
-    Order.needs_attention, Order.shipping_hold, Order.customer_id, Order.version,
-    Order.blacklist_entry_id, Order.allocation_state, Order.allocation_note,
-)
-
-
 def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) -> ResultPage:
-    """One page of the search. Ids come first from an ordered index scan; then the page's
-    rows are loaded with their shop, payment method, handling status and customer joined,
-    and their tags in one more query."""
+    """One page of the search: ids first from an ordered index scan, then their rows."""
     pages = max(1, math.ceil(total / search.per_page))
     page = min(search.page, pages)
     ids = list(session.scalars(
@@ -467,19 +456,7 @@ def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) 
         .offset((page - 1) * search.per_page)
         .limit(search.per_page)
     ))
-    by_id = {
-        o.id: o for o in session.scalars(
-            sa.select(Order).where(Order.id.in_(ids)).options(
-                load_only(*ROW_COLUMNS, raiseload=True),
-                joinedload(Order.shop),
-                joinedload(Order.payment_method),
-                joinedload(Order.handling_status),
-                joinedload(Order.customer),
-                selectinload(Order.tags),
-            )
-        ).unique()
-    } if ids else {}
-    return ResultPage([by_id[i] for i in ids if i in by_id], page, search.per_page, total)
+    return ResultPage(order_rows.load(session, ids), page, search.per_page, total)
 
 
 def query_with(session: Session, search_query: str, **changes) -> str:

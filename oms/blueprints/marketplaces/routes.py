@@ -14,6 +14,7 @@ from oms.blueprints.common import EmptyForm, get_or_404, or_404
 from oms.blueprints.marketplaces import bp
 from oms.blueprints.orders.controls import back_to_list, chosen, tz
 from oms.blueprints.orders.forms import ExportForm, SelectionForm
+from oms.blueprints.orders.rows import row_kit
 from oms.csvfiles import UploadError
 from oms.extensions import db
 from oms.models import LinkResult, Order
@@ -26,6 +27,7 @@ from oms.services import (
     malls,
     marketplace_jobs,
     notifications,
+    order_rows,
 )
 
 # A person waits for the answer of a single-order update: fail fast rather than retry long.
@@ -65,10 +67,8 @@ def _row(order: Order, action: str, message: str, ok: bool):
     if (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
             and headers.get("HX-Trigger") == f"{action}-{order.id}"):
         return render_block(
-            "orders/index.html", "order_row", o=order, select=None, labels=labels,
-            row_labels=labels.resolved(status=labels.ORDER_STATUS,
-                                       payment_status=labels.PAYMENT_STATUS),
-            row_message=message, row_ok=ok)
+            "orders/index.html", "order_row", o=order_rows.load(db.session, [order.id])[0],
+            select=None, row_kit=row_kit(), row_message=message, row_ok=ok)
     flash(f"{order.order_number}: {message}", "success" if ok else "error")
     return back_to_list(request.form.get("search"))
 

@@ -12,6 +12,7 @@ from oms.blueprints.common import or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.controls import back_to_list, chosen
 from oms.blueprints.orders.forms import ExportForm, PresetForm, SelectionForm
+from oms.blueprints.orders.rows import row_kit
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import (
@@ -69,9 +70,7 @@ def index():
     return render_page(
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
-        row_labels=labels.resolved(status=labels.ORDER_STATUS,
-                                   payment_status=labels.PAYMENT_STATUS),
-        select=select if select in ("page", "all") else None,
+        row_kit=row_kit(), select=select if select in ("page", "all") else None,
         labels=labels, choices=_choices(), date_bases=order_search.DATE_BASES,
         sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
