@@ -167,14 +167,35 @@ def _flag(args, name, errors):
     return None
 
 
-def parse(session: Session, args: MultiDict) -> ParsedSearch:
+@dataclass(frozen=True)
+class FilterChoices:
+    """(id, name) of what the search's selects offer; a search may name only these."""
+
+    shops: list[tuple[int, str]]
+    payment_methods: list[tuple[int, str]]
+    handling_statuses: list[tuple[int, str]]
+    tags: list[tuple[int, str]]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    def rows(model, order_by) -> list[tuple[int, str]]:
+        return [(i, name) for i, name in session.execute(
+            sa.select(model.id, model.name).order_by(order_by))]
+
+    return FilterChoices(rows(Shop, Shop.id), rows(PaymentMethod, PaymentMethod.id),
+                         rows(HandlingStatus, HandlingStatus.position), rows(Tag, Tag.name))
+
+
+def parse(session: Session, args: MultiDict,
+          choices: FilterChoices | None = None) -> ParsedSearch:
     """Read a search from query arguments. Unknown or malformed values are dropped from
-    the search and reported per field, so a bad value never widens or breaks a list."""
+    the search and reported per field, so a bad value never widens or breaks a list.
+    `choices` saves reading them again when the caller shows them too."""
     errors: dict[str, str] = {}
-    shop_ids = set(session.scalars(sa.select(Shop.id)))
-    payment_ids = set(session.scalars(sa.select(PaymentMethod.id)))
-    handling_ids = set(session.scalars(sa.select(HandlingStatus.id)))
-    tag_ids = set(session.scalars(sa.select(Tag.id)))
+    choices = choices or filter_choices(session)
+    shop_ids, payment_ids, handling_ids, tag_ids = (
+        {i for i, _ in rows} for rows in (choices.shops, choices.payment_methods,
+                                          choices.handling_statuses, choices.tags))
     tab = args.get("tab") or "all"
     if tab not in TABS:
         errors["tab"] = str(_l("Unknown status tab."))

@@ -17,12 +17,8 @@ from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import (
     TABS,
-    HandlingStatus,
     MallKind,
-    PaymentMethod,
     PaymentStatus,
-    Shop,
-    Tag,
 )
 from oms.services import action_results, allocation_job, list_controls, order_search, presets
 from oms.services import jobs as job_service
@@ -32,19 +28,13 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["OMS_TZ"])
 
 
-def _choices() -> dict[str, list[tuple[object, str]]]:
+def _choices(found: order_search.FilterChoices) -> dict[str, list[tuple[object, str]]]:
     """(value, label) options of the search form's selects."""
-    session = db.session
-
-    def rows(model, order_by, label="name"):
-        found = session.scalars(db.select(model).order_by(order_by))
-        return [(r.id, getattr(r, label)) for r in found]
-
     return {
-        "shops": rows(Shop, Shop.id),
-        "payment_methods": rows(PaymentMethod, PaymentMethod.id),
-        "handling_statuses": rows(HandlingStatus, HandlingStatus.position),
-        "tags": rows(Tag, Tag.name),
+        "shops": found.shops,
+        "payment_methods": found.payment_methods,
+        "handling_statuses": found.handling_statuses,
+        "tags": found.tags,
         "malls": [(m.value, labels.MALL[m]) for m in MallKind],
         "payment_statuses": [(s.value, labels.PAYMENT_STATUS[s]) for s in PaymentStatus],
         "allocation_states": [(s.value, text) for s, text in labels.ALLOCATION_STATE.items()],
@@ -60,7 +50,8 @@ def index():
         if query is None:
             abort(404)
         return redirect(url_for("orders.index") + "?" + query)
-    parsed = order_search.parse(db.session, request.args)
+    found = order_search.filter_choices(db.session)
+    parsed = order_search.parse(db.session, request.args, found)
     search = parsed.search
     counts = order_search.tab_counts(db.session, search, _tz())
     total = counts.status(search.status) if search.status else counts.tab(search.tab)
@@ -71,7 +62,7 @@ def index():
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
         row_kit=row_kit(), select=select if select in ("page", "all") else None,
-        labels=labels, choices=_choices(), date_bases=order_search.DATE_BASES,
+        labels=labels, choices=_choices(found), date_bases=order_search.DATE_BASES,
         sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
         controls=list_controls.for_tab(search.tab), export_form=ExportForm(formdata=None),
