@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from oms.models import (
     AccountType,
     AllocationState,
+    CarrierFormat,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -276,6 +277,12 @@ JOB_KIND.update({
     "shipping_info": _l("Send shipping info"),
 })
 # 銀行振込の口座設定 (oms.services.bank_accounts).
+CARRIER_FORMAT = {
+    CarrierFormat.b2: _l("Yamato B2 Cloud"),
+    CarrierFormat.ehiden2: _l("Sagawa e飛伝II"),
+    CarrierFormat.yupri: _l("Japan Post ゆうプリR"),
+    CarrierFormat.none: _l("None"),
+}
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 # 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
 ALLOCATION_STATE = {

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         bank_accounts,
         bulk,
+        carriers,
         custom_fields,
         main,
         marketplaces,
@@ -27,3 +28,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
+    app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
