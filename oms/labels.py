@@ -210,6 +210,7 @@ ORDER_FIELD = {
     "shipped_at": _l("Shipped at"),
     "scheduled_delivery_date": _l("Scheduled delivery date"),
     "delivered_at": _l("Delivered at"),
+    "delivery_method": _l("Delivery method"),
     "delivery_time_slot": _l("Delivery time"),
     "remarks1": _l("Remarks 1"),
     "remarks2": _l("Remarks 2"),

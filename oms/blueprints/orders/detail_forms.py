@@ -26,6 +26,7 @@ from oms.models import InquiryCategory, InquiryResult, Order, OrderStatus
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
+from oms.services.delivery_choices import GroupedSelectField
 from oms.validation import (
     BIGID_MAX,
     DateField,
@@ -144,7 +145,8 @@ class EditForm(LockedForm, BuyerFields):
     shipped_at = _datetime(_l("Shipped at"))
     scheduled_delivery_date = DateField(_l("Scheduled delivery date"), [Optional()])
     delivered_at = _datetime(_l("Delivered at"))
-    delivery_time_slot = SelectField(_l("Delivery time"), choices=[])
+    delivery_method = GroupedSelectField(_l("Delivery method"), choices=[])
+    delivery_time_slot = GroupedSelectField(_l("Delivery time"), choices=[])
     remarks1 = TextAreaField(_l("Remarks 1"), [Optional(), Length(max=4000)])
     remarks2 = TextAreaField(_l("Remarks 2"), [Optional(), Length(max=4000)])
     remarks_scope = RadioField(
