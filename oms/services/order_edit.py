@@ -401,7 +401,7 @@ def _check_delivery(session: Session, order: Order, values: dict[str, Any],
     carrier = carriers.by_name(session, values.get("carrier", order.carrier))
     for name, message in carriers.delivery_problems(carrier, method, slot).items():
         if changed_carrier or name in values:
-            errors.setdefault(name, message)
+            errors.setdefault(name, str(message))
 
 
 def customer_shipping_address(session: Session, order: Order) -> CustomerAddress | None:
