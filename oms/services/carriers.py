@@ -98,7 +98,8 @@ def choices(current: str | None, names: list[str]) -> list[str]:
 def delivery_problems(carrier: Carrier | None, service: str | None,
                       slot: str | None) -> dict[str, Any]:
     """Why a service or a time slot does not go with the carrier: field name → message
-    (lazy text), empty when they do. A carrier not in the table (a name a mall sent) is not checked."""
+    (lazy text), empty when they do. A carrier not in the table (a name a mall sent) is
+    not checked."""
     if carrier is None:
         return {}
     problems = {}

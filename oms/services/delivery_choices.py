@@ -6,6 +6,8 @@ carrier, and the server checks that they go with the carrier chosen
 (`carriers.delivery_problems`); with htmx they follow the chosen carrier.
 """
 
+from collections.abc import Sequence
+
 from wtforms import SelectChoice, SelectField
 
 from oms.models import Carrier
@@ -24,7 +26,7 @@ class GroupedSelectField(SelectField):
                              for choice in group]
 
 
-def carrier_options(offered: list[Carrier], current: str | None,
+def carrier_options(offered: Sequence[Carrier], current: str | None,
                     blank: str) -> list[SelectChoice]:
     """The active carriers, and the one an order already names even if since deactivated."""
     names = [carrier.name for carrier in offered]
@@ -33,7 +35,7 @@ def carrier_options(offered: list[Carrier], current: str | None,
     return [SelectChoice("", blank), *(SelectChoice(name, name) for name in names)]
 
 
-def part_options(offered: list[Carrier], part: str, blank: str, *, grouped: bool = True,
+def part_options(offered: Sequence[Carrier], part: str, blank: str, *, grouped: bool = True,
                  current: tuple[str | None, str | None] = (None, None)) -> list[SelectChoice]:
     """The active services (`part="services"`) or time slots (`"time_slots"`) of the
     carriers offered, grouped by carrier; `current` (carrier, value) is what an order

@@ -49,7 +49,8 @@ def test_shipping_settings_are_saved_and_audited(admin, session, rakuten):
     fields = dict(session.execute(
         sa.select(AuditEvent.field, AuditEvent.new_value)
         .where(AuditEvent.entity_type == "shop", AuditEvent.field.like("shipping.%"))).all())
-    assert fields == {"shipping.sender_name": "サンプル商店", "shipping.sender_phone": "03-1234-5678",
+    assert fields == {"shipping.sender_name": "サンプル商店",
+                      "shipping.sender_phone": "03-1234-5678",
                       "shipping.sender_postcode": "150-0002",
                       "shipping.sender_address1": "東京都渋谷区渋谷2-1-1",
                       "shipping.b2_billing_code": "0123456789", "shipping.b2_freight_no": "01",

@@ -22,7 +22,7 @@ class DeliveryForm(Form):
     delivery_method = GroupedSelectField(_l("Delivery method"), validators=[InputRequired()])
     delivery_time_slot = GroupedSelectField(_l("Delivery time slot"), default="",
                                             description=_l("Empty: no preference."))
-    offered: list[Carrier] = []
+    offered: tuple[Carrier, ...] = ()  # set by prepare_form
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):
@@ -42,7 +42,7 @@ class SetDelivery(Operation):
     undoable = True
 
     def prepare_form(self, form, session):
-        form.offered = carriers.listed(session)
+        form.offered = tuple(carriers.listed(session))
         form.carrier.choices = carrier_options(form.offered, None, "—")
         form.delivery_method.choices = part_options(form.offered, "services", "—")
         form.delivery_time_slot.choices = part_options(form.offered, "time_slots",
