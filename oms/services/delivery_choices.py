@@ -15,15 +15,24 @@ from oms.models import Carrier
 
 class GroupedSelectField(SelectField):
     """Options grouped by carrier. A label several carriers offer (午前中) is marked chosen
-    only under `group`, the chosen carrier, so the browser shows the right one."""
+    once: under `group`, the chosen carrier, when it has it (else where it first appears,
+    so a refused choice is shown as it was sent)."""
 
     group: str | None = None
 
     def iter_groups(self):
-        for optgroup, group in super().iter_groups():
-            yield optgroup, [choice._replace(selected=choice.selected
-                                             and optgroup in (None, self.group))
-                             for choice in group]
+        groups = list(super().iter_groups())
+        mine = any(c.selected and optgroup == self.group for optgroup, group in groups
+                   for c in group)
+        shown = False
+        for optgroup, group in groups:
+            marked = []
+            for choice in group:
+                selected = choice.selected and not shown and (
+                    not mine or optgroup in (None, self.group))
+                shown = shown or selected
+                marked.append(choice._replace(selected=selected))
+            yield optgroup, marked
 
 
 def carrier_options(offered: Sequence[Carrier], current: str | None,

@@ -58,6 +58,8 @@ def test_lists_come_from_carrier_settings(operator, factory, session):
     assert _chosen(page, "delivery_time_slot") == [("佐川急便", "午前中")]
     assert _chosen(page, "delivery_method") == [("佐川急便", "飛脚宅配便")]
     assert "data-carrier-settings" not in page  # the link is for admins
+    # Yes/no radios offer their two values only (not the order's True beside them).
+    assert 'value="True"' not in page and 'value="False"' not in page
 
 
 def test_check_13_deactivated_carrier_kept_by_its_orders(operator, factory, session):
@@ -93,6 +95,8 @@ def test_without_js_a_time_the_carrier_lacks_is_refused(operator, factory, sessi
     assert response.status_code == 422
     assert "佐川急便 has no delivery time 19-21時." in response.text
     assert "佐川急便 has no delivery method 宅急便." in response.text
+    # The refused choice is shown as it was sent, not as 指定なし.
+    assert _chosen(response.text, "delivery_time_slot") == [("ヤマト運輸", "19-21時")]
     session.expire_all()
     assert session.get(Order, order.id).carrier == "ヤマト運輸"
     data["delivery_method"], data["delivery_time_slot"] = "飛脚宅配便", "18-21時"

@@ -237,7 +237,9 @@ def offer_current(form: LockedForm, order: Order) -> None:
     """Add the order's own value to any choice list that lacks it (a value a mall sent, an
     inactive option), so the form shows it and an untouched save keeps it."""
     for name, field in form._fields.items():
-        if name not in order_edit.EDITABLE or not isinstance(field, SelectField):
+        # Radios (yes/no) always offer both values; only lists can lack the order's.
+        if (name not in order_edit.EDITABLE or not isinstance(field, SelectField)
+                or isinstance(field, RadioField)):
             continue
         value = getattr(order, name)
         if value is None or any(choice.value == value or str(choice.value) == str(value)
