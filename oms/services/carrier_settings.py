@@ -125,11 +125,7 @@ def carrier_counts(session: Session) -> dict[str, int]:
 
 def create_carrier(session: Session, spec: CarrierSpec, actor: Actor) -> Carrier:
     _check_carrier(session, spec, None)
-    carrier = Carrier(**asdict(spec), active=True)
-    session.add(carrier)
-    session.flush()
-    _audit_create(session, carrier, spec, actor)
-    return carrier
+    return _create(session, Carrier(**asdict(spec), active=True), spec, actor)
 
 
 def update_carrier(session: Session, carrier: Carrier, spec: CarrierSpec,
@@ -138,36 +134,19 @@ def update_carrier(session: Session, carrier: Carrier, spec: CarrierSpec,
     return _update(session, carrier, spec, actor)
 
 
-def add_service(session: Session, carrier: Carrier, spec: ServiceSpec,
-                actor: Actor) -> CarrierService:
-    _check_service(session, carrier, spec, None)
-    service = CarrierService(carrier_id=carrier.id, **asdict(spec), active=True)
-    session.add(service)
-    session.flush()
-    _audit_create(session, service, spec, actor)
-    return service
+def add_part(session: Session, carrier: Carrier, spec: ServiceSpec | SlotSpec,
+             actor: Actor) -> CarrierService | CarrierTimeSlot:
+    """Add a service (ServiceSpec) or a time slot (SlotSpec) to the carrier."""
+    _check_part(session, carrier, spec, None)
+    model = CarrierService if isinstance(spec, ServiceSpec) else CarrierTimeSlot
+    return _create(session, model(carrier_id=carrier.id, **asdict(spec), active=True), spec,
+                   actor)
 
 
-def update_service(session: Session, service: CarrierService, spec: ServiceSpec,
-                   actor: Actor) -> bool:
-    _check_service(session, service.carrier, spec, service)
-    return _update(session, service, spec, actor)
-
-
-def add_slot(session: Session, carrier: Carrier, spec: SlotSpec,
-             actor: Actor) -> CarrierTimeSlot:
-    _check_slot(session, carrier, spec, None)
-    slot = CarrierTimeSlot(carrier_id=carrier.id, **asdict(spec), active=True)
-    session.add(slot)
-    session.flush()
-    _audit_create(session, slot, spec, actor)
-    return slot
-
-
-def update_slot(session: Session, slot: CarrierTimeSlot, spec: SlotSpec,
-                actor: Actor) -> bool:
-    _check_slot(session, slot.carrier, spec, slot)
-    return _update(session, slot, spec, actor)
+def update_part(session: Session, part: CarrierService | CarrierTimeSlot,
+                spec: ServiceSpec | SlotSpec, actor: Actor) -> bool:
+    _check_part(session, part.carrier, spec, part)
+    return _update(session, part, spec, actor)
 
 
 def set_active(session: Session, part: Part, active: bool, actor: Actor) -> bool:
@@ -208,10 +187,13 @@ def _in_exports(session: Session, part: Carrier | CarrierService) -> bool:
     return session.scalar(sa.select(sa.literal(True)).where(column == part.id).limit(1)) or False
 
 
-def _audit_create(session: Session, part: Part, spec: Any, actor: Actor) -> None:
+def _create(session: Session, part: Part, spec: Any, actor: Actor) -> Any:
+    session.add(part)
+    session.flush()
     entity = _ENTITY[type(part)]
     audit.record(session, actor, f"{entity}.create", entity_type=entity, entity_id=part.id,
                  details={k: getattr(v, "value", v) for k, v in asdict(spec).items()})
+    return part
 
 
 def _update(session: Session, part: Part, spec: Any, actor: Actor) -> bool:
@@ -274,40 +256,31 @@ def _check_carrier(session: Session, spec: CarrierSpec, carrier: Carrier | None)
         raise SettingsRefused(errors)
 
 
-def _check_service(session: Session, carrier: Carrier, spec: ServiceSpec,
-                   service: CarrierService | None) -> None:
+# Per kind of spec: the name orders keep, its longest, and its codes (required or not).
+_PART_RULES = {
+    ServiceSpec: ("name", 32, (("slip_code", True), ("cod_slip_code", False))),
+    SlotSpec: ("label", 16, (("b2_code", False), ("ehiden_code", False),
+                             ("yupri_code", False))),
+}
+
+
+def _check_part(session: Session, carrier: Carrier, spec: ServiceSpec | SlotSpec,
+                part: CarrierService | CarrierTimeSlot | None) -> None:
     _blank_to_none(spec)
-    errors = _part_name_errors(carrier.services, "name", spec.name, service, 32)
-    for name in ("slip_code", "cod_slip_code"):
-        value = getattr(spec, name)
-        if (value is not None or name == "slip_code") and not (
-                value and _ASCII_CODE.fullmatch(value)):
-            errors[name] = _("Enter half-width letters and digits only.")
-    _check_rename(session, service, spec.name, errors, "name")
-    if errors:
-        raise SettingsRefused(errors)
-
-
-def _check_slot(session: Session, carrier: Carrier, spec: SlotSpec,
-                slot: CarrierTimeSlot | None) -> None:
-    _blank_to_none(spec)
-    errors = _part_name_errors(carrier.time_slots, "label", spec.label, slot, 16)
-    for name in ("b2_code", "ehiden_code", "yupri_code"):
-        value = getattr(spec, name)
-        if value is not None and not _ASCII_CODE.fullmatch(value):
-            errors[name] = _("Enter half-width letters and digits only.")
-    _check_rename(session, slot, spec.label, errors, "label")
-    if errors:
-        raise SettingsRefused(errors)
-
-
-def _part_name_errors(siblings: list, attr: str, value: str, part: Part | None,
-                      longest: int) -> dict[str, str]:
+    attr, longest, codes = _PART_RULES[type(spec)]
+    value, errors = getattr(spec, attr), {}
     if not 1 <= len(value) <= longest:
-        return {attr: _("Enter 1 to %(n)d characters.", n=longest)}
-    if any(getattr(s, attr) == value and s is not part for s in siblings):
-        return {attr: _("This carrier already has %(name)s.", name=value)}
-    return {}
+        errors[attr] = _("Enter 1 to %(n)d characters.", n=longest)
+    elif any(getattr(s, attr) == value and s is not part
+             for s in (carrier.services if attr == "name" else carrier.time_slots)):
+        errors[attr] = _("This carrier already has %(name)s.", name=value)
+    for name, required in codes:
+        code = getattr(spec, name)
+        if (code is not None or required) and not (code and _ASCII_CODE.fullmatch(code)):
+            errors[name] = _("Enter half-width letters and digits only.")
+    _check_rename(session, part, value, errors, attr)
+    if errors:
+        raise SettingsRefused(errors)
 
 
 def _check_rename(session: Session, part: Part | None, new: str, errors: dict[str, str],

@@ -1,7 +1,6 @@
 """設定 > 配送業者管理 (admins): carriers, their services and time slots."""
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,22 +14,8 @@ from oms.extensions import db
 from oms.models import Carrier, CarrierService, CarrierTimeSlot
 from oms.services import carrier_settings, carriers
 
-
-class Part(NamedTuple):
-    """A kind of row under a carrier: its model, form, and the service's add and update."""
-
-    model: type
-    form: type[SpecForm]
-    add: Callable
-    update: Callable
-
-
-PARTS = {
-    "services": Part(CarrierService, ServiceForm, carrier_settings.add_service,
-                     carrier_settings.update_service),
-    "slots": Part(CarrierTimeSlot, SlotForm, carrier_settings.add_slot,
-                  carrier_settings.update_slot),
-}
+# A kind of row under a carrier: its model and its form.
+PARTS = {"services": (CarrierService, ServiceForm), "slots": (CarrierTimeSlot, SlotForm)}
 ACTIONS = {"deactivate": False, "reactivate": True, "delete": None}
 
 
@@ -105,9 +90,10 @@ def _part(kind: str):
 @access(Access.admin)
 def new_part(carrier_id: int, kind: str):
     """Add a service or a time slot to the carrier."""
-    carrier, part = get_or_404(Carrier, carrier_id), _part(kind)
-    form = part.form(formdata=request.form if request.method == "POST" else None)
-    if _saved(form, lambda spec: part.add(db.session, carrier, spec, current_actor())):
+    carrier, (_model, form_class) = get_or_404(Carrier, carrier_id), _part(kind)
+    form = form_class(formdata=request.form if request.method == "POST" else None)
+    if _saved(form, lambda spec: carrier_settings.add_part(db.session, carrier, spec,
+                                                           current_actor())):
         flash(_("Saved."), "success")
         return _carrier_page(carrier.id)
     return render_template("carriers/part_form.html", form=form, carrier=carrier, kind=kind,
@@ -118,10 +104,11 @@ def new_part(carrier_id: int, kind: str):
 @access(Access.admin)
 def edit_part(carrier_id: int, kind: str, row_id: int):
     """Change a service or a time slot."""
-    part = _part(kind)
-    row = get_or_404(part.model, row_id, carrier_id=carrier_id)
-    form = part.form() if request.method == "POST" else part.form(formdata=None, obj=row)
-    if _saved(form, lambda spec: part.update(db.session, row, spec, current_actor())):
+    model, form_class = _part(kind)
+    row = get_or_404(model, row_id, carrier_id=carrier_id)
+    form = form_class() if request.method == "POST" else form_class(formdata=None, obj=row)
+    if _saved(form, lambda spec: carrier_settings.update_part(db.session, row, spec,
+                                                              current_actor())):
         flash(_("Saved."), "success")
         return _carrier_page(carrier_id)
     return render_template("carriers/part_form.html", form=form, carrier=row.carrier,
@@ -140,7 +127,7 @@ def carrier_action(carrier_id: int, action: str):
 @access(Access.admin)
 def part_action(carrier_id: int, kind: str, row_id: int, action: str):
     """Deactivate, reactivate or delete a service or a time slot."""
-    return _act(get_or_404(_part(kind).model, row_id, carrier_id=carrier_id), action,
+    return _act(get_or_404(_part(kind)[0], row_id, carrier_id=carrier_id), action,
                 carrier_id)
 
 

@@ -65,8 +65,14 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _text(label, length: int, *validators):
-    return StringField(label, [Optional(), Length(max=length), *validators], filters=[stripped])
+def text_field(label, length: int, *validators, required: bool = False,
+               **kwargs) -> StringField:
+    """Trimmed text of at most `length` characters; optional unless `required`."""
+    return StringField(label, [DataRequired() if required else Optional(), Length(max=length),
+                               *validators], filters=[stripped], **kwargs)
+
+
+_text = text_field
 
 
 def _datetime(label):
