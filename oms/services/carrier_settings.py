@@ -115,14 +115,6 @@ def usage(session: Session, carrier: Carrier) -> Usage:
     return Usage(total, services, slots, exports)
 
 
-def carrier_counts(session: Session) -> dict[str, int]:
-    """Orders (not deleted) per carrier name, for the list of carriers."""
-    return dict(session.execute(
-        sa.select(Order.carrier, sa.func.count())
-        .where(Order.carrier.in_(sa.select(Carrier.name)), Order.deleted_at.is_(None))
-        .group_by(Order.carrier)).all())
-
-
 def create_carrier(session: Session, spec: CarrierSpec, actor: Actor) -> Carrier:
     _check_carrier(session, spec, None)
     return _create(session, Carrier(**asdict(spec), active=True), spec, actor)

@@ -22,10 +22,10 @@ ACTIONS = {"deactivate": False, "reactivate": True, "delete": None}
 @bp.route("/")
 @access(Access.admin)
 def index():
-    """The carriers in order, with their services, time slots and how many orders use them."""
+    """The carriers in order, with their services and time slots. How many orders use one
+    is counted on its own page: over every order, that is a scan too slow for a list."""
     return render_template("carriers/index.html", labels=labels,
-                           carriers=carriers.listed(db.session, active_only=False),
-                           counts=carrier_settings.carrier_counts(db.session))
+                           carriers=carriers.listed(db.session, active_only=False))
 
 
 def _carrier_page(carrier_id: int | None = None):
