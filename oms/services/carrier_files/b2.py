@@ -16,21 +16,7 @@ header row, then one row of the 42 documented columns per order.
     40 請求先顧客コード, 41 請求先分類コード, 42 運賃管理番号 (the shop's settings)
 """
 
-from oms.services.carrier_files.common import (
-    PRODUCT,
-    RECIPIENT_ADDRESS,
-    RECIPIENT_BUILDING,
-    RECIPIENT_NAME,
-    RECIPIENT_PHONE,
-    SENDER_ADDRESS,
-    SENDER_BUILDING,
-    SENDER_NAME,
-    Cell,
-    Parcel,
-    Settings,
-    Text,
-    cut,
-)
+from oms.services.carrier_files import common as c
 
 HEADER = [
     "お客様管理番号", "送り状種類", "クール区分", "伝票番号", "出荷予定日", "お届け予定日",
@@ -46,21 +32,21 @@ HEADER = [
 DATE = "%Y/%m/%d"
 
 
-def cells(p: Parcel, s: Settings) -> list[Cell]:
+def cells(p: c.Parcel, s: c.Settings) -> list[c.Cell]:
     sender = p.sender
     return [
         p.order_number, s.cod_slip_code if p.cod else s.slip_code, "", "",
         s.ship_date.strftime(DATE), p.delivery_date.strftime(DATE) if p.delivery_date else "",
-        s.slots.get(p.slot or "", ""), "", Text(p.phone, RECIPIENT_PHONE, 15, required=True),
+        s.slots.get(p.slot or "", ""), "", c.Text(p.phone, c.RECIPIENT_PHONE, 15, required=True),
         "", p.postcode,
-        Text(p.address, RECIPIENT_ADDRESS, 64, required=True),
-        Text(p.building, RECIPIENT_BUILDING, 32), "", "",
-        Text(p.name, RECIPIENT_NAME, 32, required=True), "", "様", "",
+        c.Text(p.address, c.RECIPIENT_ADDRESS, 64, required=True),
+        c.Text(p.building, c.RECIPIENT_BUILDING, 32), "", "",
+        c.Text(p.name, c.RECIPIENT_NAME, 32, required=True), "", "様", "",
         sender.sender_phone, "", sender.sender_postcode,
-        Text(sender.sender_address1, SENDER_ADDRESS, 64),
-        Text(sender.sender_address2, SENDER_BUILDING, 32),
-        Text(sender.sender_name, SENDER_NAME, 32), "", "",
-        Text(cut(p.product, 50), PRODUCT), "", "", "", "", "",
+        c.Text(sender.sender_address1, c.SENDER_ADDRESS, 64),
+        c.Text(sender.sender_address2, c.SENDER_BUILDING, 32),
+        c.Text(sender.sender_name, c.SENDER_NAME, 32), "", "",
+        c.Text(c.cut(p.product, 50), c.PRODUCT), "", "", "", "", "",
         p.total if p.cod else "", p.tax if p.cod else "", "", "", "", "",
         sender.b2_billing_code, "", sender.b2_freight_no,
     ]

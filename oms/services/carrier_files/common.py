@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from oms.csvfiles import CP932_TWINS, SUBSTITUTE
 from oms.models import Order, PaymentKind
+from oms.services.contact_keys import parse_phone
 from oms.services.shop_shipping import ShopShipping
 
 
@@ -139,15 +140,9 @@ def postcode(value: str | None) -> str | None:
 def phone(value: str | None) -> str:
     """A Japanese number hyphenated as the carriers print it (03-1234-5678); a number
     phonenumbers cannot place keeps its own hyphens."""
-    text = unicodedata.normalize("NFKC", value or "").strip()
-    if not text:
-        return ""
-    try:
-        number = phonenumbers.parse(text, "JP")
-    except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_possible_number(number):
-        return text
+    number = parse_phone(value)
+    if number is None:
+        return unicodedata.normalize("NFKC", value or "").strip()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 

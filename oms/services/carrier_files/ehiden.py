@@ -17,20 +17,7 @@ row, then 42 columns per order.
 
 from dataclasses import replace
 
-from oms.services.carrier_files.common import (
-    PRODUCT,
-    RECIPIENT_ADDRESS,
-    RECIPIENT_NAME,
-    RECIPIENT_PHONE,
-    SENDER_ADDRESS,
-    SENDER_NAME,
-    Cell,
-    Parcel,
-    Settings,
-    Text,
-    cut,
-    split_width,
-)
+from oms.services.carrier_files import common as c
 
 HEADER = [
     "住所録コード", "お届け先電話番号", "お届け先郵便番号", "お届け先住所1", "お届け先住所2",
@@ -52,37 +39,37 @@ def _padded(pieces: list[str], count: int) -> list[str] | None:
 def address_fields(address: str, building: str) -> list[str] | None:
     """住所1–3: the building starts a field of its own when that fits, else runs on;
     None when even that needs more than three fields."""
-    own = _padded(split_width(address, FIELD) + split_width(building, FIELD), 3)
-    return own or _padded(split_width(address + building, FIELD), 3)
+    own = _padded(c.split_width(address, FIELD) + c.split_width(building, FIELD), 3)
+    return own or _padded(c.split_width(address + building, FIELD), 3)
 
 
-def _texts(pieces: list[str] | None, whole: str, count: int, label) -> list[Cell]:
+def _texts(pieces: list[str] | None, whole: str, count: int, label) -> list[c.Cell]:
     """`count` checked fields; text that does not fit is refused as too long."""
     if pieces is None:
-        return [Text(whole, label, FIELD * count), *[""] * (count - 1)]
-    return [Text(piece, label, FIELD, required=n == 0) for n, piece in enumerate(pieces)]
+        return [c.Text(whole, label, FIELD * count), *[""] * (count - 1)]
+    return [c.Text(piece, label, FIELD, required=n == 0) for n, piece in enumerate(pieces)]
 
 
-def _optional(text: str, count: int, label) -> list[Cell]:
+def _optional(text: str, count: int, label) -> list[c.Cell]:
     """The sender's fields: checked like the recipient's, but none is required."""
-    return [replace(cell, required=False) if isinstance(cell, Text) else cell
-            for cell in _texts(_padded(split_width(text, FIELD), count), text, count, label)]
+    return [replace(cell, required=False) if isinstance(cell, c.Text) else cell
+            for cell in _texts(_padded(c.split_width(text, FIELD), count), text, count, label)]
 
 
-def cells(p: Parcel, s: Settings) -> list[Cell]:
+def cells(p: c.Parcel, s: c.Settings) -> list[c.Cell]:
     sender = p.sender
     sender_address = sender.sender_address1 + sender.sender_address2
     code = s.slots.get(p.slot or "", "")
     return [
-        "", Text(p.phone, RECIPIENT_PHONE, 14, required=True), p.postcode,
+        "", c.Text(p.phone, c.RECIPIENT_PHONE, 14, required=True), p.postcode,
         *_texts(address_fields(p.address, p.building), p.address + p.building, 3,
-                RECIPIENT_ADDRESS),
-        *_texts(_padded(split_width(p.name, FIELD), 2), p.name, 2, RECIPIENT_NAME),
+                c.RECIPIENT_ADDRESS),
+        *_texts(_padded(c.split_width(p.name, FIELD), 2), p.name, 2, c.RECIPIENT_NAME),
         p.order_number, "", "", sender.sender_phone,
         sender.sender_phone, sender.sender_postcode,
-        *_optional(sender_address, 2, SENDER_ADDRESS),
-        *_optional(sender.sender_name, 2, SENDER_NAME),
-        "001", Text(cut(p.product, FIELD), PRODUCT), "", "", "", "", 1,
+        *_optional(sender_address, 2, c.SENDER_ADDRESS),
+        *_optional(sender.sender_name, 2, c.SENDER_NAME),
+        "001", c.Text(c.cut(p.product, FIELD), c.PRODUCT), "", "", "", "", 1,
         s.cod_slip_code if p.cod and s.cod_slip_code else s.slip_code, "001",
         p.delivery_date.strftime("%Y%m%d") if p.delivery_date else "", code, "",
         p.total if p.cod else "", p.tax if p.cod else "", "1" if p.cod else "", "", "",

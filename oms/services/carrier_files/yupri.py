@@ -14,21 +14,7 @@ operator downloads beside the CSV to set that フィルタ up (取込開始行 2
     22 ご依頼主郵便番号, 23–24 ご依頼主住所1–2, 25 ご依頼主名称, 26 ご依頼主電話番号
 """
 
-from oms.services.carrier_files.common import (
-    PRODUCT,
-    RECIPIENT_ADDRESS,
-    RECIPIENT_BUILDING,
-    RECIPIENT_NAME,
-    RECIPIENT_PHONE,
-    SENDER_ADDRESS,
-    SENDER_BUILDING,
-    SENDER_NAME,
-    Cell,
-    Parcel,
-    Settings,
-    Text,
-    cut,
-)
+from oms.services.carrier_files import common as c
 
 HEADER = [
     "お客様側管理番号", "発送予定日", "発送予定時間区分", "郵便種別", "保冷種別", "元着払代引",
@@ -50,21 +36,21 @@ FIELD = 50
 DATE = "%Y%m%d"
 
 
-def cells(p: Parcel, s: Settings) -> list[Cell]:
+def cells(p: c.Parcel, s: c.Settings) -> list[c.Cell]:
     sender = p.sender
     return [
         p.order_number, s.ship_date.strftime(DATE), "", s.slip_code, "0",
         s.cod_slip_code if p.cod else "0", "", s.slots.get(p.slot or "", "00"), "", "",
-        p.postcode, Text(p.address, RECIPIENT_ADDRESS, FIELD, required=True),
-        Text(p.building, RECIPIENT_BUILDING, FIELD), "",
-        Text(p.name, RECIPIENT_NAME, FIELD, required=True), "様",
-        Text(p.phone, RECIPIENT_PHONE, 15, required=True),
+        p.postcode, c.Text(p.address, c.RECIPIENT_ADDRESS, FIELD, required=True),
+        c.Text(p.building, c.RECIPIENT_BUILDING, FIELD), "",
+        c.Text(p.name, c.RECIPIENT_NAME, FIELD, required=True), "様",
+        c.Text(p.phone, c.RECIPIENT_PHONE, 15, required=True),
         p.delivery_date.strftime(DATE) if p.delivery_date else "",
-        Text(cut(p.product, FIELD), PRODUCT), p.total if p.cod else "",
+        c.Text(c.cut(p.product, FIELD), c.PRODUCT), p.total if p.cod else "",
         p.tax if p.cod else "", sender.sender_postcode,
-        Text(sender.sender_address1, SENDER_ADDRESS, FIELD),
-        Text(sender.sender_address2, SENDER_BUILDING, FIELD),
-        Text(sender.sender_name, SENDER_NAME, FIELD), sender.sender_phone,
+        c.Text(sender.sender_address1, c.SENDER_ADDRESS, FIELD),
+        c.Text(sender.sender_address2, c.SENDER_BUILDING, FIELD),
+        c.Text(sender.sender_name, c.SENDER_NAME, FIELD), sender.sender_phone,
     ]
 
 
