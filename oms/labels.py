@@ -296,6 +296,7 @@ JOB_KIND.update({
     "order_allocate": _l("Allocate stock"),
     "allocation": _l("Allocate stock (job)"),
 })
+JOB_KIND["shipping_export"] = _l("Shipping instructions export")
 
 
 def stored(text) -> str:
