@@ -70,14 +70,19 @@ class UploadError(ValueError):
 def decode_upload(data: bytes) -> str:
     """Text of an uploaded CSV: UTF-8 with or without BOM, else CP932 (Shift_JIS), both
     strictly, so a wrong guess is an error and never mojibake (RELIABILITY.md D 5.2.2)."""
+    return read_upload(data)[0]
+
+
+def read_upload(data: bytes) -> tuple[str, str]:
+    """Text of an uploaded CSV and the encoding it was in (a key of ENCODINGS)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for encoding in ("utf-8", "cp932"):
+    for key, encoding in (("utf8", "utf-8"), ("cp932", "cp932")):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), key
         except UnicodeDecodeError:
             continue
-    raise UploadError("The file is neither UTF-8 nor Shift_JIS (CP932) text.")
+    raise UploadError(_("The file is neither UTF-8 nor Shift_JIS (CP932) text."))
 
 
 # A file written in one language is read back in any: headers are matched in these.

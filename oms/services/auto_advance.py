@@ -36,10 +36,12 @@ from oms.models import (
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
+    ReportState,
     Shop,
     StatusHistory,
     Stock,
     StockAllocation,
+    TrackingReport,
 )
 from oms.models.base import utcnow
 from oms.models.orders import AUTO_FROM
@@ -132,9 +134,34 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
         sa.true() if not settings.allocates
         else Order.allocation_state.in_((AllocationState.allocated, AllocationState.forced)),
         stored(_l("Allocation off") if not settings.allocates else _l("Stock allocated"))))
+    result += _after_shipping(session, paid_by)
     result.append(Move(S.awaiting_deferred_payment, S.completed, Order.payment_status == P.paid,
                        stored(_l("Deferred payment received"))))
     return result
+
+
+def _after_shipping(session: Session, paid_by) -> list[Move]:
+    """出荷済 onwards (seed 000 ⑤, SCOPE P2 S5). 後払い waits for its payment (後払入金待).
+    A mall collects its orders' payment: they are done (完了) once the mall has the
+    tracking number, every report of theirs 報告済, so failed or pending reports stay on
+    the 出荷済 tab where they are sent again. Own-shop orders with nothing to capture
+    (前払, 代引き, 0円, ポイント) are done at once; own-shop cards wait for the capture
+    (issue 12)."""
+    malls = [shop_id for shop_id, kind in session.execute(sa.select(Shop.id, Shop.kind))
+             if kind is not MallKind.own]
+    reports = sa.select(TrackingReport.id).where(TrackingReport.order_id == Order.id)
+    reported = sa.and_(reports.exists(),
+                       ~reports.where(TrackingReport.state != ReportState.ok).exists())
+    settled = (*PREPAID, PaymentKind.cod, PaymentKind.zero_yen, PaymentKind.points)
+    return [
+        Move(S.shipped, S.awaiting_deferred_payment, paid_by(*DEFERRED),
+             stored(_l("Shipped; waiting for the deferred payment"))),
+        Move(S.shipped, S.completed,
+             sa.and_(Order.shop_id.in_(malls), sa.not_(paid_by(*DEFERRED)), reported),
+             stored(_l("Tracking number reported to the mall"))),
+        Move(S.shipped, S.completed, sa.and_(Order.shop_id.not_in(malls), paid_by(*settled)),
+             stored(_l("Shipped; no payment left to capture"))),
+    ]
 
 
 def advance(session: Session, order_ids, actor: Actor | None = None) -> int:

@@ -51,6 +51,7 @@ KINDS = {
     "mall_refresh": Kind(LANE, "oms.services.mall_refresh:RefreshStep"),
     "mall_confirm": Kind(LANE, "oms.services.mall_confirm:ConfirmStep"),
     "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
+    "shipment_import": Kind("jobs.shipping.apply_import"),
 }
 
 

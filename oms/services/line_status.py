@@ -66,6 +66,24 @@ def follow(session: Session, order_ids: list[int], actor: Actor | dict[int, Acto
         target = desired(order_status, hold, allocates)
         if target is not None and target is not line_status:
             changes[target].append((line_id, order_id, line_status))
+    return _write(session, changes, actor)
+
+
+def send_out(session: Session, order_ids: list[int], actor: Actor) -> int:
+    """配送中: the open lines of orders whose parcel has left (a confirmed shipment),
+    also of a 手動 order that stays in 出荷中. Returns how many lines changed."""
+    if not order_ids:
+        return 0
+    rows = session.execute(
+        sa.select(OrderLine.id, OrderLine.order_id, OrderLine.status)
+        .where(OrderLine.order_id.in_(order_ids),
+               OrderLine.status.not_in((*SETTLED, L.in_transit)))).all()
+    return _write(session, {L.in_transit: [tuple(row) for row in rows]} if rows else {}, actor)
+
+
+def _write(session: Session, changes: dict[LineStatus, list],
+           actor: Actor | dict[int, Actor]) -> int:
+    """One UPDATE per target status, and a history row per line changed."""
     now = utcnow()
     history = []
     for target, lines in changes.items():

@@ -12,15 +12,21 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
-def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
+                returning: tuple[str, ...] = ()) -> list[sa.Row]:
     """Insert many rows in one statement (an INSERT ... SELECT of unnested arrays on
-    PostgreSQL, the same statement for any number of rows)."""
+    PostgreSQL, the same statement for any number of rows); with `returning`, those
+    columns of the new rows (their ids, say), in no particular order."""
+    statement = sa.insert(table)
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(sa.insert(table), rows)
-        return
+        result = session.execute(statement, rows)
+        return result.all() if returning else []
     values, params = _given(table, rows, keep=list(rows[0])[:1])
-    session.execute(sa.insert(table).from_select(list(values), sa.select(*values.values())),
-                    params)
+    result = session.execute(
+        statement.from_select(list(values), sa.select(*values.values())), params)
+    return result.all() if returning else []
 
 
 def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
