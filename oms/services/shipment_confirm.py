@@ -196,20 +196,18 @@ def _confirm_chunk(session: Session, rows: list[Confirmation], actor: Actor,
     now = utcnow()
     shipment_ids = _write_shipments(session, accepted, import_id, now)
     order_ids = [state.id for _, state in accepted]
-    session.execute(
-        sa.update(Order).where(Order.id.in_(order_ids))
-        .values(ship_confirmed_at=now, shipped_at=sa.func.coalesce(Order.shipped_at, now),
-                version=Order.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False))
-    named = [{"id": state.id, "carrier": row.carrier} for row, state in accepted
-             if row.carrier and not state.carrier]
-    if named:
-        update_rows(session, Order.__table__, named, match=("id",))
+    # One row version per order (each rewrites every index of the wide orders table): the
+    # stamps, the carrier when the order had none, and 出荷済 for 自動 orders (R1; the
+    # rows are locked, so auto_advance is as read).
+    update_rows(session, Order.__table__,
+                [{"id": state.id, "carrier": state.carrier or row.carrier}
+                 for row, state in accepted], match=("id",),
+                also={"status": sa.case((Order.auto_advance, S.shipped.value),
+                                        else_=Order.status),
+                      "ship_confirmed_at": now,
+                      "shipped_at": sa.func.coalesce(Order.shipped_at, now),
+                      "version": Order.version + 1, "updated_at": now})
     moving = [state for _, state in accepted if state.auto_advance]
-    if moving:
-        session.execute(
-            sa.update(Order).where(Order.id.in_([s.id for s in moving]))
-            .values(status=S.shipped).execution_options(synchronize_session=False))
     _record(session, accepted, moving, actor, import_id, now)
     expire_loaded(session, Order, order_ids)
     line_status.send_out(session, order_ids, actor)

@@ -208,7 +208,7 @@ def apply(session: Session, upload: ShipmentImport, actor: Actor, user: User | N
         upload.notification_id = note.id
         session.flush()
         return note
-    _confirm(session, upload, good_rows(upload), replace(actor, via=IMPORT))
+    confirm_rows(session, upload, good_rows(upload), replace(actor, via=IMPORT))
     session.flush()
     return None
 
@@ -225,12 +225,12 @@ def apply_job(session: Session, note: Notification, report) -> None:
     actor = Actor(note.user_id, user.username if user else None, None, f"{JOB}:{note.id}")
     report(0)
     for start in range(0, len(rows), JOB_CHUNK):
-        outcome = _confirm(session, upload, rows[start:start + JOB_CHUNK], actor)
+        outcome = confirm_rows(session, upload, rows[start:start + JOB_CHUNK], actor)
         note.failed += len(outcome.refused)
         report(start + len(rows[start:start + JOB_CHUNK]))
 
 
-def _confirm(session: Session, upload: ShipmentImport, rows: list[GoodRow], actor: Actor
+def confirm_rows(session: Session, upload: ShipmentImport, rows: list[GoodRow], actor: Actor
              ) -> Outcome:
     """Confirm rows; what the rule refuses now (the order changed since the check) joins
     the import's errors with the line, kind `apply` (`done` when it was confirmed meanwhile)."""
