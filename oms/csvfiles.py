@@ -156,6 +156,15 @@ def read_rows(text: str) -> Iterator[CsvLine]:
         yield row
 
 
+def nothing_usable(errors: list[list]) -> str:
+    """The refusal of a file without one good row, naming the first bad lines
+    (`errors`: [line, problem, ...] lists)."""
+    first = "; ".join(_("line %(line)d: %(problem)s", line=error[0], problem=error[1])
+                      for error in sorted(errors, key=lambda e: e[0])[:5])
+    return _("No row of the file can be used (%(n)d bad lines; the first: %(errors)s)",
+             n=len(errors), errors=first)
+
+
 def shown(text: str) -> str:
     """A cell as a message quotes it: long ones cut short."""
     return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"

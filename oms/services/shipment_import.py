@@ -2,12 +2,14 @@
 software, checked first and applied when the operator confirms (取り込む).
 
 The check reads the file (oms.services.shipment_import_formats), finds the orders 1,000
-order numbers a query, judges every row with the confirm rule (shipment_confirm.judge)
-and keeps a ShipmentImport: its good rows, each with a warning when another order carries
-the same number (allowed: 同梱), and its other rows by line with the reason — kind
-`error`, `status` (an order in an unexpected status), `done` (取り込み済み: skipped) or,
-written when applying, `apply` (the order changed since the check). Nothing changes until
-取り込む; up to DIRECT_ROWS rows apply in the request, more in a job of the notification log.
+order numbers a query and judges every row with the confirm rule (shipment_confirm.judge).
+A file without one row to import is refused whole, with the first lines' reasons
+(取り込み済み among them), and nothing is kept. Otherwise a ShipmentImport keeps its good
+rows, each with a warning when another order carries the same number (allowed: 同梱), and
+its other rows by line with the reason — kind `error`, `status` (an order in an unexpected
+status), `done` (取り込み済み: skipped) or, written when applying, `apply` (the order
+changed since the check). Nothing changes until 取り込む; up to DIRECT_ROWS rows apply in
+the request, more in a job of the notification log.
 """
 
 import unicodedata
@@ -19,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.csvfiles import UploadError, shown
+from oms.csvfiles import UploadError, nothing_usable, shown
 from oms.models import (
     Carrier,
     Notification,
@@ -118,6 +120,8 @@ def check(session: Session, user: User | None, file_name: str, data: bytes, layo
         rows.append(GoodRow(line, state.id, order_number, number,
                             carrier.name if carrier else None,
                             shipped.isoformat() if shipped else None))
+    if not rows:  # nothing to import: refused whole, with the first lines' reasons
+        raise UploadError(nothing_usable(errors))
     rows = [_with_warning(row, elsewhere, lines_of_number) for row in rows]
     errors.sort(key=lambda e: e[0])
     upload = ShipmentImport(user_id=user.id if user else None, file_name=file_name[:255],

@@ -56,8 +56,6 @@ def shipment_import_upload():
 def shipment_import_check(import_id: int):
     """The checked file: good rows, bad rows by line, warnings; the 取り込む button."""
     upload = _upload(import_id)
-    if upload.applied_at is not None:
-        return redirect(url_for(".shipment_import_result", import_id=upload.id), 303)
     return render_template("orders/shipment_import_check.html", upload=upload,
                            rows=shipment_import.good_rows(upload), labels=labels,
                            layout_label=shipment_import.LAYOUTS[upload.format].label,
