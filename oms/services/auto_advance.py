@@ -48,7 +48,7 @@ from oms.models.orders import AUTO_FROM
 from oms.services import allocation, app_settings, audit, line_status
 from oms.services.actor import AUTO, Actor
 from oms.services.app_settings import WorkflowSettings
-from oms.services.sql_rows import expire_loaded, insert_rows
+from oms.services.sql_rows import expire_loaded, insert_rows, one_of
 
 S, P = OrderStatus, PaymentStatus
 CHUNK = 1000
@@ -172,7 +172,8 @@ def advance(session: Session, order_ids, actor: Actor | None = None) -> int:
     if not order_ids:
         return 0
     session.flush()
-    return _pass(session, lambda q: q.where(Order.id.in_(order_ids)), len(order_ids), actor)
+    among = one_of(session, Order.id, order_ids)
+    return _pass(session, lambda q: q.where(among), len(order_ids), actor)
 
 
 def sweep(session: Session, *, now: datetime | None = None,

@@ -34,7 +34,7 @@ from oms.models import AuditEvent, Carrier, Order, OrderStatus, Shipment, Status
 from oms.models.base import utcnow
 from oms.services import audit, auto_advance, carriers, line_status, tracking_reports
 from oms.services.actor import Actor
-from oms.services.sql_rows import expire_loaded, insert_rows, update_rows
+from oms.services.sql_rows import expire_loaded, insert_rows, one_of, update_rows
 
 S = OrderStatus
 SHIPPABLE = (S.ready_to_ship, S.shipping)
@@ -103,12 +103,13 @@ def states(session: Session, column, keys: Iterable, *, lock: bool = False) -> d
         query = (sa.select(Order.id, Order.order_number, Order.status, Order.auto_advance,
                            Order.shipping_hold, Order.carrier, Order.delivery_method,
                            Order.ship_mail_sent)
-                 .where(column.in_(batch), Order.deleted_at.is_(None)).order_by(Order.id))
+                 .where(one_of(session, column, batch), Order.deleted_at.is_(None))
+                 .order_by(Order.id))
         rows = session.execute(query.with_for_update() if lock else query).all()
         shipments: dict[int, list] = {}
         for order_id, shipment_id, number in session.execute(
                 sa.select(Shipment.order_id, Shipment.id, Shipment.tracking_number)
-                .where(Shipment.order_id.in_([r.id for r in rows]),
+                .where(one_of(session, Shipment.order_id, [r.id for r in rows]),
                        Shipment.voided_at.is_(None)).order_by(Shipment.id)):
             shipments.setdefault(order_id, []).append((shipment_id, number))
         for row in rows:

@@ -47,6 +47,7 @@ from oms.services.shipment_confirm import (
     states,
 )
 from oms.services.shipment_import_formats import LAYOUTS, FileRow, parse_date, read
+from oms.services.sql_rows import one_of
 from oms.validation import date_problem
 
 JOB_KIND = "shipment_import"
@@ -174,7 +175,7 @@ def _numbers_elsewhere(session: Session, numbers: set[str]) -> dict[str, list[st
         for number, order_number in session.execute(
                 sa.select(Shipment.tracking_number, Order.order_number)
                 .join(Order, Order.id == Shipment.order_id)
-                .where(Shipment.tracking_number.in_(ordered[start:start + CHUNK]),
+                .where(one_of(session, Shipment.tracking_number, ordered[start:start + CHUNK]),
                        Shipment.voided_at.is_(None))):
             found.setdefault(number, []).append(order_number)
     return found

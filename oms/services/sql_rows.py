@@ -1,6 +1,6 @@
 """Writing many rows, each with its own values, in one statement (bulk jobs, the workflow
-sweep, stock allocation): on PostgreSQL the values travel as one text array per column,
-unnested into rows, so the statement is the same however many rows there are."""
+sweep, stock allocation), and finding many rows by key: on PostgreSQL the values travel
+as one array per column, so the statement is the same however many rows there are."""
 
 import json
 from datetime import datetime
@@ -10,6 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+
+
+def one_of(session: Session, column, values) -> sa.ColumnElement[bool]:
+    """`column IN values` for many values: on PostgreSQL one array parameter (`= ANY`),
+    as a thousand parameters cost more to send than the lookup costs to run. Text goes
+    as text[], never cast to the column's VARCHAR(n), which would cut a longer value."""
+    values = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    item = sa.Text() if isinstance(column.type, sa.String) else column.type
+    return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(item)))
 
 
 def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
