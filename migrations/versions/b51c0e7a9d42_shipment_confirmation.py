@@ -1,9 +1,10 @@
-"""shipped orders move on by themselves: 出荷済 joins the auto-advance index
+"""shipment confirmation: 出荷済 joins the auto-advance index; shipments by import
 
 The workflow sweep reads only orders that may still move by themselves (the partial index
 ix_orders_auto_advance); 出荷済 now leaves by itself (→ 完了 / 後払入金待, SCOPE P2 S5), so
 the index's predicate gains it. A plain DROP and CREATE INDEX: no batch copy of orders,
-so SQLite keeps the status counter triggers.
+so SQLite keeps the status counter triggers. An import's result page finds its shipments
+by shipments.import_id.
 
 Revision ID: b51c0e7a9d42
 Revises: 7d458b48331f
@@ -34,7 +35,9 @@ def _index(where: str) -> None:
 
 def upgrade():
     _index(AFTER)
+    op.create_index(op.f('ix_shipments_import_id'), 'shipments', ['import_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_shipments_import_id'), table_name='shipments')
     _index(BEFORE)
