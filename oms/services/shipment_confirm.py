@@ -142,7 +142,7 @@ def judge(state: OrderState | None, number: str, carrier: Carrier | None
                                      "(%(number)s).", number=", ".join(state.numbers)))
     if state.status not in SHIPPABLE:
         return Verdict.status, str(_l(
-            "Not awaiting shipment (now %(status)s).",
+            "Neither awaiting shipment nor shipping (now %(status)s).",
             status=labels.ORDER_STATUS[state.status]))
     if state.shipping_hold:
         return Verdict.error, str(_l("Shipping is on hold for this order."))
