@@ -126,7 +126,8 @@ def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
 
 def workflow_rows(session) -> dict[str, int]:
     """An active bank account (its id fills the URL) and an inactive one, so that the
-    account list shows both its deactivate and its reactivate button."""
+    account list shows both its deactivate and its reactivate button; the default carriers
+    and a service of the first."""
     from oms.models import AccountType, BankAccount
 
     accounts = [BankAccount(bank_name="walk", branch_name="walk", account_type=AccountType.ordinary,
@@ -134,4 +135,9 @@ def workflow_rows(session) -> dict[str, int]:
                 for number, active in (("1234567", True), ("7654321", False))]
     session.add_all(accounts)
     session.commit()
-    return {"account_id": accounts[0].id}
+    from oms.services import carriers
+
+    yamato = carriers.listed(session)[0]
+    session.commit()
+    return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
+            "row_id": yamato.services[0].id, "action": "deactivate"}
