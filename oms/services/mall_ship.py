@@ -110,7 +110,7 @@ class ReportStep(MallStep):
             work[shop_id].append(Parcel(
                 report.id, report.order_id, mall_order_id, carriers.for_mall(carrier, shop.kind),
                 carriers.digits(shipment.tracking_number or ""),
-                _ship_date(shipment, tz), maybe_sent=report.attempts > 0))
+                ship_date(shipment, tz), maybe_sent=report.attempts > 0))
             report.attempts += 1  # durable with the intent, before anything leaves
         session.flush()
         return [(shop_id, self._adapter(session.get(Shop, shop_id)), parcels)
@@ -144,7 +144,7 @@ class ReportStep(MallStep):
                       ok=done[TargetState.ok], failed=done[TargetState.failed]))
 
 
-def _ship_date(shipment: Shipment, tz: ZoneInfo) -> date:
+def ship_date(shipment: Shipment, tz: ZoneInfo) -> date:
     """発送日: the 出荷予定日 written on the label, else the day it was confirmed (JST)."""
     if shipment.ship_date:
         return shipment.ship_date

@@ -17,7 +17,7 @@ from oms.models import (
     Shipment,
     TrackingReport,
 )
-from oms.services import carriers, mall_ship, tracking_reports
+from oms.services import carriers, mall_ship, report_progress, tracking_reports
 from oms.services.actor import Actor
 from tests.marketplaces.test_adapters import NEW
 
@@ -158,7 +158,7 @@ def test_stale_reports_are_to_check_and_the_scheduler_queues_them_again(
     assert report.state is ReportState.pending and "503" in report.error
     report.requested_at = datetime.now(UTC) - timedelta(minutes=61)
     session.commit()
-    stale = tracking_reports.progress_condition(tracking_reports.Progress.check)
+    stale = report_progress.progress_condition(report_progress.Progress.check)
     assert session.scalars(sa.select(Order.id).where(stale)).all() == [order.id]
     # What the scheduler does every 10 minutes:
     assert tracking_reports.retry_pending(session, ACTOR) is not None

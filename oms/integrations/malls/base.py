@@ -48,6 +48,7 @@ class MallOrder:
     total: int
     lines: tuple[MallLine, ...]
     note: str | None = None
+    package_id: str | None = None  # the mall's 送付先 (Rakuten basketId)
 
 
 @dataclass(frozen=True)

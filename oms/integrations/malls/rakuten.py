@@ -203,4 +203,5 @@ def _parse(model: dict) -> MallOrder:
         total=yen(model["totalPrice"]),
         lines=tuple(lines),
         note=text(model.get("remarks"), 2000),
+        package_id=text(package.get("basketId"), 32),
     )
