@@ -3,6 +3,8 @@ reach their malls through the report job on a real worker: the carrier as each m
 it, digits only, the ship date; a 500 is retried and a lost answer read back, and the mall
 holds one row per number whatever happens."""
 
+import os
+import signal
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from oms.models import (
 from oms.services import carriers, mall_ship, report_progress, tracking_reports
 from oms.services.actor import Actor
 from tests.marketplaces.test_adapters import NEW
+from tests.workers import horse_of, wait_for
 
 ACTOR = Actor(None, "importer", None, "import")
 READY = {"amazon": "Unshipped", "rakuten": "300", "qoo10": "3", "yahoo": "2-1"}
@@ -167,3 +170,40 @@ def test_stale_reports_are_to_check_and_the_scheduler_queues_them_again(
     run_worker()
     assert report_of(session, shipment).state is ReportState.ok
     assert len(mall.order(order.mall_order_id)["tracking"]) == 1
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_report_leaves_no_duplicate(session, factory, make_mall, workers):
+    """RELIABILITY F: kill -9 the worker (and its horse) while it is telling the mall; a
+    second worker recovers the job: each number reaches the mall exactly once."""
+    mall = make_mall("rakuten", latency_ms=400)
+    parcels = [shipped_order(factory, mall, number=f"1000-0000-{n:04d}") for n in range(6)]
+    tracking_reports.request(session, [s.id for _o, s in parcels], ACTOR)
+    session.commit()
+    recover = {"OMS_JOB_LEASE_SECONDS": "2", "OMS_WORKER_MAINTENANCE_SECONDS": "1"}
+    first = workers.start("first", **recover)
+
+    def rows(order) -> int:
+        return len(mall.order(order.mall_order_id)["tracking"])
+
+    # Mid-chunk: the first parcel is at the mall, the last not yet, nothing recorded.
+    assert wait_for(lambda: rows(parcels[0][0]) == 1, 60, 0.05), workers.logs()
+    assert rows(parcels[-1][0]) == 0
+    horse = horse_of(first.pid)
+    if horse:
+        os.killpg(horse, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(TrackingReport)
+                          .where(TrackingReport.state == ReportState.ok)) == 0
+    workers.start("second", **recover)
+
+    def all_done() -> bool:
+        session.expire_all()
+        return session.scalar(sa.select(sa.func.count()).select_from(TrackingReport).where(
+            TrackingReport.state == ReportState.ok)) == len(parcels)
+
+    assert wait_for(all_done, 120, 0.5), workers.logs()
+    assert [rows(order) for order, _s in parcels] == [1] * len(parcels)
+    # The parcel already at the mall was read back, not sent again, after the recovery.
+    assert report_of(session, parcels[0][1]).attempts == 2
