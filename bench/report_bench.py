@@ -16,7 +16,6 @@ shippingDetailId), an Amazon one a single call.
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -29,6 +28,8 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.sync_bench import _free_port, recreate  # noqa: E402
+
 READY = {"amazon": "Unshipped", "rakuten": "300", "qoo10": "3", "yahoo": "2-1"}
 
 
@@ -122,24 +123,12 @@ def bench(app, sandbox, kind: str, count: int, rate: float) -> tuple[float, int,
     return count / elapsed, duplicates, dict(states)
 
 
-def recreate(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
 def drop(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.pop("dbname")
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ holds one row per number whatever happens."""
 
 import os
 import signal
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -21,6 +23,7 @@ from oms.models import (
 )
 from oms.services import carriers, mall_ship, report_progress, tracking_reports
 from oms.services.actor import Actor
+from tests.conftest import ROOT
 from tests.marketplaces.test_adapters import NEW
 from tests.workers import horse_of, wait_for
 
@@ -149,7 +152,7 @@ def test_read_back_counts_a_number_the_mall_already_has(make_mall, adapter_for, 
 
 
 def test_stale_reports_are_to_check_and_the_scheduler_queues_them_again(
-        session, factory, make_mall, run_worker):
+        session, factory, make_mall, run_worker, test_env):
     mall = make_mall("rakuten")
     order, shipment = shipped_order(factory, mall)
     tracking_reports.request(session, [shipment.id], ACTOR)
@@ -159,14 +162,17 @@ def test_stale_reports_are_to_check_and_the_scheduler_queues_them_again(
     run_worker()
     report = report_of(session, shipment)
     assert report.state is ReportState.pending and "503" in report.error
+    first_job = report.notification_id
     report.requested_at = datetime.now(UTC) - timedelta(minutes=61)
     session.commit()
     stale = report_progress.progress_condition(report_progress.Progress.check)
     assert session.scalars(sa.select(Order.id).where(stale)).all() == [order.id]
-    # What the scheduler does every 10 minutes:
-    assert tracking_reports.retry_pending(session, ACTOR) is not None
-    session.commit()
-    assert tracking_reports.retry_pending(session, ACTOR) is None  # owned by the new job
+    # `flask scheduler` queues pending reports again (at once, then every 10 minutes):
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--once"],
+                   cwd=ROOT, env={**os.environ, **test_env}, check=True, timeout=60)
+    session.expire_all()
+    assert report_of(session, shipment).notification_id != first_job
+    assert tracking_reports.retry_pending(session, ACTOR) is None  # the new job owns it
     run_worker()
     assert report_of(session, shipment).state is ReportState.ok
     assert len(mall.order(order.mall_order_id)["tracking"]) == 1
