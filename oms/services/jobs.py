@@ -53,6 +53,8 @@ KINDS = {
     "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
     "tracking_report": Kind(LANE, "oms.services.mall_ship:ReportStep"),
     "mall_file": Kind("jobs.shipping.export_mall_file"),
+    "shipping_export": Kind("jobs.shipping.export_instructions",
+                            "oms.services.shipping_export_step:ExportStep"),
 }
 
 

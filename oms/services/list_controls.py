@@ -69,6 +69,7 @@ CONTROLS = {c.key: c for c in (
     Control("link-all", _l("Link items"), "marketplaces.link_all", scope=Scope.search,
             title=_l("Link the items of every order of this search, not only the checked "
                      "ones")),
+    Control("ship-export", _l("Shipping instructions export"), "shipping_export.start"),
     # 荷物番号報告 (seed 001 §5) on 出荷済: the malls' files, and the API report again.
     Control("rakuten-file", _l("Rakuten tracking CSV export"), "orders.rakuten_file",
             tab="done"),
@@ -89,7 +90,7 @@ TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "waiting": ("bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
-                   *_EVERYWHERE),
+                   "ship-export", *_EVERYWHERE),
     "done": ("rakuten-file", "amazon-file", "report-again", *_EVERYWHERE),
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,
