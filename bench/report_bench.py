@@ -15,9 +15,7 @@ shippingDetailId), an Amazon one a single call.
 """
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +26,7 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.sync_bench import _free_port, recreate  # noqa: E402
+from bench.sync_bench import migrated_app, sandbox_running  # noqa: E402
 
 READY = {"amazon": "Unshipped", "rakuten": "300", "qoo10": "3", "yahoo": "2-1"}
 
@@ -40,28 +38,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="mall calls per second")
     parser.add_argument("--db", default="postgresql://postgres@127.0.0.1/oms_report_bench")
     args = parser.parse_args()
-    recreate(args.db)
-    os.environ["DATABASE_URL"] = args.db
-    os.environ.setdefault("OMS_QUEUE", "report-bench")
-    from flask_migrate import upgrade
-
-    from oms import create_app
-
-    app = create_app()
-    with app.app_context():
-        upgrade()
-    with tempfile.TemporaryDirectory() as tmp:
-        from oms.sandbox.control import Sandbox
-        from oms.sandbox.server import start
-
-        port = _free_port()
-        process = start(Path(tmp) / "sandbox.db", port)
-        try:
-            sandbox = Sandbox(f"http://127.0.0.1:{port}")
-            rate, duplicates, states = bench(app, sandbox, args.kind, args.reports, args.rate)
-        finally:
-            process.terminate()
-            process.wait()
+    app = migrated_app(args.db, "report-bench")
+    with sandbox_running() as sandbox:
+        rate, duplicates, states = bench(app, sandbox, args.kind, args.reports, args.rate)
     drop(args.db)
     print(f"{args.kind}: {args.reports} reports at {args.rate:g} calls/s, states {states}")
     print(f"mall reports: {rate:.2f} per second, duplicates {duplicates}")
