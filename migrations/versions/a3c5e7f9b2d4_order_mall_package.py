@@ -3,7 +3,7 @@
 A plain ADD COLUMN (no batch copy of orders, so SQLite keeps the status counter triggers).
 
 Revision ID: a3c5e7f9b2d4
-Revises: 7d458b48331f
+Revises: b51c0e7a9d42
 Create Date: 2026-12-03 15:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'a3c5e7f9b2d4'
-down_revision = '7d458b48331f'
+down_revision = 'b51c0e7a9d42'
 branch_labels = None
 depends_on = None
 

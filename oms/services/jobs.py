@@ -55,6 +55,7 @@ KINDS = {
     "mall_file": Kind("jobs.shipping.export_mall_file"),
     "shipping_export": Kind("jobs.shipping.export_instructions",
                             "oms.services.shipping_export_step:ExportStep"),
+    "shipment_import": Kind("jobs.shipping.apply_import"),
 }
 
 

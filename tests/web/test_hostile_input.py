@@ -113,7 +113,7 @@ WHOLE_SEARCH = {
 # One-button forms that pages show only in some states (a finished job, a checked upload,
 # a blacklisted customer, a mall shop): their path parameters are walked all the same.
 SHOWN_SOMETIMES = {"bulk.undo", "marketplaces.inventory_apply", "notifications.cancel",
-                   "orders.release_blacklist", "shops.poll"}
+                   "orders.release_blacklist", "shops.poll", "orders.shipment_import_apply"}
 # Query parameters every page is tried with, besides those its own links and forms use.
 COMMON_PARAMETERS = ("page", "per_page", "q", "tab", "sort", "state", "selection", "op",
                      "shop_id", "next", "preset", "accepted", "encoding", "select")
@@ -577,6 +577,7 @@ def test_hostile_form_fields(walk):
 UPLOAD_HEADERS = {
     "bulk.csv_upload": "注文番号",
     "marketplaces.inventory_upload": "sku,location,stock",
+    "orders.shipment_import_upload": "注文番号,配送伝票番号,配送業者,出荷日",
     "shops.import_mappings": "shop,product_code,option,sku",
 }
 BIG_CELL = "9" * 140_000  # beyond the csv module's field limit (131,072)
@@ -694,6 +695,7 @@ def test_path_ids_match_their_columns(app):
         Notification,
         Order,
         OrderMemo,
+        ShipmentImport,
         Shop,
         SkuMapping,
         StockUpload,
@@ -703,7 +705,8 @@ def test_path_ids_match_their_columns(app):
     columns = {"order_id": Order, "memo_id": OrderMemo, "inquiry_id": Inquiry,
                "notification_id": Notification, "preset_id": SearchPreset,
                "field_id": CustomField, "category_id": CustomFieldCategory, "shop_id": Shop,
-               "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount}
+               "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
+               "import_id": ShipmentImport}
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():

@@ -9,9 +9,11 @@ the order's refusal naming the character and the field, or — when the operator
 written as 〓; never a silent "?".
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from flask_babel import LazyString
@@ -75,6 +77,11 @@ def width(text: str) -> int:
 
 def outside_cp932(text: str) -> list[str]:
     """The distinct characters CP932 has no form for, in their order."""
+    try:
+        text.encode("cp932")
+        return []  # the common case, in one call rather than one per character
+    except UnicodeEncodeError:
+        pass
     found: dict[str, None] = {}
     for char in text:
         try:
@@ -116,12 +123,14 @@ def render(cells: list[Cell], settings: Settings) -> Written:
 
 def split_width(text: str, size: int) -> list[str]:
     """Text cut into pieces of at most `size` CP932 bytes, never inside a character."""
-    pieces, current = [], ""
+    pieces, current, used = [], "", 0
     for char in text:
-        if width(current + char) > size:
+        char_width = width(char)
+        if used + char_width > size:
             pieces.append(current)
-            current = ""
+            current, used = "", 0
         current += char
+        used += char_width
     return [*pieces, current] if current else pieces
 
 
@@ -137,9 +146,16 @@ def postcode(value: str | None) -> str | None:
     return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 and digits.isascii() else None
 
 
+# A number already written as the carriers print it needs no parsing (most are).
+_HYPHENATED = re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}")
+
+
+@lru_cache(maxsize=4096)
 def phone(value: str | None) -> str:
     """A Japanese number hyphenated as the carriers print it (03-1234-5678); a number
     phonenumbers cannot place keeps its own hyphens."""
+    if value and _HYPHENATED.fullmatch(value):
+        return value
     number = parse_phone(value)
     if number is None:
         return unicodedata.normalize("NFKC", value or "").strip()
