@@ -63,6 +63,13 @@ def export_cell(value, encoding: str) -> tuple[object, int]:
     return to_cp932(text) if encoding == "cp932" else (text, 0)
 
 
+def file_cell(value, encoding: str) -> tuple[str, int]:
+    """One cell of a file a partner's system reads (carrier, mall): no formula
+    neutralising, which would change the data (RELIABILITY.md F)."""
+    text = "" if value is None else str(value)
+    return to_cp932(text) if encoding == "cp932" else (text, 0)
+
+
 class UploadError(ValueError):
     """An uploaded file that cannot be read at all; the message says why."""
 

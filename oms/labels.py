@@ -305,6 +305,25 @@ JOB_KIND.update({
     "allocation": _l("Allocate stock (job)"),
 })
 JOB_KIND["shipping_export"] = _l("Shipping instructions export")
+# 荷物番号報告 (seed 001 §5): the report job, 再報告, the malls' files; the report progress
+# the 出荷済 tab filters on, and each report's channel and state on the order detail.
+JOB_KIND.update({
+    "tracking_report": _l("Report tracking numbers to the malls"),
+    "tracking_report_again": _l("Report tracking again"),
+    "mall_file": _l("Tracking number file for a mall"),
+})
+REPORT_PROGRESS = {
+    "unreported": _l("Not reported"),
+    "reporting": _l("Reporting"),
+    "reported": _l("Reported"),
+    "failed": _l("NG"),
+    "check": _l("To check"),
+}
+REPORT_CHANNEL = {
+    "api": _l("Mall API"),
+    "rakuten_csv": _l("Rakuten tracking CSV"),
+    "amazon_tsv": _l("Amazon shipment confirmation file"),
+}
 
 
 def stored(text) -> str:
@@ -316,6 +335,9 @@ def stored(text) -> str:
 
 # 状態区分 (seed 001): tags derived from the order's data.
 STATUS_BADGE = {
+    "tracking_reporting": _l("Reporting tracking number"),
+    "tracking_reported": _l("Tracking number reported"),
+    "tracking_failed": _l("Tracking report NG"),
     "prepaid_paid": _l("Prepaid payment received"),
     "deferred_paid": _l("Deferred payment received"),
     "allocated": _l("Stock allocated"),

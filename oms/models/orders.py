@@ -276,6 +276,8 @@ class Order(Base):
     bank_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bank_accounts.id"))
 
     # --- shipping
+    # The mall's 送付先 of the parcel (Rakuten basketId): the 楽天荷物番号報告CSV keys on it.
+    mall_package_id: Mapped[str | None] = mapped_column(sa.String(32))
     carrier: Mapped[str | None] = mapped_column(sa.String(32))
     delivery_method: Mapped[str | None] = mapped_column(sa.String(32))
     delivery_time_slot: Mapped[str | None] = mapped_column(sa.String(16))

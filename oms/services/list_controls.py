@@ -72,6 +72,13 @@ CONTROLS = {c.key: c for c in (
             title=_l("Link the items of every order of this search, not only the checked "
                      "ones")),
     Control("ship-export", _l("Shipping instructions export"), "shipping_export.start"),
+    # 荷物番号報告 (seed 001 §5) on 出荷済: the malls' files, and the API report again.
+    Control("rakuten-file", _l("Rakuten tracking CSV export"), "orders.rakuten_file",
+            tab="done"),
+    Control("amazon-file", _l("Amazon shipment confirmation export"), "orders.amazon_file",
+            tab="done"),
+    Control("report-again", _l("Report tracking again"), "orders.report_again",
+            limit=MAX_DIRECT_ORDERS, tab="done"),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
@@ -86,7 +93,7 @@ TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
                    "ship-export", "shipment-import", *_EVERYWHERE),
-    "done": _EVERYWHERE,
+    "done": ("rakuten-file", "amazon-file", "report-again", *_EVERYWHERE),
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,
     "closed": _EVERYWHERE,

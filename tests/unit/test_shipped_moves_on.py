@@ -38,8 +38,11 @@ def ship(session, order: Order, number: str = "123456789012") -> Order:
 
 
 def report(session, order: Order, state: ReportState) -> None:
-    session.add(TrackingReport(shipment_id=order.shipments[0].id, order_id=order.id,
-                               shop_id=order.shop_id, channel=ReportChannel.api, state=state))
+    """The mall's answer to the report the import queued (tracking_reports.request)."""
+    updated = session.execute(sa.update(TrackingReport).where(
+        TrackingReport.shipment_id == order.shipments[0].id,
+        TrackingReport.channel == ReportChannel.api).values(state=state))
+    assert updated.rowcount == 1
     session.flush()
 
 

@@ -12,4 +12,5 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     payment_checks,
     routes,
     shipment_imports,
+    tracking,
 )
