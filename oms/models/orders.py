@@ -148,6 +148,10 @@ class Order(Base):
         sa.Index("ix_orders_cancelled_at", "cancelled_at"),
         sa.Index("ix_orders_shipped_at", "shipped_at"),
         sa.Index("ix_orders_ship_confirmed_at", "ship_confirmed_at"),
+        # 配送業者管理's 「N件の注文で使用中」 per carrier, service and time slot.
+        sa.Index("ix_orders_carrier_usage", "carrier", "delivery_method", "delivery_time_slot",
+                 postgresql_where=sa.text("deleted_at IS NULL"),
+                 sqlite_where=sa.text("deleted_at IS NULL")),
         sa.Index("ix_orders_delivered_at", "delivered_at"),
         sa.Index("ix_orders_shop_id_ordered_at", "shop_id", "ordered_at"),
         # Flags are rare: partial indexes stay tiny.
