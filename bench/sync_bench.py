@@ -48,29 +48,10 @@ def main() -> None:
         print(f"link     {LINKED:>9,} orders   {seconds:>8.1f} s         (goal < 60 s)")
         return
 
-    recreate(args.import_db)
-    os.environ["DATABASE_URL"] = args.import_db
-    os.environ.setdefault("OMS_QUEUE", "sync-bench")
-    from flask_migrate import upgrade
-
-    from oms import create_app
-
-    app = create_app()
-    with app.app_context():
-        upgrade()
-    with tempfile.TemporaryDirectory() as tmp:
-        from oms.sandbox.control import Sandbox
-        from oms.sandbox.server import start
-
-        port = _free_port()
-        sandbox_process = start(Path(tmp) / "sandbox.db", port)
-        try:
-            sandbox = Sandbox(f"http://127.0.0.1:{port}")
-            import_rate = bench_import(app, sandbox, args.orders)
-            refresh_rate = bench_refresh(app, sandbox, args.refresh)
-        finally:
-            sandbox_process.terminate()
-            sandbox_process.wait()
+    app = migrated_app(args.import_db, "sync-bench")
+    with sandbox_running() as sandbox:
+        import_rate = bench_import(app, sandbox, args.orders)
+        refresh_rate = bench_refresh(app, sandbox, args.refresh)
     link_seconds = None if args.skip_link else bench_link(args.link_db, args.from_scratch)
     print()
     print(f"import   {args.orders:>9,} orders   {import_rate:>8,.0f} orders/s  (goal 1,000)")
@@ -78,6 +59,37 @@ def main() -> None:
           f"(sandbox latency {LATENCY_MS} ms per call)")
     if link_seconds is not None:
         print(f"link     {LINKED:>9,} orders   {link_seconds:>8.1f} s         (goal < 60 s)")
+
+
+def migrated_app(url: str, queue: str):
+    """The app on a fresh database `url` (dropped and created again), its jobs on `queue`."""
+    recreate(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("OMS_QUEUE", queue)
+    from flask_migrate import upgrade
+
+    from oms import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@contextmanager
+def sandbox_running():
+    """The sandbox marketplace as a child process, for the length of the block."""
+    from oms.sandbox.control import Sandbox
+    from oms.sandbox.server import start
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        process = start(Path(tmp) / "sandbox.db", port)
+        try:
+            yield Sandbox(f"http://127.0.0.1:{port}")
+        finally:
+            process.terminate()
+            process.wait()
 
 
 LATENCY_MS = 20  # the sandbox's default

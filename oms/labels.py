@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from oms.models import (
     AccountType,
     AllocationState,
+    CarrierFormat,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -18,6 +19,7 @@ from oms.models import (
     OrderStatus,
     PaymentKind,
     PaymentStatus,
+    ReportState,
     Role,
 )
 
@@ -156,6 +158,7 @@ MALL_ACTION = {
 
 JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
+JOB_KIND["shipment_import"] = _l("Shipment confirmation import")
 
 ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
 
@@ -209,6 +212,7 @@ ORDER_FIELD = {
     "shipped_at": _l("Shipped at"),
     "scheduled_delivery_date": _l("Scheduled delivery date"),
     "delivered_at": _l("Delivered at"),
+    "delivery_method": _l("Delivery method"),
     "delivery_time_slot": _l("Delivery time"),
     "remarks1": _l("Remarks 1"),
     "remarks2": _l("Remarks 2"),
@@ -276,8 +280,20 @@ JOB_KIND.update({
     "shipping_info": _l("Send shipping info"),
 })
 # 銀行振込の口座設定 (oms.services.bank_accounts).
+CARRIER_FORMAT = {
+    CarrierFormat.b2: _l("Yamato B2 Cloud"),
+    CarrierFormat.ehiden2: _l("Sagawa e飛伝II"),
+    CarrierFormat.yupri: _l("Japan Post ゆうプリR"),
+    CarrierFormat.none: _l("None"),
+}
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 # 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
+# 荷物番号報告 (seed 001 §5 状態区分).
+REPORT_STATE = {
+    ReportState.pending: _l("Reporting tracking number"),
+    ReportState.ok: _l("Tracking number reported"),
+    ReportState.failed: _l("Tracking report failed"),
+}
 ALLOCATION_STATE = {
     AllocationState.allocated: _l("Fully allocated"),
     AllocationState.partial: _l("Partly allocated"),
@@ -288,6 +304,26 @@ JOB_KIND.update({
     "order_allocate": _l("Allocate stock"),
     "allocation": _l("Allocate stock (job)"),
 })
+JOB_KIND["shipping_export"] = _l("Shipping instructions export")
+# 荷物番号報告 (seed 001 §5): the report job, 再報告, the malls' files; the report progress
+# the 出荷済 tab filters on, and each report's channel and state on the order detail.
+JOB_KIND.update({
+    "tracking_report": _l("Report tracking numbers to the malls"),
+    "tracking_report_again": _l("Report tracking again"),
+    "mall_file": _l("Tracking number file for a mall"),
+})
+REPORT_PROGRESS = {
+    "unreported": _l("Not reported"),
+    "reporting": _l("Reporting"),
+    "reported": _l("Reported"),
+    "failed": _l("NG"),
+    "check": _l("To check"),
+}
+REPORT_CHANNEL = {
+    "api": _l("Mall API"),
+    "rakuten_csv": _l("Rakuten tracking CSV"),
+    "amazon_tsv": _l("Amazon shipment confirmation file"),
+}
 
 
 def stored(text) -> str:
@@ -299,6 +335,9 @@ def stored(text) -> str:
 
 # 状態区分 (seed 001): tags derived from the order's data.
 STATUS_BADGE = {
+    "tracking_reporting": _l("Reporting tracking number"),
+    "tracking_reported": _l("Tracking number reported"),
+    "tracking_failed": _l("Tracking report NG"),
     "prepaid_paid": _l("Prepaid payment received"),
     "deferred_paid": _l("Deferred payment received"),
     "allocated": _l("Stock allocated"),

@@ -13,7 +13,8 @@ from oms.extensions import db
 from oms.queue import get_queue, get_redis
 from oms.sandbox.control import Sandbox
 from oms.sandbox.server import DEFAULT_PORT, start
-from oms.services import jobs, mall_schedule
+from oms.services import jobs, mall_schedule, tracking_reports
+from oms.services.actor import SYSTEM, Actor
 
 
 @click.command("sandbox")
@@ -52,13 +53,13 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
 @click.option("--once", is_flag=True, help="Enqueue what is due now and stop.")
 def scheduler(interval: float, once: bool) -> None:
     """Enqueue each shop's import from its mall when its polling interval has passed, the
-    workflow sweep (自動遷移) every OMS_WORKFLOW_SWEEP_SECONDS, and queue the jobs recorded
-    while Redis was away. Run one scheduler per installation; the
-    jobs run on the workers. While Redis is away it waits and tries again."""
+    workflow sweep (自動遷移) every OMS_WORKFLOW_SWEEP_SECONDS, the pending 荷物番号報告 again
+    every 10 minutes, and queue the jobs recorded while Redis was away. Run one scheduler
+    per installation; the jobs run on the workers. While Redis is away it waits and tries again."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     queue, connection = get_queue(), get_redis()
-    next_sweep = time.monotonic()
+    next_sweep = next_reports = time.monotonic()
     while not stopping:
         try:
             for shop_id in mall_schedule.due_shops(db.session, datetime.now(UTC)):
@@ -66,6 +67,11 @@ def scheduler(interval: float, once: bool) -> None:
             if time.monotonic() >= next_sweep:
                 mall_schedule.enqueue_sweep(queue, connection)
                 next_sweep = time.monotonic() + current_app.config["WORKFLOW_SWEEP_SECONDS"]
+            if time.monotonic() >= next_reports:
+                if tracking_reports.retry_pending(db.session, Actor(None, None, via=SYSTEM)):
+                    db.session.commit()  # the job is queued once it is recorded
+                next_reports = (time.monotonic()
+                                + tracking_reports.RETRY_EVERY.total_seconds())
             jobs.requeue_lost(db.session)
         except (redis.RedisError, OSError) as error:
             current_app.logger.warning("the job queue cannot be reached: %s", error)

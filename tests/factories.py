@@ -1,7 +1,7 @@
 """Test data builders: each call returns a flushed model with defaults a test can override."""
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from oms.models import (
     AddressKind,
@@ -27,6 +27,7 @@ from oms.models import (
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
+    Shipment,
     Shop,
     Sku,
     Stock,
@@ -112,6 +113,19 @@ class Factory:
             self.session.flush()
             self.session.expire(order, ["allocation_state"])
         return order
+
+    def shipment(self, order: Order, tracking_number: str = "1234-5678-9012", **kw
+                 ) -> Shipment:
+        """A confirmed parcel of a shipped order (what 出荷確定インポート leaves)."""
+        values = {"carrier": order.carrier or "ヤマト運輸", "service": "宅急便",
+                  "ship_date": date(2026, 12, 1), "shipped_at": datetime(2026, 12, 1, 3,
+                                                                         tzinfo=UTC)}
+        shipment = Shipment(order_id=order.id, tracking_number=tracking_number,
+                            **{**values, **kw})
+        self.session.add(shipment)
+        self.session.flush()
+        self.session.expire(order, ["shipments"])
+        return shipment
 
     def sku(self, code: str = "S1", stock: int = 5, location: str = "main") -> Sku:
         """A SKU with `stock` units at `location`, none allocated."""

@@ -59,7 +59,7 @@ def _tab_case() -> str:
 
 # The statuses an automatic transition leaves (oms.services.auto_advance.RULES).
 AUTO_FROM = (S.pending_review, S.awaiting_payment, S.new, S.awaiting_allocation,
-             S.awaiting_deferred_payment)
+             S.shipped, S.awaiting_deferred_payment)
 AUTO_WHERE = ("auto_advance AND deleted_at IS NULL AND status IN ("
               + ", ".join(f"'{s.value}'" for s in AUTO_FROM) + ")")
 
@@ -148,6 +148,10 @@ class Order(Base):
         sa.Index("ix_orders_cancelled_at", "cancelled_at"),
         sa.Index("ix_orders_shipped_at", "shipped_at"),
         sa.Index("ix_orders_ship_confirmed_at", "ship_confirmed_at"),
+        # 配送業者管理's 「N件の注文で使用中」 per carrier, service and time slot.
+        sa.Index("ix_orders_carrier_usage", "carrier", "delivery_method", "delivery_time_slot",
+                 postgresql_where=sa.text("deleted_at IS NULL"),
+                 sqlite_where=sa.text("deleted_at IS NULL")),
         sa.Index("ix_orders_delivered_at", "delivered_at"),
         sa.Index("ix_orders_shop_id_ordered_at", "shop_id", "ordered_at"),
         # Flags are rare: partial indexes stay tiny.
@@ -276,6 +280,8 @@ class Order(Base):
     bank_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bank_accounts.id"))
 
     # --- shipping
+    # The mall's 送付先 of the parcel (Rakuten basketId): the 楽天荷物番号報告CSV keys on it.
+    mall_package_id: Mapped[str | None] = mapped_column(sa.String(32))
     carrier: Mapped[str | None] = mapped_column(sa.String(32))
     delivery_method: Mapped[str | None] = mapped_column(sa.String(32))
     delivery_time_slot: Mapped[str | None] = mapped_column(sa.String(16))

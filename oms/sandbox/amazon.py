@@ -13,7 +13,14 @@ import time
 
 from werkzeug.wrappers import Request, Response
 
-from oms.sandbox.dialect import Call, Dialect, iso_utc, json_response, parse_iso
+from oms.sandbox.dialect import (
+    Call,
+    Dialect,
+    iso_utc,
+    json_response,
+    parse_iso,
+    tracking_number,
+)
 from oms.sandbox.store import Order, SandboxError
 
 MARKETPLACE_JP = "A1VC38T7YXB528"
@@ -88,11 +95,11 @@ class Amazon(Dialect):
             raise SandboxError(f"carrierCode {carrier!r} is not a valid carrier code")
         if carrier == "Other" and not package.get("carrierName"):
             raise SandboxError("carrierName is required when carrierCode is Other")
-        if not package.get("trackingNumber"):
-            raise SandboxError("trackingNumber is required")
-        call.store.apply(call.account, order_id, "ship",
-                         carrier=package.get("carrierName") or carrier,
-                         number=package["trackingNumber"], date=package.get("shipDate"))
+        number = tracking_number(package.get("trackingNumber"), "trackingNumber")
+        shipped = parse_iso(str(package.get("shipDate") or ""))
+        call.store.apply(call.account, order_id, "ship", carrier=carrier,
+                         name=package.get("carrierName"), number=number,
+                         date=iso_utc(shipped)[:10])
         return Response(status=204)
 
     def cancel(self, call: Call, order_id: str) -> Response:

@@ -2,6 +2,7 @@
 rate limits, around the dialect's own handlers (amazon.py, rakuten.py, qoo10.py, yahoo.py)."""
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,3 +118,23 @@ def parse_jst(text: str, fmt: str) -> float:
         return datetime.strptime(text, fmt).replace(tzinfo=JST).timestamp()
     except (TypeError, ValueError) as error:
         raise SandboxError(f"not a time in the form {fmt}: {text!r}") from error
+
+
+_NUMBER = re.compile(r"[0-9A-Za-z]{1,120}")
+
+
+def tracking_number(value: Any, field: str, limit: int = 120) -> str:
+    """A tracking number as the malls take it: ASCII digits and letters (no hyphens)."""
+    text = "" if value is None else str(value)
+    if not _NUMBER.fullmatch(text) or len(text) > limit:
+        raise SandboxError(f"{field} must be 1 to {limit} digits or letters: {text[:40]!r}")
+    return text
+
+
+def ship_date(value: Any, field: str, fmt: str) -> str:
+    """A ship date in the mall's form (`fmt` for strptime)."""
+    try:
+        datetime.strptime(str(value), fmt)
+    except (TypeError, ValueError) as error:
+        raise SandboxError(f"{field} must be a date in the form {fmt}: {value!r}") from error
+    return str(value)

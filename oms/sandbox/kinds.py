@@ -43,13 +43,14 @@ class Kind:
         Raises SandboxError when the order's status does not allow the event."""
         from oms.sandbox.store import SandboxError
 
-        if event == "ship" and _same_tracking(order.doc, details):
-            return False  # a retried call after a lost answer: already recorded
         rule = self.transitions.get(event)
         if rule is None:
             raise SandboxError(f"{event} is not possible at this mall")
         if order.status not in rule:
             if any(to == order.status and flag is None for to, flag in rule.values()):
+                if event == "ship":  # another parcel of a shipped order: one more row
+                    _add_tracking(order.doc, details)
+                    return True
                 return False  # already there
             raise SandboxError(f"order {order.order_id} is {order.status}: cannot {event}", 409)
         to, flag = rule[order.status]
@@ -59,17 +60,18 @@ class Kind:
             order.doc["flags"][flag] = True
         order.status = to
         if event == "ship":
-            order.doc["tracking"].append({
-                "carrier": details.get("carrier") or "", "number": details.get("number") or "",
-                "date": details.get("date") or time.strftime("%Y-%m-%d")})
+            _add_tracking(order.doc, details)
         if event == "cancel":
             order.doc["flags"]["cancel_reason"] = details.get("reason") or "seller"
         return True
 
 
-def _same_tracking(doc: dict[str, Any], details: dict[str, Any]) -> bool:
-    number = details.get("number")
-    return bool(number) and any(t["number"] == number for t in doc["tracking"])
+def _add_tracking(doc: dict[str, Any], details: dict[str, Any]) -> None:
+    """Every shipping call adds a row, as the malls do: a call sent twice shows twice."""
+    doc["tracking"].append({
+        "carrier": details.get("carrier") or "", "name": details.get("name"),
+        "number": details.get("number") or "",
+        "date": details.get("date") or time.strftime("%Y-%m-%d")})
 
 
 def _table(pairs: dict[str, tuple[tuple[str, ...], str, str | None]]) -> Transitions:

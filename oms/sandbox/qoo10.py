@@ -11,7 +11,7 @@ number carries one item.
 
 from werkzeug.wrappers import Request, Response
 
-from oms.sandbox.dialect import Call, Dialect, json_response, jst, parse_jst
+from oms.sandbox.dialect import Call, Dialect, json_response, jst, parse_jst, tracking_number
 from oms.sandbox.store import Order, SandboxError
 
 REQUEST_TIME = "%Y%m%d%H%M%S"
@@ -21,6 +21,8 @@ PREFIX = "GMKT.INC.Front.QAPIService/ebayjapan.qapi/"
 PAYMENT = {"card": "Credit Card", "cod": "Cash on delivery", "konbini": "Convenience Store",
            "points": "Qpoint"}
 CLAIMS = {"CancelRequest", "Cancelled", "ReturnRequest", "Returned"}
+# QSM carrier names (FORMATS.md 9 and 11).
+CARRIERS = {"ヤマト宅急便", "佐川急便", "ゆうパック", "西濃運輸", "福山通運", "日本通運", "その他"}
 
 
 def _result(code: int, message: str, result=None) -> Response:
@@ -80,10 +82,11 @@ class Qoo10(Dialect):
 
     def sending_info(self, call: Call) -> Response:
         form = call.request.form
-        if not form.get("ShippingCorp") or not form.get("TrackingNo"):
-            raise SandboxError("ShippingCorp and TrackingNo are required")
+        if form.get("ShippingCorp") not in CARRIERS:
+            raise SandboxError(f"ShippingCorp {form.get('ShippingCorp')!r} is not a QSM carrier")
         call.store.apply(call.account, form.get("OrderNo", ""), "ship",
-                         carrier=form["ShippingCorp"], number=form["TrackingNo"])
+                         carrier=form["ShippingCorp"],
+                         number=tracking_number(form.get("TrackingNo"), "TrackingNo"))
         return _result(0, "Success")
 
     def cancel(self, call: Call) -> Response:

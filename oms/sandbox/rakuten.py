@@ -12,7 +12,15 @@ import binascii
 
 from werkzeug.wrappers import Request, Response
 
-from oms.sandbox.dialect import Call, Dialect, json_response, jst, parse_jst
+from oms.sandbox.dialect import (
+    Call,
+    Dialect,
+    json_response,
+    jst,
+    parse_jst,
+    ship_date,
+    tracking_number,
+)
 from oms.sandbox.store import Order, SandboxError
 
 TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -105,11 +113,10 @@ class Rakuten(Dialect):
                 if str(shipping.get("deliveryCompany")) not in CARRIERS:
                     raise SandboxError(f"deliveryCompany {shipping.get('deliveryCompany')!r} "
                                        "is not a Rakuten carrier code")
-                number_text = str(shipping.get("shippingNumber") or "")
-                if not number_text or len(number_text) > 120:
-                    raise SandboxError("shippingNumber must be 1 to 120 characters")
-                message = self._apply(call, number, "ship", carrier=shipping["deliveryCompany"],
-                                      number=number_text, date=shipping.get("shippingDate"))
+                message = self._apply(
+                    call, number, "ship", carrier=str(shipping["deliveryCompany"]),
+                    number=tracking_number(shipping.get("shippingNumber"), "shippingNumber"),
+                    date=ship_date(shipping.get("shippingDate"), "shippingDate", "%Y-%m-%d"))
                 if message["messageType"] == "ERROR":
                     return json_response({"MessageModelList": [message]})
         return json_response({"MessageModelList": [

@@ -8,12 +8,21 @@ Bearer token plus `SellerId`. `orderList` filters by `LastUpdateTimeFrom/To`
 
 from werkzeug.wrappers import Request, Response
 
-from oms.sandbox.dialect import Call, Dialect, json_response, jst, parse_jst
+from oms.sandbox.dialect import (
+    Call,
+    Dialect,
+    json_response,
+    jst,
+    parse_jst,
+    ship_date,
+    tracking_number,
+)
 from oms.sandbox.store import Order, SandboxError
 
 REQUEST_TIME = "%Y%m%d%H%M%S"
 ANSWER_TIME = "%Y-%m-%dT%H:%M:%S+09:00"
 BASE = "ShoppingWebService/V1/"
+CARRIERS = {"1", "2", "3", "4", "5", "6", "99"}  # ShipCompanyCode (FORMATS.md 11)
 PAY = {"card": "payment_a1", "cod": "payment_d1", "konbini": "payment_b1", "points": "payment_a16"}
 
 
@@ -73,11 +82,15 @@ class Yahoo(Dialect):
 
     def ship_status_change(self, call: Call) -> Response:
         body = call.json()
-        if body.get("ShipStatus") != 3 or not body.get("ShipInvoiceNumber1"):
-            raise SandboxError("ShipStatus 3 needs ShipInvoiceNumber1")
+        if body.get("ShipStatus") != 3:
+            raise SandboxError("ShipStatus must be 3 (出荷完了) with ShipInvoiceNumber1")
+        if str(body.get("ShipCompanyCode")) not in CARRIERS:
+            raise SandboxError(f"ShipCompanyCode {body.get('ShipCompanyCode')!r} is unknown")
         call.store.apply(call.account, str(body.get("OrderId", "")), "ship",
-                         carrier=str(body.get("ShipCompanyCode") or ""),
-                         number=str(body["ShipInvoiceNumber1"]), date=body.get("ShipDate"))
+                         carrier=str(body["ShipCompanyCode"]),
+                         number=tracking_number(body.get("ShipInvoiceNumber1"),
+                                                "ShipInvoiceNumber1"),
+                         date=ship_date(body.get("ShipDate"), "ShipDate", "%Y%m%d"))
         return json_response({"Result": {"Status": "OK"}})
 
 

@@ -11,16 +11,24 @@ the allocation state each order reached.
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import AllocationState, JobState, Notification, User
+from oms.models import AllocationState, JobState, Notification, Order, User
 from oms.models.base import utcnow
-from oms.services import allocation_job, mall_confirm, notifications, shipping_info
+from oms.services import (
+    allocation_job,
+    mall_confirm,
+    notifications,
+    shipping_info,
+    tracking_reports,
+)
 from oms.services.actor import Actor
 from oms.services.list_controls import Target
 
 CONFIRM, SHIPPING_INFO, ALLOCATE = "order_confirm", "shipping_info", "order_allocate"
-KINDS = frozenset({CONFIRM, SHIPPING_INFO, ALLOCATE})
+REPORT_AGAIN = "tracking_report_again"
+KINDS = frozenset({CONFIRM, SHIPPING_INFO, ALLOCATE, REPORT_AGAIN})
 
 
 @dataclass(frozen=True)
@@ -89,3 +97,16 @@ def allocate(session: Session, target: Target, actor: Actor, user: User | None
                   [(r.order_number, r.reason or "") for r in results if not r.ok],
                   search=target.search,
                   states={r.order_number: r.state.value for r in results if r.state})
+
+
+def report_tracking_again(session: Session, target: Target, actor: Actor, user: User | None,
+                          locale: str) -> Notification:
+    """再報告 of the target's orders (荷物番号報告), and its record (with the job to follow)."""
+    ids = target.order_ids or []
+    job, refused = tracking_reports.report_again(session, ids, actor, locale)
+    numbers = dict(session.execute(sa.select(Order.id, Order.order_number)
+                                   .where(Order.id.in_(ids))).all())
+    return record(session, REPORT_AGAIN, user,
+                  [numbers[i] for i in ids if i in numbers and i not in refused],
+                  [(numbers[i], why) for i, why in refused.items()], search=target.search,
+                  follow_up=job)

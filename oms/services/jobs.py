@@ -51,6 +51,11 @@ KINDS = {
     "mall_refresh": Kind(LANE, "oms.services.mall_refresh:RefreshStep"),
     "mall_confirm": Kind(LANE, "oms.services.mall_confirm:ConfirmStep"),
     "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
+    "tracking_report": Kind(LANE, "oms.services.mall_ship:ReportStep"),
+    "mall_file": Kind("jobs.shipping.export_mall_file"),
+    "shipping_export": Kind("jobs.shipping.export_instructions",
+                            "oms.services.shipping_export_step:ExportStep"),
+    "shipment_import": Kind("jobs.shipping.apply_import"),
 }
 
 

@@ -61,6 +61,8 @@ CONTROLS = {c.key: c for c in (
             "marketplaces.inventory_download", tab="processing", encoding=True),
     Control("inventory-upload", _l("Inventory upload"), "marketplaces.inventory_upload",
             link=True),
+    Control("shipment-import", _l("Shipment confirmation import"),
+            "orders.shipment_import_upload", link=True),
     Control("allocate", _l("Allocate stock"), "orders.allocate", limit=MAX_DIRECT_ORDERS,
             job_above_limit=True),
     Control("refresh-all", _l("Update all orders"), "marketplaces.refresh_all",
@@ -69,21 +71,29 @@ CONTROLS = {c.key: c for c in (
     Control("link-all", _l("Link items"), "marketplaces.link_all", scope=Scope.search,
             title=_l("Link the items of every order of this search, not only the checked "
                      "ones")),
+    Control("ship-export", _l("Shipping instructions export"), "shipping_export.start"),
+    # 荷物番号報告 (seed 001 §5) on 出荷済: the malls' files, and the API report again.
+    Control("rakuten-file", _l("Rakuten tracking CSV export"), "orders.rakuten_file",
+            tab="done"),
+    Control("amazon-file", _l("Amazon shipment confirmation export"), "orders.amazon_file",
+            tab="done"),
+    Control("report-again", _l("Report tracking again"), "orders.report_again",
+            limit=MAX_DIRECT_ORDERS, tab="done"),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
 
-# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) on processing; ⑫ (全注文更新,
-# アイテム紐づけ) wherever more than confirming and linking one order is allowed, so not on
-# 待機中; bulk update (seed 004) everywhere.
+# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) and 出荷確定インポート (§4) on processing;
+# ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and linking one order is
+# allowed, so not on 待機中; bulk update (seed 004) everywhere.
 _EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
     "waiting": ("bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
-                   *_EVERYWHERE),
-    "done": _EVERYWHERE,
+                   "ship-export", "shipment-import", *_EVERYWHERE),
+    "done": ("rakuten-file", "amazon-file", "report-again", *_EVERYWHERE),
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,
     "closed": _EVERYWHERE,

@@ -73,7 +73,8 @@ def order_row(shop: Shop, mall_order: MallOrder, status: OrderStatus, number: st
         "payment_method_id": methods[mall_order.payment],
         "ordered_at": mall_order.ordered_at, "updated_at": now,
         "cancelled_at": now if status is S.cancelled else None,
-        "customer_comment": mall_order.note, "version": 1,
+        "customer_comment": mall_order.note, "mall_package_id": mall_order.package_id,
+        "version": 1,
     }
 
 

@@ -66,5 +66,7 @@ def open_adapter(shop: Shop, secret_key: str, connection: redis.Redis | None = N
     rate = float(settings.get("rate_per_second") or DEFAULT_RATES[shop.kind.value])
     throttle = (redis_throttle(connection, f"oms:mall-rate:{shop.id}", rate, burst=2)
                 if connection is not None else None)
+    if settings.get("timeout_seconds"):  # how long a call waits for the mall's answer
+        http.setdefault("timeout", float(settings["timeout_seconds"]))
     return connect(shop.kind.value, shop.api_endpoint, plain, settings, throttle=throttle,
                    **http)

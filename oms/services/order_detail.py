@@ -17,10 +17,23 @@ from oms.models import (
     PaymentKind,
     PaymentStatus,
     RecipientChange,
+    Shipment,
+    ShippingExport,
     StatusHistory,
     User,
 )
-from oms.services import blacklist, custom_field_values, inquiries, memos, payment_checks
+from oms.models.carriers import Carrier
+from oms.services import (
+    blacklist,
+    carriers,
+    custom_field_values,
+    inquiries,
+    memos,
+    payment_checks,
+    report_progress,
+    tracking_reports,
+)
+from oms.services.report_progress import Progress, ReportRow
 
 
 def find(session: Session, order_number: str) -> Order | None:
@@ -52,6 +65,9 @@ class OrderView:
     badges: list[str]                    # 状態区分, keys of labels.STATUS_BADGE
     offers_confirm: bool                 # 入金確認
     offers_transfer: bool                # 決済銀行変更
+    shipments: list["ShipmentRow"]       # the shipping section's parcels
+    reports: list[ReportRow]             # 荷物番号報告, per channel
+    offers_report_again: bool            # 再報告
 
     @property
     def recipient_changed_at(self) -> datetime | None:
@@ -60,6 +76,7 @@ class OrderView:
 
 def view(session: Session, order: Order) -> OrderView:
     draft = custom_field_values.stored_draft(session, order)
+    reports = report_progress.for_order(session, order.id)
     return OrderView(
         order=order,
         memos=memos.for_order(session, order),
@@ -73,9 +90,13 @@ def view(session: Session, order: Order) -> OrderView:
             sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
             .order_by(ConversionNotice.id.desc()))),
         blacklist=blacklist_of(session, order),
-        badges=status_badges(order),
+        badges=status_badges(order) + tracking_badges(reports),
         offers_confirm=payment_checks.offers_confirm(order),
         offers_transfer=payment_checks.offers_transfer(order),
+        shipments=shipment_rows(session, order),
+        reports=reports,
+        offers_report_again=tracking_reports.uses_api(order.shop) and any(
+            s.tracking_number and s.voided_at is None for s in order.shipments),
     )
 
 
@@ -97,6 +118,41 @@ def status_badges(order: Order) -> list[str]:
     if order.allocation_state in _ALLOCATION_BADGES:
         badges.append(_ALLOCATION_BADGES[order.allocation_state])
     return badges
+
+
+_TRACKING_BADGES = {Progress.reporting: "tracking_reporting",
+                    Progress.check: "tracking_reporting",
+                    Progress.reported: "tracking_reported", Progress.failed: "tracking_failed"}
+
+
+def tracking_badges(reports: list[ReportRow]) -> list[str]:
+    """状態区分 of 荷物番号報告 (seed 001 §5): 荷物番号報告中 / 報告済 / 報告NG."""
+    badge = _TRACKING_BADGES.get(report_progress.order_progress(reports))
+    return [badge] if badge else []
+
+
+@dataclass(frozen=True)
+class ShipmentRow:
+    """A parcel as the shipping section shows it."""
+
+    shipment: Shipment
+    carrier: Carrier | None
+    link: str | None          # the carrier's tracking page
+    instructed_at: datetime | None  # 出荷指示日: when its 出荷指示 file was written
+
+
+def shipment_rows(session: Session, order: Order) -> list[ShipmentRow]:
+    export_ids = {s.export_id for s in order.shipments if s.export_id}
+    exported = dict(session.execute(
+        sa.select(ShippingExport.id, ShippingExport.created_at)
+        .where(ShippingExport.id.in_(export_ids))).all()) if export_ids else {}
+    rows = []
+    for shipment in sorted(order.shipments, key=lambda s: s.id):
+        carrier = carriers.by_name(session, shipment.carrier)
+        rows.append(ShipmentRow(shipment, carrier,
+                                carriers.tracking_link(carrier, shipment.tracking_number),
+                                exported.get(shipment.export_id)))
+    return rows
 
 
 def blacklist_of(session: Session, order: Order) -> BlacklistEntry | None:

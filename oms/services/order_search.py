@@ -37,6 +37,7 @@ from oms.models import (
 )
 from oms.services import blacklist, item_links, order_rows
 from oms.services.order_rows import ListRow
+from oms.services.report_progress import Progress, progress_condition
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 DATE_BASES = {
@@ -75,6 +76,7 @@ class OrderSearch:
     needs_attention: bool | None = None
     shipping_hold: bool | None = None
     allocation_state: AllocationState | None = None
+    tracking_report: Progress | None = None  # 荷物番号報告 (出荷済 tab)
     blacklist: bool = False
     q: str = ""
     sort: str = "ordered_at"
@@ -238,6 +240,8 @@ def parse(session: Session, args: MultiDict,
         shipping_hold=_flag(args, "shipping_hold", errors),
         allocation_state=_choice(args, "allocation_state", errors, None,
                                  _l("Unknown allocation state."), AllocationState),
+        tracking_report=_choice(args, "tracking_report", errors, None,
+                                _l("Unknown tracking report state."), Progress),
         blacklist=args.get("blacklist") == "1",
         q=unicodedata.normalize("NFKC", args.get("q") or "").strip()[:100],
         sort=_choice(args, "sort", errors, SORTS, _l("Unknown sort.")) or "ordered_at",
@@ -347,6 +351,9 @@ def conditions(search: OrderSearch, tz: ZoneInfo, *, with_tab: bool = True
         # Allocation concerns the orders being processed: kept to that tab, so the tab
         # counts read its orders only.
         where += [Order.tab == "processing", _allocation_condition(search.allocation_state)]
+    if search.tracking_report:
+        # Reports concern shipped orders: kept to that tab, like allocation above.
+        where += [Order.tab == "done", progress_condition(search.tracking_report)]
     if search.blacklist:
         where.append(blacklist.flag_condition())
     if search.q:

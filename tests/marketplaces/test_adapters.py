@@ -1,5 +1,6 @@
-"""Calls the OMS makes to the malls: confirm, ship and cancel against the sandbox, a lost
-answer retried without doing it twice, refusals with the mall's message, rate limits."""
+"""Calls the OMS makes to the malls: confirm, ship and cancel against the sandbox, what the
+sandbox checks in a shipping call, refusals with the mall's message, rate limits. (A lost
+shipping answer read back before sending again: test_tracking_reports.py.)"""
 
 import time
 from datetime import date
@@ -9,24 +10,10 @@ import pytest
 from oms.integrations.malls import MallRefused
 from oms.integrations.malls.ratelimit import redis_throttle
 from oms.queue import get_redis
+from oms.services.carriers import MallCarrier
 
 SHIPPED = {"amazon": "Shipped", "rakuten": "500", "qoo10": "4", "yahoo": "2-3"}
 NEW = {"amazon": "Unshipped", "rakuten": "100", "qoo10": "2", "yahoo": "2-new"}
-
-
-@pytest.mark.parametrize("kind", ["amazon", "rakuten", "qoo10", "yahoo"])
-def test_confirm_ship_with_tracking_even_when_the_answer_is_lost(make_mall, adapter_for, kind):
-    mall = make_mall(kind, timeout_seconds=2)
-    (mall_id,) = mall.generate(1, status=NEW[kind])
-    adapter = adapter_for(mall.shop)
-    adapter.confirm(mall_id)
-    # The mall records the shipment but the answer never arrives: the retry must not
-    # register it twice.
-    mall.faults("lost")
-    adapter.ship(mall_id, "ヤマト運輸", "4567-8901-2345", date(2026, 11, 24))
-    order = mall.order(mall_id)
-    assert order["status"] == SHIPPED[kind]
-    assert [t["number"] for t in order["tracking"]] == ["456789012345"]
 
 
 @pytest.mark.parametrize("kind", ["amazon", "rakuten", "qoo10", "yahoo"])
@@ -41,8 +28,25 @@ def test_the_malls_refusal_comes_back_with_its_message(make_mall, adapter_for, k
 def test_amazon_checks_the_carrier_code(make_mall, adapter_for):
     mall = make_mall("amazon")
     (mall_id,) = mall.generate(1, status=NEW["amazon"])
-    adapter_for(mall.shop).ship(mall_id, "謎の運送", "123", date(2026, 11, 24))  # Other + name
-    assert mall.order(mall_id)["tracking"][0]["carrier"] == "謎の運送"
+    adapter = adapter_for(mall.shop)
+    with pytest.raises(MallRefused, match="carrierName is required"):
+        adapter.ship(mall_id, MallCarrier("Other"), "123", date(2026, 11, 24))
+    with pytest.raises(MallRefused, match="not a valid carrier code"):
+        adapter.ship(mall_id, MallCarrier("YAMATO"), "123", date(2026, 11, 24))
+    adapter.ship(mall_id, MallCarrier("Other", "謎の運送"), "123", date(2026, 11, 24))
+    (row,) = mall.order(mall_id)["tracking"]
+    assert (row["carrier"], row["name"], row["number"]) == ("Other", "謎の運送", "123")
+
+
+def test_rakuten_checks_what_it_is_told(make_mall, adapter_for):
+    mall = make_mall("rakuten")
+    (mall_id,) = mall.generate(1, status="300")
+    adapter = adapter_for(mall.shop)
+    with pytest.raises(MallRefused, match="not a Rakuten carrier code"):
+        adapter.ship(mall_id, MallCarrier("9999"), "123", date(2026, 11, 24))
+    with pytest.raises(MallRefused, match="shippingNumber must be 1 to 120"):
+        adapter.ship(mall_id, MallCarrier("1001"), "1" * 121, date(2026, 11, 24))
+    assert mall.order(mall_id)["tracking"] == []
 
 
 def test_rate_limit_is_shared_through_redis(app):

@@ -11,4 +11,6 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     memos,
     payment_checks,
     routes,
+    shipment_imports,
+    tracking,
 )

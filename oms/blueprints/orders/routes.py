@@ -38,6 +38,7 @@ def _choices(found: order_search.FilterChoices) -> dict[str, list[tuple[object, 
         "malls": [(m.value, labels.MALL[m]) for m in MallKind],
         "payment_statuses": [(s.value, labels.PAYMENT_STATUS[s]) for s in PaymentStatus],
         "allocation_states": [(s.value, text) for s, text in labels.ALLOCATION_STATE.items()],
+        "tracking_reports": list(labels.REPORT_PROGRESS.items()),
     }
 
 

@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import httpx
 
-from oms.integrations.malls import carriers
 from oms.integrations.malls.base import (
     Batch,
     MallAdapter,
@@ -21,6 +20,7 @@ from oms.integrations.malls.base import (
 from oms.integrations.malls.errors import MallDataError, MallRefused
 from oms.models.orders import OrderStatus
 from oms.models.payments import PaymentKind
+from oms.services.carriers import MallCarrier, digits
 
 S = OrderStatus
 MARKETPLACE_JP = "A1VC38T7YXB528"
@@ -74,17 +74,22 @@ class AmazonAdapter(MallAdapter):
                            for i in mall_order_ids if i not in found]
         return batch
 
-    def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
-             ) -> None:
-        code = carriers.code(carrier, carriers.AMAZON)
-        package = {"packageReferenceId": "1", "carrierCode": code,
-                   "trackingNumber": carriers.digits(tracking_number),
+    def ship(self, mall_order_id: str, carrier: MallCarrier, tracking_number: str,
+             shipped_on: date) -> str | None:
+        package = {"packageReferenceId": "1", "carrierCode": carrier.code,
+                   "trackingNumber": digits(tracking_number),
                    "shipDate": f"{shipped_on.isoformat()}T00:00:00Z", "orderItems": []}
-        if code == "Other":
-            package["carrierName"] = carrier
+        if carrier.name:
+            package["carrierName"] = carrier.name
         self._check(self.http.request(
             "POST", f"orders/v0/orders/{mall_order_id}/shipmentConfirmation",
-            json={"marketplaceId": MARKETPLACE_JP, "packageDetail": package}))
+            json={"marketplaceId": MARKETPLACE_JP, "packageDetail": package},
+            repeatable=False))
+        return package["packageReferenceId"]
+
+    def tracking(self, mall_order_id: str) -> dict[str, str | None]:
+        payload = self._get(f"orders/v0/orders/{mall_order_id}", {})
+        return dict.fromkeys((str(n) for n in payload.get("TrackingNumbers") or []), "1")
 
     def cancel(self, mall_order_id: str, reason: str) -> None:
         self._check(self.http.request("POST", f"orders/v0/orders/{mall_order_id}/cancel",

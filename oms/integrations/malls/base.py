@@ -11,6 +11,7 @@ from oms.integrations.malls.errors import MallDataError
 from oms.integrations.malls.http import MallHttp
 from oms.models.orders import OrderStatus
 from oms.models.payments import PaymentKind
+from oms.services.carriers import MallCarrier
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class MallOrder:
     total: int
     lines: tuple[MallLine, ...]
     note: str | None = None
+    package_id: str | None = None  # the mall's 送付先 (Rakuten basketId)
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,17 @@ class MallAdapter:
     def confirm(self, mall_order_id: str) -> None:
         """注文確認 at the mall; nothing to do where `confirms` is False."""
 
-    def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
-             ) -> None:
+    def ship(self, mall_order_id: str, carrier: MallCarrier, tracking_number: str,
+             shipped_on: date) -> str | None:
+        """Tell the mall a parcel left: the carrier as this mall names it (resolved from
+        配送業者管理 before the call), the number as digits. Sent once (a lost answer
+        raises MallUnavailable: read back with `tracking` before sending again). Returns
+        the mall's id of the parcel where it has one (Rakuten shippingDetailId)."""
+        raise NotImplementedError
+
+    def tracking(self, mall_order_id: str) -> dict[str, str | None]:
+        """Read-back: the tracking numbers the mall holds for the order, each with the
+        mall's id of the parcel (or None)."""
         raise NotImplementedError
 
     def cancel(self, mall_order_id: str, reason: str) -> None:

@@ -11,6 +11,8 @@ import httpx
 from oms.integrations.malls.errors import MallUnavailable
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that say the mall did nothing: safe to send again even a call that is not.
+NOT_DONE_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER = 30.0
 
 
@@ -34,13 +36,16 @@ class MallHttp:
 
     def request(self, method: str, path: str, *,
                 retry_if: Callable[[httpx.Response], bool] | None = None,
-                **kwargs) -> httpx.Response:
+                repeatable: bool = True, **kwargs) -> httpx.Response:
         """Send, retrying what a later attempt may fix; other answers go back to the
         adapter, which reads the mall's own error message from them.
 
-        Repeating a confirm or ship call is safe: malls accept the same tracking number or
-        an already confirmed order again, which is what a retry after a lost answer needs.
+        Repeating a read or a confirm is safe. A call the mall would do twice if it came
+        twice (a shipping row) is `repeatable=False`: it is sent again only after an answer
+        that says nothing was done (throttled, unavailable) or a connection never made; a
+        lost answer raises MallUnavailable, and the caller reads the order back first (S7).
         """
+        retry_statuses = RETRY_STATUSES if repeatable else NOT_DONE_STATUSES
         last, throttled = "", None
         for attempt in range(self.retries + 1):
             if attempt:
@@ -49,18 +54,29 @@ class MallHttp:
             self.throttle()
             try:
                 response = self.client.request(method, path.lstrip("/"), **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                last = f"could not reach the mall ({type(error).__name__})"
+                continue
             except httpx.TimeoutException:
                 last = "the mall did not answer in time"
+                if not repeatable:
+                    break
                 continue
             except httpx.TransportError as error:
                 last = f"could not reach the mall ({type(error).__name__})"
+                if not repeatable:
+                    break
                 continue
-            if response.status_code in RETRY_STATUSES or (retry_if and retry_if(response)):
+            if response.status_code in retry_statuses or (retry_if and retry_if(response)):
                 throttled = response
                 last = f"HTTP {response.status_code}: {response.text[:200]}"
                 continue
+            if response.status_code in RETRY_STATUSES:
+                raise MallUnavailable(f"HTTP {response.status_code}: {response.text[:200]}")
             return response
-        raise MallUnavailable(f"{last} (after {self.retries + 1} attempts)")
+        else:
+            raise MallUnavailable(f"{last} (after {self.retries + 1} attempts)")
+        raise MallUnavailable(f"{last}: the answer was lost")
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Exponential backoff with jitter; a mall's Retry-After wins when it says more."""

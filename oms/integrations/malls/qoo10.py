@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import httpx
 
-from oms.integrations.malls import carriers
 from oms.integrations.malls.base import (
     Batch,
     MallAdapter,
@@ -22,6 +21,7 @@ from oms.integrations.malls.base import (
 from oms.integrations.malls.errors import MallDataError, MallRefused
 from oms.models.orders import OrderStatus
 from oms.models.payments import PaymentKind
+from oms.services.carriers import MallCarrier, digits
 
 S = OrderStatus
 JST = timezone(timedelta(hours=9))
@@ -81,20 +81,29 @@ class Qoo10Adapter(MallAdapter):
             "OrderNo": mall_order_id,
             "EstShipDt": (datetime.now(JST) + timedelta(days=1)).strftime("%Y%m%d")})
 
-    def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
-             ) -> None:
+    def ship(self, mall_order_id: str, carrier: MallCarrier, tracking_number: str,
+             shipped_on: date) -> str | None:
         self._call("ShippingBasic.SetSendingInfo", {
-            "OrderNo": mall_order_id, "ShippingCorp": carriers.code(carrier, carriers.QOO10),
-            "TrackingNo": carriers.digits(tracking_number)})
+            "OrderNo": mall_order_id, "ShippingCorp": carrier.code,
+            "TrackingNo": digits(tracking_number)}, repeatable=False)
+        return None
+
+    def tracking(self, mall_order_id: str) -> dict[str, str | None]:
+        _code, body = self._call("ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2",
+                                 {"OrderNo": mall_order_id})
+        records = body.get("ResultObject") or []
+        return {str(r["TrackingNo"]): None for r in records
+                if isinstance(r, dict) and r.get("TrackingNo")}
 
     def cancel(self, mall_order_id: str, reason: str) -> None:
         self._call("Claim.SetCancelProcess", {"OrderNo": mall_order_id, "SellerMemo": reason})
 
     # ---------------------------------------------------------------------------------
-    def _call(self, method: str, form: dict, allow: tuple[int, ...] = ()) -> tuple[int, dict]:
+    def _call(self, method: str, form: dict, allow: tuple[int, ...] = (), *,
+              repeatable: bool = True) -> tuple[int, dict]:
         response = self.http.request("POST", PREFIX + method,
                                      data={**form, "returnType": "application/json"},
-                                     retry_if=_throttled)
+                                     retry_if=_throttled, repeatable=repeatable)
         body = _json(response)
         try:
             code = int(body.get("ResultCode"))

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import ClassVar
 
-from oms.integrations.malls import carriers
 from oms.integrations.malls.base import (
     Batch,
     MallAdapter,
@@ -25,6 +24,7 @@ from oms.integrations.malls.base import (
 from oms.integrations.malls.errors import MallDataError, MallRefused
 from oms.models.orders import OrderStatus
 from oms.models.payments import PaymentKind
+from oms.services.carriers import MallCarrier, digits
 
 S = OrderStatus
 JST = timezone(timedelta(hours=9))
@@ -98,20 +98,33 @@ class RakutenAdapter(MallAdapter):
     def confirm(self, mall_order_id: str) -> None:
         self._refuse_on_error(self._post("confirmOrder/", {"orderNumberList": [mall_order_id]}))
 
-    def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
-             ) -> None:
+    def ship(self, mall_order_id: str, carrier: MallCarrier, tracking_number: str,
+             shipped_on: date) -> str | None:
+        number = digits(tracking_number)
+        package = self._package(mall_order_id)
+        if number in (held := _rows(package)):
+            return held[number]  # the basket read says it is there already
+        self._refuse_on_error(self._post("updateOrderShipping/", {
+            "orderNumber": mall_order_id,
+            "BasketidModelList": [{"basketId": package["basketId"], "ShippingModelList": [{
+                "deliveryCompany": carrier.code, "shippingNumber": number,
+                "shippingDate": shipped_on.isoformat()}]}]}, repeatable=False))
+        # Rakuten answers without the row's id: read it back for later corrections.
+        return self.tracking(mall_order_id).get(number)
+
+    def tracking(self, mall_order_id: str) -> dict[str, str | None]:
+        return _rows(self._package(mall_order_id))
+
+    def _package(self, mall_order_id: str) -> dict:
         body = self._post("getOrder/", {"orderNumberList": [mall_order_id], "version": 7})
         self._refuse_on_error(body)
         try:
-            basket = body["OrderModelList"][0]["PackageModelList"][0]["basketId"]
+            package = body["OrderModelList"][0]["PackageModelList"][0]
         except (KeyError, IndexError, TypeError) as error:
             raise MallDataError("Rakuten's order has no basket to ship") from error
-        self._refuse_on_error(self._post("updateOrderShipping/", {
-            "orderNumber": mall_order_id,
-            "BasketidModelList": [{"basketId": basket, "ShippingModelList": [{
-                "deliveryCompany": carriers.code(carrier, carriers.RAKUTEN),
-                "shippingNumber": carriers.digits(tracking_number),
-                "shippingDate": shipped_on.isoformat()}]}]}))
+        if not isinstance(package, dict) or package.get("basketId") is None:
+            raise MallDataError("Rakuten's order has no basket to ship")
+        return package
 
     def cancel(self, mall_order_id: str, reason: str) -> None:
         self._refuse_on_error(self._post("cancelOrder/", {
@@ -119,8 +132,9 @@ class RakutenAdapter(MallAdapter):
             "changeReasonDetailApply": reason}))
 
     # ---------------------------------------------------------------------------------
-    def _post(self, method: str, body: dict) -> dict:
-        response = self.http.request("POST", f"es/2.0/order/{method}", json=body)
+    def _post(self, method: str, body: dict, *, repeatable: bool = True) -> dict:
+        response = self.http.request("POST", f"es/2.0/order/{method}", json=body,
+                                     repeatable=repeatable)
         try:
             answer = response.json()
         except ValueError as error:
@@ -136,6 +150,14 @@ class RakutenAdapter(MallAdapter):
     def _refuse_on_error(self, body: dict) -> None:
         if messages := _errors(body):
             raise MallRefused(f"Rakuten: {messages[0].get('message')}")
+
+
+def _rows(package: dict) -> dict[str, str | None]:
+    """The basket's shipping rows: number -> shippingDetailId."""
+    rows = package.get("ShippingModelList") or []
+    return {str(row["shippingNumber"]): (None if row.get("shippingDetailId") is None
+                                         else str(row["shippingDetailId"])[:64])
+            for row in rows if isinstance(row, dict) and row.get("shippingNumber")}
 
 
 def _errors(body: dict) -> list[dict]:
@@ -181,4 +203,5 @@ def _parse(model: dict) -> MallOrder:
         total=yen(model["totalPrice"]),
         lines=tuple(lines),
         note=text(model.get("remarks"), 2000),
+        package_id=text(package.get("basketId"), 32),
     )

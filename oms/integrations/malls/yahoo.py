@@ -7,7 +7,6 @@ from typing import ClassVar
 
 import httpx
 
-from oms.integrations.malls import carriers
 from oms.integrations.malls.base import (
     Batch,
     MallAdapter,
@@ -22,6 +21,7 @@ from oms.integrations.malls.base import (
 from oms.integrations.malls.errors import MallDataError, MallRefused
 from oms.models.orders import OrderStatus
 from oms.models.payments import PaymentKind
+from oms.services.carriers import MallCarrier, digits
 
 S = OrderStatus
 JST = timezone(timedelta(hours=9))
@@ -84,24 +84,32 @@ class YahooAdapter(MallAdapter):
         self._post("orderStatusChange", {"SellerId": self.seller_id, "OrderId": mall_order_id,
                                          "OrderStatus": 2, "IsSeen": True})
 
-    def ship(self, mall_order_id: str, carrier: str, tracking_number: str, shipped_on: date
-             ) -> None:
+    def ship(self, mall_order_id: str, carrier: MallCarrier, tracking_number: str,
+             shipped_on: date) -> str | None:
         self._post("orderShipStatusChange", {
             "SellerId": self.seller_id, "OrderId": mall_order_id, "ShipStatus": 3,
-            "ShipCompanyCode": carriers.code(carrier, carriers.YAHOO),
-            "ShipInvoiceNumber1": carriers.digits(tracking_number),
-            "ShipDate": shipped_on.strftime("%Y%m%d")})
+            "ShipCompanyCode": carrier.code, "ShipInvoiceNumber1": digits(tracking_number),
+            "ShipDate": shipped_on.strftime("%Y%m%d")}, repeatable=False)
+        return None
+
+    def tracking(self, mall_order_id: str) -> dict[str, str | None]:
+        record = (self._post("orderInfo", {"SellerId": self.seller_id,
+                                           "OrderId": mall_order_id}).get("Result")
+                  or {}).get("OrderInfo") or {}
+        number = record.get("ShipInvoiceNumber1") if isinstance(record, dict) else None
+        return {str(number): None} if number else {}
 
     def cancel(self, mall_order_id: str, reason: str) -> None:
         self._post("orderStatusChange", {"SellerId": self.seller_id, "OrderId": mall_order_id,
                                          "OrderStatus": 4, "CancelReason": reason})
 
     # ---------------------------------------------------------------------------------
-    def _request(self, method: str, body: dict) -> httpx.Response:
-        return self.http.request("POST", BASE + method, json=body)
+    def _request(self, method: str, body: dict, *, repeatable: bool = True
+                 ) -> httpx.Response:
+        return self.http.request("POST", BASE + method, json=body, repeatable=repeatable)
 
-    def _post(self, method: str, body: dict) -> dict:
-        return self._answer(self._request(method, body))
+    def _post(self, method: str, body: dict, *, repeatable: bool = True) -> dict:
+        return self._answer(self._request(method, body, repeatable=repeatable))
 
     def _answer(self, response: httpx.Response) -> dict:
         if not response.is_success:
