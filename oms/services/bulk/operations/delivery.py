@@ -29,6 +29,7 @@ class SetDelivery(Operation):
     label = _l("Delivery method")
     form = DeliveryForm
     undoable = True
+    kinds = ("orders", "shipments")
     suggestions: ClassVar[dict[str, tuple[str, ...]]] = {
         "delivery_method": METHODS, "delivery_time_slot": TIME_SLOTS}
 
