@@ -197,7 +197,7 @@ def test_shipping_dates_through_the_wizard(operator, factory, session, run_worke
     assert y.scheduled_ship_date is None
     failures = operator.get(f"/bulk/jobs/{job_id}/items?state=failed").text
     assert f'data-order-number="{y.order_number}"' in failures
-    assert "Only orders awaiting shipment can be changed." in failures
+    assert "Only orders ready to ship can be changed." in failures
     history = operator.get("/bulk/?kind=shipments").text
     row = history[history.index(f'data-bulk-job="{job_id}"'):]
     assert (attr(row, "data-succeeded"), attr(row, "data-job-failed")) == ("1", "1")

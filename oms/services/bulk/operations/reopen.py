@@ -13,11 +13,11 @@ from oms.services.bulk.operations.base import Operation, Refusal
 
 class Reopen(Operation):
     key = "reopen"
-    label = _l("Order status: shipped → awaiting shipment")
+    label = _l("Order status: shipped → ready to ship")
     kinds = ("shipments",)
 
     def describe(self, session, options):
-        return str(_l("Order status: shipped → awaiting shipment (the shipment is voided)"))
+        return str(_l("Order status: shipped → ready to ship (the shipment is voided)"))
 
     def refusals(self, options):
         return [

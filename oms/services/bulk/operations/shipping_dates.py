@@ -10,7 +10,7 @@ from oms.models import Order, OrderStatus, TargetState
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
 from oms.validation import DateField
 
-ONLY_READY = _l("Only orders awaiting shipment can be changed.")
+ONLY_READY = _l("Only orders ready to ship can be changed.")
 DELIVERY_BEFORE_SHIP = _l("The scheduled delivery date is before the scheduled ship date.")
 
 
@@ -39,7 +39,7 @@ def _day(value: str | None) -> date | None:
 
 class SetShippingDates(Operation):
     key = "shipping_dates"
-    label = _l("Shipping dates")
+    label = _l("Shipping-related dates")
     form = ShippingDatesForm
     undoable = True
     kinds = ("shipments",)
