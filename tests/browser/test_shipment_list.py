@@ -45,6 +45,9 @@ def test_select_and_change_shipping_dates(ui, users, factory, session):
     page.locator('[data-action="next"]').click()
     expect(page.locator(".field-error")).to_contain_text("お届け予定日が出荷予定日より前")
     ui.screenshot("shipping-dates-error")
+    # The refused form is answered 422, as it should be: the one error response expected.
+    assert [error.split()[:2] for error in ui.errors] == [["422", "GET"]]
+    ui.errors.clear()
     page.locator('input[name="scheduled_delivery_date"]').fill("2026-12-07")
     page.locator('[data-action="next"]').click()
     expect(page.locator("[data-preview-change]")).to_have_attribute("data-preview-change", "2")
