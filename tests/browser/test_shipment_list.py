@@ -27,8 +27,11 @@ def test_select_and_change_shipping_dates(ui, users, factory, session):
 
     page.locator("#f-tracking").fill("1234")
     page.locator('#search-form [data-action="search"]').click()
-    # The tracking number lives on 出荷済 orders: that tab shows the match.
+    # The tabs count the search: the number lives on an order in 出荷済.
+    expect(page.locator('[data-status="ready_to_ship"]')).to_have_attribute("data-count", "0")
+    expect(page.locator('[data-status="shipped"]')).to_have_attribute("data-count", "1")
     page.locator('[data-status="shipped"]').click()
+    expect(page.locator('[data-status="shipped"]')).to_have_attribute("aria-current", "page")
     expect(page.locator("tr[data-order-number]")).to_have_count(1)
     expect(page.locator("[data-tracking]")).to_have_text("123456789012")
 
