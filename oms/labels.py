@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from oms.models import (
     AccountType,
     AllocationState,
+    CarrierFormat,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -209,6 +210,7 @@ ORDER_FIELD = {
     "shipped_at": _l("Shipped at"),
     "scheduled_delivery_date": _l("Scheduled delivery date"),
     "delivered_at": _l("Delivered at"),
+    "delivery_method": _l("Delivery method"),
     "delivery_time_slot": _l("Delivery time"),
     "remarks1": _l("Remarks 1"),
     "remarks2": _l("Remarks 2"),
@@ -276,6 +278,12 @@ JOB_KIND.update({
     "shipping_info": _l("Send shipping info"),
 })
 # 銀行振込の口座設定 (oms.services.bank_accounts).
+CARRIER_FORMAT = {
+    CarrierFormat.b2: _l("Yamato B2 Cloud"),
+    CarrierFormat.ehiden2: _l("Sagawa e飛伝II"),
+    CarrierFormat.yupri: _l("Japan Post ゆうプリR"),
+    CarrierFormat.none: _l("None"),
+}
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 # 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
 ALLOCATION_STATE = {
@@ -288,6 +296,7 @@ JOB_KIND.update({
     "order_allocate": _l("Allocate stock"),
     "allocation": _l("Allocate stock (job)"),
 })
+JOB_KIND["shipping_export"] = _l("Shipping instructions export")
 
 
 def stored(text) -> str:

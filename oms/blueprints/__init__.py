@@ -8,12 +8,14 @@ def register_blueprints(app: Flask) -> None:
         auth,
         bank_accounts,
         bulk,
+        carriers,
         custom_fields,
         main,
         marketplaces,
         notifications,
         orders,
         shipments,
+        shipping_export,
         shops,
         workflow_settings,
     )
@@ -26,6 +28,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shops.bp, url_prefix="/settings/shops")
     app.register_blueprint(bulk.bp, url_prefix="/bulk")
     app.register_blueprint(shipments.bp, url_prefix="/shipments")
+    app.register_blueprint(shipping_export.bp, url_prefix="/shipping/export")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
+    app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")

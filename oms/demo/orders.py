@@ -25,6 +25,7 @@ from oms.models import (
     PaymentKind,
     PaymentStatus,
 )
+from oms.services import carriers as carrier_defaults
 
 S, P, L, PS, M = OrderStatus, PaymentKind, LineStatus, PaymentStatus, MallKind
 HOUR, MINUTE = 3600.0, 60.0
@@ -159,8 +160,12 @@ class OrderRows:
         self.channels = {status: self._channels(status) for status in set(plan.statuses)}
         # Best sellers first: popularity follows a shuffled order of the catalogue.
         self.popular = rng.sample(range(len(ids.skus)), len(ids.skus))
-        self.carriers = Weighted.of((c[0] for c in ref.CARRIERS), (c[1] for c in ref.CARRIERS))
-        self.carrier_methods = {c[0]: c[2] for c in ref.CARRIERS}
+        defaults = {c[0]: c for c in carrier_defaults.DEFAULTS}
+        shares = [(defaults[code], share) for code, share in ref.CARRIER_SHARES]
+        self.carriers = Weighted.of((c[1] for c, _ in shares), (s for _, s in shares))
+        # name -> ([service names], [slot labels]), as the defaults hold them
+        self.carrier_options = {c[1]: ([s[0] for s in c[12]], [t[0] for t in c[13]])
+                                for c, _ in shares}
         self.next_order_number = 1_000_000_000 + rng.randrange(1_000_000)
         self.mall_seq = dict.fromkeys(ids.shops, 0)
         self.line_id = self.shipment_id = self.allocation_id = self.showcase = 0
@@ -261,7 +266,8 @@ class OrderRows:
         delivered = when.get("delivered")
         updated = max(when.values()) if when else ordered + rng.uniform(30, 300)
         carrier = "日本郵便" if country != "JP" else self.carriers.pick(rng)
-        delivery_method = "EMS" if country != "JP" else rng.choice(self.carrier_methods[carrier])
+        methods, slots = self.carrier_options[carrier]
+        delivery_method = rng.choice(methods) if country == "JP" else None
         if "exported" in when:
             self._shipment(order_id, carrier, delivery_method, when, out.shipments)
         completed = status is S.completed
@@ -297,7 +303,7 @@ class OrderRows:
             if kind is P.card else None,
             f"{rng.getrandbits(128):032x}" if kind is P.card and "paid" in when else None,
             carrier, delivery_method,
-            rng.choice(ref.TIME_SLOTS) if country == "JP" and rng.random() < 0.25 else None,
+            rng.choice(slots) if country == "JP" and rng.random() < 0.25 else None,
             "main" if "allocated" in when else None,
             _stamp(when.get("exported")), shipped is not None and rng.random() < 0.98,
             _stamp(ordered), _stamp(ordered) if preorder else None,
@@ -487,7 +493,7 @@ class OrderRows:
             when["delivered"] = optional_delivery
         return when
 
-    def _shipment(self, order_id: int, carrier: str, method: str, when: dict[str, float],
+    def _shipment(self, order_id: int, carrier: str, method: str | None, when: dict[str, float],
                   out: list[tuple]) -> None:
         """One parcel, labelled when the shipping instruction was exported."""
         self.shipment_id += 1

@@ -78,13 +78,10 @@ BUNDLE, GIFT, PREORDER, CHECK, REPEATER = "同梱", "ギフト", "予約", "要�
 TAGS = ((BUNDLE, "blue"), (GIFT, "pink"), (PREORDER, "purple"), (CHECK, "red"),
         (REPEATER, "green"))
 
-# name, share, delivery methods (domestic first; international orders go by EMS)
-CARRIERS = (
-    ("ヤマト運輸", 55, ("宅急便", "ネコポス")),
-    ("佐川急便", 30, ("飛脚宅配便",)),
-    ("日本郵便", 15, ("ゆうパック", "ゆうパケット")),
-)
-TIME_SLOTS = ("午前中", "14-16時", "16-18時", "18-20時", "19-21時")
+# Carrier code (配送業者管理's defaults, oms.services.carriers.DEFAULTS) and share of the
+# domestic orders; their services and time slots come from the same defaults.
+# International orders go by 日本郵便 with no service chosen (EMS is not among them).
+CARRIER_SHARES = (("yamato", 55), ("sagawa", 30), ("japanpost", 15))
 
 LINK_ERROR = "商品コードが見つかりません"
 

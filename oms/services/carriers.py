@@ -7,9 +7,11 @@ Partner codes marked uncertain there can be corrected by an admin.
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from oms.models import Carrier, CarrierFormat, CarrierService, CarrierTimeSlot, MallKind
@@ -91,6 +93,23 @@ def by_name(session: Session, name: str | None) -> Carrier | None:
 def choices(current: str | None, names: list[str]) -> list[str]:
     """Active names, plus the value an order already holds even if since deactivated."""
     return names if not current or current in names else [*names, current]
+
+
+def delivery_problems(carrier: Carrier | None, service: str | None,
+                      slot: str | None) -> dict[str, Any]:
+    """Why a service or a time slot does not go with the carrier: field name → message
+    (lazy text), empty when they do. A carrier not in the table (a name a mall sent) is
+    not checked."""
+    if carrier is None:
+        return {}
+    problems = {}
+    if service and service not in {s.name for s in carrier.services}:
+        problems["delivery_method"] = _l("%(carrier)s has no delivery method %(name)s.",
+                                        carrier=carrier.name, name=service)
+    if slot and slot not in {t.label for t in carrier.time_slots}:
+        problems["delivery_time_slot"] = _l("%(carrier)s has no delivery time %(label)s.",
+                                           carrier=carrier.name, label=slot)
+    return problems
 
 
 @dataclass(frozen=True)

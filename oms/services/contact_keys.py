@@ -17,19 +17,23 @@ class PhoneKey:
     mobile: bool
 
 
+def parse_phone(raw: str | None) -> phonenumbers.PhoneNumber | None:
+    """A possible Japanese (or +-prefixed) number, whatever its width and punctuation."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    try:
+        number = phonenumbers.parse(text, "JP") if text else None
+    except phonenumbers.NumberParseException:
+        return None
+    return number if number and phonenumbers.is_possible_number(number) else None
+
+
 def phone_key(raw: str | None) -> PhoneKey | None:
     """The number in E.164 and whether it is a mobile, or None when it is no number.
 
     "090-1234-5678", "０９０（１２３４）５６７８" and "+81 90 1234 5678" give one key.
     """
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    if not text:
-        return None
-    try:
-        number = phonenumbers.parse(text, "JP")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
+    number = parse_phone(raw)
+    if number is None:
         return None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return PhoneKey(e164, phonenumbers.number_type(number) in MOBILE_TYPES)

@@ -16,6 +16,7 @@ from oms.services import (
     marketplace_jobs,
     notifications,
     order_search,
+    shipping_export,
 )
 
 SHOWN = 20  # failed or FAIL orders listed on the page; the rest are one link away
@@ -41,7 +42,8 @@ class JobDetails:
 def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> JobDetails:
     found = JobDetails(result=action_results.result_of(note))
     params = note.params or {}
-    if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND}:
+    if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND,
+                                       shipping_export.KIND}:
         found.mall_failures = marketplace_jobs.outcomes(session, note, limit=SHOWN,
                                                         failed_only=True)
     if found.result and found.result.follow_up_id:

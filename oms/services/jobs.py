@@ -51,6 +51,8 @@ KINDS = {
     "mall_refresh": Kind(LANE, "oms.services.mall_refresh:RefreshStep"),
     "mall_confirm": Kind(LANE, "oms.services.mall_confirm:ConfirmStep"),
     "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
+    "shipping_export": Kind("jobs.shipping.export_instructions",
+                            "oms.services.shipping_export_step:ExportStep"),
 }
 
 

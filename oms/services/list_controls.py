@@ -69,6 +69,7 @@ CONTROLS = {c.key: c for c in (
     Control("link-all", _l("Link items"), "marketplaces.link_all", scope=Scope.search,
             title=_l("Link the items of every order of this search, not only the checked "
                      "ones")),
+    Control("ship-export", _l("Shipping instructions export"), "shipping_export.start"),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
@@ -82,7 +83,7 @@ TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "waiting": ("bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
-                   *_EVERYWHERE),
+                   "ship-export", *_EVERYWHERE),
     "done": _EVERYWHERE,
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,

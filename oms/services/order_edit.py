@@ -35,7 +35,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, audit, auto_advance, workflow
+from oms.services import allocation, audit, auto_advance, carriers, workflow
 from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -49,8 +49,8 @@ EDITABLE = frozenset({
     *BUYER_FIELDS, *RECIPIENT_FIELDS, "wrapping",
     "payment_method_id", "customer_card_id", "installments",
     "carrier", "stock_location", "shipping_list_exported_at", "scheduled_ship_date",
-    "shipped_at", "scheduled_delivery_date", "delivered_at", "delivery_time_slot",
-    "remarks1", "remarks2", "linkage_number", "auto_advance", "paid_at",
+    "shipped_at", "scheduled_delivery_date", "delivered_at", "delivery_method",
+    "delivery_time_slot", "remarks1", "remarks2", "linkage_number", "auto_advance", "paid_at",
 })
 
 
@@ -219,6 +219,7 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
     errors: dict[str, str] = {}
     method = _check_payment(session, order, values, errors, today)
     _check_carrier(order, method, values, errors)
+    _check_delivery(session, order, values, errors)
     shipping_address = _check_propagation(session, order, edit, errors)
     if edit.remarks_to_subscription:
         errors["remarks_scope"] = str(_l("This order has no subscription to copy remarks to."))
@@ -388,6 +389,19 @@ def _check_carrier(order: Order, method: PaymentMethod, values: dict[str, Any],
         errors["carrier"] = str(_l(
             "With zero-yen payment the carrier cannot be changed. Save another payment "
             "method first."))
+
+
+def _check_delivery(session: Session, order: Order, values: dict[str, Any],
+                    errors: dict[str, str]) -> None:
+    """The method and time slot must be the carrier's (配送業者管理). Each is checked when
+    it or the carrier changes, so an odd stored value does not block other edits."""
+    changed_carrier = "carrier" in values
+    method = values.get("delivery_method", order.delivery_method)
+    slot = values.get("delivery_time_slot", order.delivery_time_slot)
+    carrier = carriers.by_name(session, values.get("carrier", order.carrier))
+    for name, message in carriers.delivery_problems(carrier, method, slot).items():
+        if changed_carrier or name in values:
+            errors.setdefault(name, str(message))
 
 
 def customer_shipping_address(session: Session, order: Order) -> CustomerAddress | None:

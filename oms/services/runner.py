@@ -83,6 +83,10 @@ class Step:
     def record(self, session: Session, targets: list[Target], answers: Any) -> list[Outcome]:
         raise NotImplementedError
 
+    def finish(self, session: Session, job: Notification) -> None:
+        """Run in the transaction that ends a job whose every target is done (a file made
+        from the outcomes); a lane lost before that commit runs it again."""
+
     def summary(self, done: Counter) -> str:
         """The finished job's targets by outcome, in words (a cancelled job's summary
         says first where it stopped)."""
@@ -241,6 +245,8 @@ def counts(session: Session, job_id: int) -> Counter:
 def _finish(session: Session, job: Notification, step: Step | None, state: JobState,
             error: str | None = None) -> None:
     session.refresh(job)
+    if step is not None and state is JobState.succeeded:
+        step.finish(session, job)
     done = counts(session, job.id)
     summary = step.summary(done) if step else count_summary(done)
     if state is JobState.cancelled:

@@ -56,6 +56,8 @@ def send(session: Session, order_ids: list[int], actor: Actor) -> SendResult:
 def _refusal(order: Order) -> str | None:
     if order.status not in TABS["processing"]:
         return _("Only orders in processing can have shipping information registered.")
+    if order.shipping_hold:  # seed 004: a held order is not shipped (check 12)
+        return _("Shipping is on hold.")
     if order.link_result is LinkResult.fail:
         failed = [f"{ln.mall_product_code}: {ln.link_error or ''}" for ln in order.lines
                   if ln.link_result is LinkResult.fail]

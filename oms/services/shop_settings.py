@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from oms import crypto
 from oms.integrations.malls import ADAPTERS
 from oms.models import OrderStatus, Shop
-from oms.services import audit, malls
+from oms.services import audit, malls, shop_shipping
 from oms.services.actor import Actor
+from oms.services.shop_shipping import ShopShipping
 
 
 @dataclass
@@ -31,6 +32,8 @@ class ShopChange:
     credentials: str | None = None
     clear_credentials: bool = False
     status_map: Mapping[str, str] = field(default_factory=dict)
+    # None keeps the shipping settings as they are.
+    shipping: ShopShipping | None = None
 
 
 class StatusMapRefused(ValueError):
@@ -60,8 +63,10 @@ def status_overrides(shop: Shop, submitted: Mapping[str, str]) -> dict[str, str]
 
 def update_shop(session: Session, shop: Shop, change: ShopChange, actor: Actor,
                 secret_key: str) -> list[str]:
-    """Apply the change; returns the names of the settings that changed, each audited."""
+    """Apply the change; returns the names of the settings that changed, each audited
+    (StatusMapRefused or ShippingRefused, changing nothing, when a rule refuses it)."""
     overrides = status_overrides(shop, change.status_map)
+    shipping = shop_shipping.checked(change.shipping) if change.shipping else None
     settings = dict(shop.settings or {})
     before = _snapshot(shop, settings)
     shop.api_endpoint = (change.api_endpoint or "").strip() or None
@@ -75,6 +80,8 @@ def update_shop(session: Session, shop: Shop, change: ShopChange, actor: Actor,
         else:
             settings[name] = float(value) if name == "rate_per_second" else int(value)
     settings["status_map"] = overrides
+    if shipping is not None:
+        settings["shipping"] = shop_shipping.stored(shipping)
     shop.settings = settings  # a new dict: JSON columns notice reassignment only
     after = _snapshot(shop, settings)
     changed = []
@@ -97,7 +104,9 @@ def _snapshot(shop: Shop, settings: dict[str, Any]) -> dict[str, Any]:
             "active": shop.active, "poll_minutes": shop.poll_minutes,
             "rate_per_second": settings.get("rate_per_second"),
             "lookback_days": settings.get("lookback_days"),
-            "status_map": dict(sorted((settings.get("status_map") or {}).items()))}
+            "status_map": dict(sorted((settings.get("status_map") or {}).items())),
+            **{f"shipping.{name}": value for name, value in shop_shipping.stored(
+                shop_shipping.for_shop(shop)).items()}}
 
 
 def _text(value: Any) -> str | None:

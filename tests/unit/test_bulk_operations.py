@@ -10,16 +10,18 @@ from oms.models import (
     AllocationState,
     AuditEvent,
     BlacklistStatus,
+    Carrier,
     JobState,
     JobTarget,
     Order,
     OrderStatus,
+    PaymentKind,
     PaymentStatus,
     StatusHistory,
     StockAllocation,
     TargetState,
 )
-from oms.services import allocation
+from oms.services import allocation, carriers
 from oms.services.actor import Actor
 from oms.services.bulk import launch, operations, preview, selection
 from tests import bulk_support as bulk
@@ -145,18 +147,60 @@ def test_texts_add_or_overwrite(session, operator, factory, column):
 
 
 def test_delivery_method_and_time_slot(session, operator, factory):
-    ready = factory.order(status=OrderStatus.ready_to_ship, delivery_method="宅急便")
+    ready = factory.order(status=OrderStatus.ready_to_ship, carrier="ヤマト運輸",
+                          delivery_method="宅急便")
     shipping = factory.order(status=OrderStatus.shipping)
-    same = factory.order(delivery_method="ネコポス", delivery_time_slot=None)
+    same = factory.order(carrier="ヤマト運輸", delivery_method="ネコポス",
+                         delivery_time_slot=None)
     session.commit()
     _, out = _run(session, operator, [ready, shipping, same], "delivery",
-                  delivery_method="ネコポス", delivery_time_slot="")
+                  carrier="ヤマト運輸", delivery_method="ネコポス", delivery_time_slot="")
     assert out[ready.id][0] is OK and out[same.id][0] is SKIPPED
     assert out[shipping.id][0] is FAILED
-    _, out = _run(session, operator, [ready], "delivery", delivery_method="ゆうパック",
-                  delivery_time_slot="午前中")
+    _, out = _run(session, operator, [ready], "delivery", carrier="日本郵便",
+                  delivery_method="ゆうパック", delivery_time_slot="午前中")
     order = _order(session, ready)
-    assert (order.delivery_method, order.delivery_time_slot) == ("ゆうパック", "午前中")
+    assert (order.carrier, order.delivery_method, order.delivery_time_slot) == (
+        "日本郵便", "ゆうパック", "午前中")
+
+
+def test_delivery_choices_come_from_carrier_settings(session):
+    """The slot and the method must be the carrier's; a deactivated carrier is not
+    offered (配送業者管理)."""
+    def form(**raw):
+        operation = operations.get("delivery")
+        carriers.ensure_defaults(session)
+        form = operation.form(formdata=MultiDict(raw))
+        operation.prepare_form(form, session)
+        return form
+
+    wrong = form(carrier="佐川急便", delivery_method="飛脚宅配便", delivery_time_slot="19-21時")
+    assert not wrong.validate()
+    with force_locale("en"):
+        assert {name: [str(e) for e in errors] for name, errors in wrong.errors.items()} == {
+            "delivery_time_slot": ["佐川急便 has no delivery time 19-21時."]}
+    wrong = form(carrier="佐川急便", delivery_method="宅急便")
+    assert not wrong.validate() and "delivery_method" in wrong.errors
+    assert form(carrier="佐川急便", delivery_method="飛脚宅配便",
+                delivery_time_slot="18-21時").validate()
+    fukuyama = session.scalar(sa.select(Carrier).where(Carrier.name == "福山通運"))
+    fukuyama.active = False
+    session.flush()
+    closed = form(carrier="福山通運", delivery_method="福山便")
+    assert not closed.validate() and "carrier" in closed.errors
+
+
+def test_delivery_keeps_the_carrier_of_zero_yen_orders(session, operator, factory):
+    zero = factory.payment_method(PaymentKind.zero_yen)
+    locked = factory.order(payment_method=zero, carrier="ヤマト運輸",
+                           payment_status=PaymentStatus.not_required)
+    session.commit()
+    _, out = _run(session, operator, [locked], "delivery", carrier="佐川急便",
+                  delivery_method="飛脚宅配便")
+    assert out[locked.id] == (FAILED, "With zero-yen payment the carrier cannot be changed.")
+    _, out = _run(session, operator, [locked], "delivery", carrier="ヤマト運輸",
+                  delivery_method="ネコポス")
+    assert out[locked.id][0] is OK
 
 
 def test_ship_mail_status_only_before_shipment(session, operator, factory):

@@ -184,7 +184,8 @@ def test_a_database_error_fails_only_its_order(session, operator, factory):
     orders = [factory.order() for _ in range(3)]
     session.commit()
     job = bulk.start(session, operator, orders, "delivery",
-                     bulk.options(session, "delivery", delivery_method="宅急便"))
+                     bulk.options(session, "delivery", carrier="ヤマト運輸",
+                                  delivery_method="宅急便"))
     job.options = {"delivery_method": "x" * 40, "delivery_time_slot": None}
     session.commit()
     job = bulk.run(session, job.id)

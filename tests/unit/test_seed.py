@@ -31,6 +31,7 @@ from oms.models import (
     Stock,
     StockAllocation,
 )
+from oms.services import carriers
 from tests.conftest import AuthActions
 
 ORDERS = 300
@@ -168,6 +169,18 @@ def test_food_is_taxed_at_the_reduced_rate(seeded, session):
         .where(OrderLine.product_name.contains("はちみつ"))).all())
     assert rates and set(rates.values()) == {8}
     assert session.scalar(sa.select(sa.func.count()).where(OrderLine.tax_rate == 10)) > 0
+
+
+def test_orders_use_only_carriers_services_and_slots_of_the_defaults(seeded, session):
+    """Demo orders name only what 配送業者管理 offers, each service and slot its carrier's."""
+    offered = {c.name: c for c in carriers.listed(session)}
+    used = session.execute(sa.select(Order.carrier, Order.delivery_method,
+                                     Order.delivery_time_slot).distinct()).all()
+    assert {carrier for carrier, _, _ in used} == {"ヤマト運輸", "佐川急便", "日本郵便"}
+    assert any(slot for _, _, slot in used)
+    for carrier, method, slot in used:
+        assert carriers.delivery_problems(offered[carrier], method, slot) == {}, (
+            carrier, method, slot)
 
 
 def test_parcels_and_dates_follow_the_status(seeded, session):

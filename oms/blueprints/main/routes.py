@@ -48,7 +48,8 @@ SETTINGS_SECTIONS: list[tuple[str, object]] = [
 SETTINGS_SECTIONS += [("shops.index", _l("Shops")),
                       ("shops.mappings", _l("Item links (SKU mappings)"))]
 SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
-                      ("bank_accounts.index", _l("Bank accounts for transfers"))]
+                      ("bank_accounts.index", _l("Bank accounts for transfers")),
+                      ("carriers.index", _l("Carriers"))]
 
 
 @bp.route("/settings")

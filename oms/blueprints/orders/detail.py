@@ -23,11 +23,8 @@ from oms.models import (
     PaymentMethod,
     Tag,
 )
-from oms.services import memos, order_detail, order_edit, payment_checks
-
-# Choices of the edit screen; an order's own value is always offered too.
-CARRIERS = ("ヤマト運輸", "佐川急便", "日本郵便", "西濃運輸", "福山通運")
-TIME_SLOTS = ("午前中", "12-14時", "14-16時", "16-18時", "18-20時", "19-21時")
+from oms.services import carriers, memos, order_detail, order_edit, payment_checks
+from oms.services.delivery_choices import carrier_options, part_options
 
 
 def tz() -> ZoneInfo:
@@ -132,17 +129,48 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
     counts = sorted({*forms.INSTALLMENTS, *([order.installments] if order.installments else [])})
     form.installments.choices = forms.options([("", "—"), *(
         (n, _("Lump sum") if n == 1 else _("%(n)d payments", n=n)) for n in counts)])
-    form.carrier.choices = _with_current(CARRIERS, order.carrier)
-    form.delivery_time_slot.choices = _with_current(TIME_SLOTS, order.delivery_time_slot,
-                                                    blank=_("Not specified"))
+    offered = carriers.listed(session)
+    form.carrier.choices = carrier_options(offered, order.carrier, "—")
+    _set_delivery_choices(form, order, offered, grouped=True)
+    form.carrier.render_kw = {
+        "hx-get": url_for("orders.delivery_choices", order_number=order.order_number),
+        "hx-target": "#delivery-choices", "hx-swap": "outerHTML",
+        "hx-include": "#delivery-choices"}
     _orderer_choices(form, order)
     if len(order.shipments) > 1:
         del form.tracking_number
 
 
-def _with_current(known, current, blank="—"):
-    values = list(known) + ([current] if current and current not in known else [])
-    return forms.options([("", blank), *((v, v) for v in values)])
+def _set_delivery_choices(form, order: Order, offered, *, grouped: bool) -> None:
+    """配送方法 and お届け時間: every offered carrier's, grouped, or one carrier's."""
+    form.delivery_method.choices = part_options(
+        offered, "services", "—", grouped=grouped,
+        current=(order.carrier, order.delivery_method))
+    form.delivery_time_slot.choices = part_options(
+        offered, "time_slots", _("Not specified"), grouped=grouped,
+        current=(order.carrier, order.delivery_time_slot))
+    # A POST shows what was chosen; a GET (filled later) the order's own carrier.
+    form.delivery_method.group = form.delivery_time_slot.group = (
+        form.carrier.data or order.carrier)
+
+
+@bp.get("/<order_number>/edit/delivery")
+@access(Access.operator)
+def delivery_choices(order_number: str):
+    """The edit screen's 配送方法 and お届け時間 for the carrier just chosen (htmx); what was
+    chosen stays when the new carrier offers it too."""
+    order = get_order(order_number)
+    form = forms.EditForm(formdata=request.args)
+    chosen = carriers.by_name(db.session, form.carrier.data)
+    if chosen is None or not (chosen.active or chosen.name == order.carrier):
+        _set_delivery_choices(form, order, carriers.listed(db.session), grouped=True)
+    else:
+        _set_delivery_choices(form, order, [chosen], grouped=False)
+    for name in ("delivery_method", "delivery_time_slot"):
+        field = form[name]
+        if not any(choice.value == field.data for choice in field.choices):
+            field.data = ""
+    return render_template("orders/_delivery_choices.html", form=form, clashes={})
 
 
 def _card_label(card, today) -> str:

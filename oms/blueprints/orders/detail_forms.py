@@ -26,6 +26,7 @@ from oms.models import InquiryCategory, InquiryResult, Order, OrderStatus
 from oms.models.base import utcnow
 from oms.services import order_edit
 from oms.services.contact_keys import phone_key
+from oms.services.delivery_choices import GroupedSelectField
 from oms.validation import (
     BIGID_MAX,
     DateField,
@@ -64,8 +65,14 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _text(label, length: int, *validators):
-    return StringField(label, [Optional(), Length(max=length), *validators], filters=[stripped])
+def text_field(label, length: int, *validators, required: bool = False,
+               **kwargs) -> StringField:
+    """Trimmed text of at most `length` characters; optional unless `required`."""
+    return StringField(label, [DataRequired() if required else Optional(), Length(max=length),
+                               *validators], filters=[stripped], **kwargs)
+
+
+_text = text_field
 
 
 def _datetime(label):
@@ -144,7 +151,8 @@ class EditForm(LockedForm, BuyerFields):
     shipped_at = _datetime(_l("Shipped at"))
     scheduled_delivery_date = DateField(_l("Scheduled delivery date"), [Optional()])
     delivered_at = _datetime(_l("Delivered at"))
-    delivery_time_slot = SelectField(_l("Delivery time"), choices=[])
+    delivery_method = GroupedSelectField(_l("Delivery method"), choices=[])
+    delivery_time_slot = GroupedSelectField(_l("Delivery time"), choices=[])
     remarks1 = TextAreaField(_l("Remarks 1"), [Optional(), Length(max=4000)])
     remarks2 = TextAreaField(_l("Remarks 2"), [Optional(), Length(max=4000)])
     remarks_scope = RadioField(
@@ -235,7 +243,9 @@ def offer_current(form: LockedForm, order: Order) -> None:
     """Add the order's own value to any choice list that lacks it (a value a mall sent, an
     inactive option), so the form shows it and an untouched save keeps it."""
     for name, field in form._fields.items():
-        if name not in order_edit.EDITABLE or not isinstance(field, SelectField):
+        # Radios (yes/no) always offer both values; only lists can lack the order's.
+        if (name not in order_edit.EDITABLE or not isinstance(field, SelectField)
+                or isinstance(field, RadioField)):
             continue
         value = getattr(order, name)
         if value is None or any(choice.value == value or str(choice.value) == str(value)

@@ -1,3 +1,5 @@
+from dataclasses import asdict
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from oms.extensions import db
 from oms.integrations.malls import ADAPTERS
 from oms.models import MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
 from oms.queue import get_queue, get_redis
-from oms.services import item_links, mall_schedule, malls, shop_settings
+from oms.services import item_links, mall_schedule, malls, shop_settings, shop_shipping
 from oms.services.paging import Page
 
 MAPPINGS_PER_PAGE = 100
@@ -42,26 +44,32 @@ def edit(shop_id: int):
     settings = shop.settings or {}
     form = ShopForm(obj=None if request.method == "POST" else shop,
                     rate_per_second=settings.get("rate_per_second"),
-                    lookback_days=settings.get("lookback_days"))
+                    lookback_days=settings.get("lookback_days"),
+                    **asdict(shop_shipping.for_shop(shop)))
     if not form.validate_on_submit():
         return _edit_page(shop, form, {}, 422 if request.method == "POST" else 200)
     try:
-        shop_settings.update_shop(db.session, shop, _change(form), current_actor(),
+        shop_settings.update_shop(db.session, shop, _change(form, shop), current_actor(),
                                   current_app.config["SECRET_KEY"])
     except shop_settings.StatusMapRefused as refused:
         return _edit_page(shop, form, refused.errors, 422)
+    except shop_shipping.ShippingRefused as refused:
+        for name, message in refused.errors.items():
+            form[name].errors = [*form[name].errors, message]
+        return _edit_page(shop, form, {}, 422)
     flash(_("The shop settings were saved."), "success")
     return redirect(url_for(".edit", shop_id=shop.id), 303)
 
 
-def _change(form: ShopForm) -> shop_settings.ShopChange:
+def _change(form: ShopForm, shop: Shop) -> shop_settings.ShopChange:
     return shop_settings.ShopChange(
         api_endpoint=form.api_endpoint.data, auto_confirm=form.auto_confirm.data,
         active=form.active.data, poll_minutes=form.poll_minutes.data or 0,
         rate_per_second=form.rate_per_second.data, lookback_days=form.lookback_days.data,
         credentials=form.credentials.data, clear_credentials=form.clear_credentials.data,
         status_map={key.removeprefix("map-"): value for key, value in request.form.items()
-                    if key.startswith("map-")})
+                    if key.startswith("map-")},
+        shipping=form.shipping(shop_shipping.for_shop(shop)))
 
 
 def _edit_page(shop: Shop, form: ShopForm, mapping_errors: dict[str, str], status: int):

@@ -167,6 +167,7 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     _attribute("remarks1", _l("Remarks 1")),
     _attribute("remarks2", _l("Remarks 2")),
     _attribute("linkage_text", _l("Linkage supplementary text")),
+    _attribute("carrier", _l("Carrier")),
     _attribute("delivery_method", _l("Delivery method")),
     _attribute("delivery_time_slot", _l("Delivery time slot")),
     _attribute("ship_mail_sent", _l("Shipment-complete mail sent")),
