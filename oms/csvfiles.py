@@ -70,14 +70,19 @@ class UploadError(ValueError):
 def decode_upload(data: bytes) -> str:
     """Text of an uploaded CSV: UTF-8 with or without BOM, else CP932 (Shift_JIS), both
     strictly, so a wrong guess is an error and never mojibake (RELIABILITY.md D 5.2.2)."""
+    return read_upload(data)[0]
+
+
+def read_upload(data: bytes) -> tuple[str, str]:
+    """Text of an uploaded CSV and the encoding it was in (a key of ENCODINGS)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for encoding in ("utf-8", "cp932"):
+    for key, encoding in (("utf8", "utf-8"), ("cp932", "cp932")):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), key
         except UnicodeDecodeError:
             continue
-    raise UploadError("The file is neither UTF-8 nor Shift_JIS (CP932) text.")
+    raise UploadError(_("The file is neither UTF-8 nor Shift_JIS (CP932) text."))
 
 
 # A file written in one language is read back in any: headers are matched in these.
@@ -149,6 +154,15 @@ def read_rows(text: str) -> Iterator[CsvLine]:
                     "This line contains control characters (such as NUL)."))
         last = reader.line_num
         yield row
+
+
+def nothing_usable(errors: list[list]) -> str:
+    """The refusal of a file without one good row, naming the first bad lines
+    (`errors`: [line, problem, ...] lists)."""
+    first = "; ".join(_("line %(line)d: %(problem)s", line=error[0], problem=error[1])
+                      for error in sorted(errors, key=lambda e: e[0])[:5])
+    return _("No row of the file can be used (%(n)d bad lines; the first: %(errors)s)",
+             n=len(errors), errors=first)
 
 
 def shown(text: str) -> str:

@@ -19,6 +19,7 @@ from oms.models import (
     OrderStatus,
     PaymentKind,
     PaymentStatus,
+    ReportState,
     Role,
 )
 
@@ -157,6 +158,7 @@ MALL_ACTION = {
 
 JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
+JOB_KIND["shipment_import"] = _l("Shipment confirmation import")
 
 ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
 
@@ -286,6 +288,12 @@ CARRIER_FORMAT = {
 }
 ACCOUNT_TYPE = {AccountType.ordinary: _l("Ordinary"), AccountType.current: _l("Current")}
 # 在庫引当 (seed 001 §3): the allocation states (状態区分), and its list action and job.
+# 荷物番号報告 (seed 001 §5 状態区分).
+REPORT_STATE = {
+    ReportState.pending: _l("Reporting tracking number"),
+    ReportState.ok: _l("Tracking number reported"),
+    ReportState.failed: _l("Tracking report failed"),
+}
 ALLOCATION_STATE = {
     AllocationState.allocated: _l("Fully allocated"),
     AllocationState.partial: _l("Partly allocated"),

@@ -59,7 +59,7 @@ def _tab_case() -> str:
 
 # The statuses an automatic transition leaves (oms.services.auto_advance.RULES).
 AUTO_FROM = (S.pending_review, S.awaiting_payment, S.new, S.awaiting_allocation,
-             S.awaiting_deferred_payment)
+             S.shipped, S.awaiting_deferred_payment)
 AUTO_WHERE = ("auto_advance AND deleted_at IS NULL AND status IN ("
               + ", ".join(f"'{s.value}'" for s in AUTO_FROM) + ")")
 

@@ -33,8 +33,9 @@ class Shipment(Base):
     ship_date: Mapped[date | None]
     export_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("shipping_exports.id", ondelete="SET NULL"))
+    # Indexed: an import's result page counts its shipments among millions.
     import_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("shipment_imports.id", ondelete="SET NULL"))
+        sa.ForeignKey("shipment_imports.id", ondelete="SET NULL"), index=True)
     # Set when 出荷済み → 出荷待ち takes the parcel back; the number stays for history.
     voided_at: Mapped[datetime | None]
     # The mall's id for this parcel (Rakuten shippingDetailId), for later corrections.

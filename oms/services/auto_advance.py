@@ -36,17 +36,19 @@ from oms.models import (
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
+    ReportState,
     Shop,
     StatusHistory,
     Stock,
     StockAllocation,
+    TrackingReport,
 )
 from oms.models.base import utcnow
 from oms.models.orders import AUTO_FROM
 from oms.services import allocation, app_settings, audit, line_status
 from oms.services.actor import AUTO, Actor
 from oms.services.app_settings import WorkflowSettings
-from oms.services.sql_rows import expire_loaded, insert_rows
+from oms.services.sql_rows import expire_loaded, insert_rows, one_of
 
 S, P = OrderStatus, PaymentStatus
 CHUNK = 1000
@@ -132,9 +134,34 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
         sa.true() if not settings.allocates
         else Order.allocation_state.in_((AllocationState.allocated, AllocationState.forced)),
         stored(_l("Allocation off") if not settings.allocates else _l("Stock allocated"))))
+    result += _after_shipping(session, paid_by)
     result.append(Move(S.awaiting_deferred_payment, S.completed, Order.payment_status == P.paid,
                        stored(_l("Deferred payment received"))))
     return result
+
+
+def _after_shipping(session: Session, paid_by) -> list[Move]:
+    """出荷済 onwards (seed 000 ⑤, SCOPE P2 S5). 後払い waits for its payment (後払入金待).
+    A mall collects its orders' payment: they are done (完了) once the mall has the
+    tracking number, every report of theirs 報告済, so failed or pending reports stay on
+    the 出荷済 tab where they are sent again. Own-shop orders with nothing to capture
+    (前払, 代引き, 0円, ポイント) are done at once; own-shop cards wait for the capture
+    (issue 12)."""
+    malls = [shop_id for shop_id, kind in session.execute(sa.select(Shop.id, Shop.kind))
+             if kind is not MallKind.own]
+    reports = sa.select(TrackingReport.id).where(TrackingReport.order_id == Order.id)
+    reported = sa.and_(reports.exists(),
+                       ~reports.where(TrackingReport.state != ReportState.ok).exists())
+    settled = (*PREPAID, PaymentKind.cod, PaymentKind.zero_yen, PaymentKind.points)
+    return [
+        Move(S.shipped, S.awaiting_deferred_payment, paid_by(*DEFERRED),
+             stored(_l("Shipped; waiting for the deferred payment"))),
+        Move(S.shipped, S.completed,
+             sa.and_(Order.shop_id.in_(malls), sa.not_(paid_by(*DEFERRED)), reported),
+             stored(_l("Tracking number reported to the mall"))),
+        Move(S.shipped, S.completed, sa.and_(Order.shop_id.not_in(malls), paid_by(*settled)),
+             stored(_l("Shipped; no payment left to capture"))),
+    ]
 
 
 def advance(session: Session, order_ids, actor: Actor | None = None) -> int:
@@ -145,7 +172,8 @@ def advance(session: Session, order_ids, actor: Actor | None = None) -> int:
     if not order_ids:
         return 0
     session.flush()
-    return _pass(session, lambda q: q.where(Order.id.in_(order_ids)), len(order_ids), actor)
+    among = one_of(session, Order.id, order_ids)
+    return _pass(session, lambda q: q.where(among), len(order_ids), actor)
 
 
 def sweep(session: Session, *, now: datetime | None = None,
@@ -174,13 +202,22 @@ def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
     now = utcnow()
     settings = app_settings.workflow(session)
     total = 0
+    # Only the rules that leave a status these orders are in (or reach on the way): one
+    # grouped read instead of a statement per rule.
+    present = set(session.scalars(narrow(sa.select(Order.status).where(may_move())
+                                         .distinct())))
     for move in moves(session, settings, now):
+        if move.source not in present:
+            continue
         if move.source is S.awaiting_allocation and settings.allocation_mode == "auto":
             waiting = session.scalars(narrow(
                 sa.select(Order.id).where(may_move(), Order.status == S.awaiting_allocation,
                                           Order.allocation_state.in_(_NOT_DONE)))).all()
             allocation.allocate(session, waiting, actor or SYSTEM_ACTOR)
-        total += len(_apply(session, move, narrow, limit, actor or SYSTEM_ACTOR, now))
+        moved = _apply(session, move, narrow, limit, actor or SYSTEM_ACTOR, now)
+        if moved:
+            present.add(move.target)
+        total += len(moved)
     return total
 
 

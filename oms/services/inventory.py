@@ -25,6 +25,7 @@ from oms.csvfiles import (
     decode_upload,
     export_cell,
     find_columns,
+    nothing_usable,
     read_rows,
     shown,
 )
@@ -138,7 +139,8 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
         seen[key] = number
         rows.append([skus[sku_code], sku_code, location or "main", quantity])
     if not rows:
-        raise UploadError(_nothing_usable(errors))
+        raise UploadError(nothing_usable(errors) if errors
+                          else _("The file has no stock rows below its header."))
     errors.sort()
     upload = StockUpload(user_id=user.id if user else None, filename=filename[:255],
                          rows=rows, errors=errors)
@@ -153,16 +155,6 @@ def get_upload_for(session: Session, user: User, upload_id: int) -> StockUpload 
     if upload is None or (upload.user_id != user.id and not user.is_admin):
         return None
     return upload
-
-
-def _nothing_usable(errors: list[list]) -> str:
-    """The refusal of a file without one good row, naming the first bad lines."""
-    if not errors:
-        return _("The file has no stock rows below its header.")
-    first = "; ".join(_("line %(line)d: %(problem)s", line=line, problem=problem)
-                      for line, problem in sorted(errors)[:5])
-    return _("No row of the file can be used (%(n)d bad lines; the first: %(errors)s)",
-             n=len(errors), errors=first)
 
 
 def _skus(session: Session, codes: set[str]) -> dict[str, int]:

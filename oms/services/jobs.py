@@ -53,6 +53,7 @@ KINDS = {
     "allocation": Kind(LANE, "oms.services.allocation_job:AllocationStep"),
     "shipping_export": Kind("jobs.shipping.export_instructions",
                             "oms.services.shipping_export_step:ExportStep"),
+    "shipment_import": Kind("jobs.shipping.apply_import"),
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from oms.models import LineStatus, Order, OrderLine, OrderStatus, StatusHistory
 from oms.models.base import utcnow
 from oms.services.actor import Actor
-from oms.services.sql_rows import expire_loaded, insert_rows
+from oms.services.sql_rows import expire_loaded, insert_rows, one_of
 
 S, L = OrderStatus, LineStatus
 # The line status an order's status gives its lines; statuses not listed leave them be.
@@ -66,10 +66,29 @@ def follow(session: Session, order_ids: list[int], actor: Actor | dict[int, Acto
         target = desired(order_status, hold, allocates)
         if target is not None and target is not line_status:
             changes[target].append((line_id, order_id, line_status))
+    return _write(session, changes, actor)
+
+
+def send_out(session: Session, order_ids: list[int], actor: Actor) -> int:
+    """配送中: the open lines of orders whose parcel has left (a confirmed shipment),
+    also of a 手動 order that stays in 出荷中. Returns how many lines changed."""
+    if not order_ids:
+        return 0
+    rows = session.execute(
+        sa.select(OrderLine.id, OrderLine.order_id, OrderLine.status)
+        .where(one_of(session, OrderLine.order_id, order_ids),
+               OrderLine.status.not_in((*SETTLED, L.in_transit)))).all()
+    return _write(session, {L.in_transit: [tuple(row) for row in rows]} if rows else {}, actor)
+
+
+def _write(session: Session, changes: dict[LineStatus, list],
+           actor: Actor | dict[int, Actor]) -> int:
+    """One UPDATE per target status, and a history row per line changed."""
     now = utcnow()
     history = []
     for target, lines in changes.items():
-        session.execute(sa.update(OrderLine).where(OrderLine.id.in_([i for i, _, _ in lines]))
+        session.execute(sa.update(OrderLine)
+                        .where(one_of(session, OrderLine.id, [i for i, _, _ in lines]))
                         .values(status=target).execution_options(synchronize_session=False))
         for line_id, order_id, before in lines:
             who = actor[order_id] if isinstance(actor, dict) else actor

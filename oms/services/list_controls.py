@@ -61,6 +61,8 @@ CONTROLS = {c.key: c for c in (
             "marketplaces.inventory_download", tab="processing", encoding=True),
     Control("inventory-upload", _l("Inventory upload"), "marketplaces.inventory_upload",
             link=True),
+    Control("shipment-import", _l("Shipment confirmation import"),
+            "orders.shipment_import_upload", link=True),
     Control("allocate", _l("Allocate stock"), "orders.allocate", limit=MAX_DIRECT_ORDERS,
             job_above_limit=True),
     Control("refresh-all", _l("Update all orders"), "marketplaces.refresh_all",
@@ -74,16 +76,16 @@ CONTROLS = {c.key: c for c in (
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
 
-# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) on processing; ⑫ (全注文更新,
-# アイテム紐づけ) wherever more than confirming and linking one order is allowed, so not on
-# 待機中; bulk update (seed 004) everywhere.
+# Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) and 出荷確定インポート (§4) on processing;
+# ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and linking one order is
+# allowed, so not on 待機中; bulk update (seed 004) everywhere.
 _EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
     "waiting": ("bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
-                   "ship-export", *_EVERYWHERE),
+                   "ship-export", "shipment-import", *_EVERYWHERE),
     "done": _EVERYWHERE,
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,

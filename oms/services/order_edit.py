@@ -35,7 +35,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, audit, auto_advance, carriers, workflow
+from oms.services import allocation, audit, auto_advance, carriers, shipment_confirm, workflow
 from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -226,6 +226,7 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
     if edit.tracking_number is not None and len(order.shipments) > 1:
         errors["tracking_number"] = str(_l(
             "This order has several shipments: change their tracking numbers one by one."))
+    _check_tracking(session, order, edit, values, errors)
     _check_workflow(order, edit, errors)
     if errors:
         raise EditRefused(errors)
@@ -238,7 +239,8 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
                        for part in _ADDRESS_PARTS})
     changes = _assign(order, values)
     changes += _set_tags(session, order, edit.tag_ids)
-    changes += _set_tracking(session, order, edit.tracking_number)
+    tracking = _tracking_change(order, edit.tracking_number)
+    changes += tracking
     for change in changes:
         audit.record(session, actor, "order.update", entity_type="order", entity_id=order.id,
                      field=change.field, old=change.old, new=change.new,
@@ -249,6 +251,8 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
         session.flush()
     except StaleDataError as error:
         raise EditConflict from error
+    for change in tracking:
+        _set_tracking(session, order, change.new, actor)
     # Ids were set, not objects: reload the related rows the order now points at.
     session.expire(order, ["payment_method", "customer_card", "handling_status",
                            "attention_reason"])
@@ -479,20 +483,42 @@ def _set_tags(session: Session, order: Order, tag_ids: list[int] | None) -> list
     return [FieldChange("tags", old, new)]
 
 
-def _set_tracking(session: Session, order: Order, number: str | None) -> list[FieldChange]:
+def _check_tracking(session: Session, order: Order, edit: OrderEdit, values: dict[str, Any],
+                    errors: dict[str, str]) -> None:
+    """A new number must have its carrier's form (「伝票番号の形式が違います（12桁）」)."""
+    number = (edit.tracking_number or "").strip()
+    if not number or "tracking_number" in errors:
+        return
+    carrier = carriers.by_name(session, values.get("carrier", order.carrier))
+    if not carriers.number_fits(carrier, shipment_confirm.normal_number(number)):
+        errors["tracking_number"] = shipment_confirm.pattern_problem(carrier)
+
+
+def _tracking_change(order: Order, number: str | None) -> list[FieldChange]:
     if number is None:
         return []
     number = number.strip() or None
+    old = order.shipments[0].tracking_number if order.shipments else None
+    return [] if old == number else [FieldChange("tracking_number", old, number)]
+
+
+def _set_tracking(session: Session, order: Order, number: str | None, actor: Actor) -> None:
+    """A first number for an order awaiting shipment confirms its parcel (S5: 自動 orders
+    go to 出荷済); otherwise the number is written on its shipment as it is."""
     shipment = order.shipments[0] if order.shipments else None
-    old = shipment.tracking_number if shipment else None
-    if old == number:
-        return []
+    if number and order.status in shipment_confirm.SHIPPABLE and not (
+            shipment and shipment.tracking_number):
+        outcome = shipment_confirm.confirm(session, [shipment_confirm.Confirmation(
+            order.id, shipment_confirm.normal_number(number), order.carrier)], actor)
+        if outcome.refused:
+            raise EditRefused({"tracking_number": outcome.refused[0][1]})
+        session.expire(order, ["shipments"])
+        return
     if shipment is None:
         shipment = Shipment(order_id=order.id, carrier=order.carrier or "")
         session.add(shipment)
         order.shipments.append(shipment)
     shipment.tracking_number = number
-    return [FieldChange("tracking_number", old, number)]
 
 
 def _record_recipient_change(session: Session, order: Order, changes: list[FieldChange],

@@ -1,6 +1,6 @@
 """Writing many rows, each with its own values, in one statement (bulk jobs, the workflow
-sweep, stock allocation): on PostgreSQL the values travel as one text array per column,
-unnested into rows, so the statement is the same however many rows there are."""
+sweep, stock allocation), and finding many rows by key: on PostgreSQL the values travel
+as one array per column, so the statement is the same however many rows there are."""
 
 import json
 from datetime import datetime
@@ -12,15 +12,32 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
-def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in one statement (an INSERT ... SELECT of unnested arrays on
-    PostgreSQL, the same statement for any number of rows)."""
+def one_of(session: Session, column, values) -> sa.ColumnElement[bool]:
+    """`column IN values` for many values: on PostgreSQL one array parameter (`= ANY`),
+    as a thousand parameters cost more to send than the lookup costs to run. Text goes
+    as text[], never cast to the column's VARCHAR(n), which would cut a longer value."""
+    values = list(values)
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(sa.insert(table), rows)
-        return
+        return column.in_(values)
+    item = sa.Text() if isinstance(column.type, sa.String) else column.type
+    return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(item)))
+
+
+def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,
+                returning: tuple[str, ...] = ()) -> list[sa.Row]:
+    """Insert many rows in one statement (an INSERT ... SELECT of unnested arrays on
+    PostgreSQL, the same statement for any number of rows); with `returning`, those
+    columns of the new rows (their ids, say), in no particular order."""
+    statement = sa.insert(table)
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    if session.get_bind().dialect.name != "postgresql":
+        result = session.execute(statement, rows)
+        return result.all() if returning else []
     values, params = _given(table, rows, keep=list(rows[0])[:1])
-    session.execute(sa.insert(table).from_select(list(values), sa.select(*values.values())),
-                    params)
+    result = session.execute(
+        statement.from_select(list(values), sa.select(*values.values())), params)
+    return result.all() if returning else []
 
 
 def update_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *,

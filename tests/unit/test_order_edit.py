@@ -265,8 +265,11 @@ def test_tags_and_tracking_number(session, factory, actor):
     assert {c.field for c in changes} == {"tags", "tracking_number"}
     assert order.shipments[0].tracking_number == "1234-5678-9012"
     assert order.shipments[0].carrier == "ヤマト運輸"
-    save(session, order, actor, edit=OrderEdit(tracking_number="999"))
-    assert len(order.shipments) == 1 and order.shipments[0].tracking_number == "999"
+    save(session, order, actor, edit=OrderEdit(tracking_number="999999999999"))
+    assert len(order.shipments) == 1 and order.shipments[0].tracking_number == "999999999999"
+    with pytest.raises(EditRefused) as refused:  # not a Yamato number
+        save(session, order, actor, edit=OrderEdit(tracking_number="999"))
+    assert "12" in refused.value.errors["tracking_number"]
 
     session.add(Shipment(order_id=order.id, carrier="ヤマト運輸", tracking_number="2"))
     session.flush()

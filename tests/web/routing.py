@@ -18,6 +18,7 @@ from oms.models import (
     OrderMemo,
     User,
 )
+from oms.models.base import utcnow
 from oms.models.orders import SearchPreset
 
 # Endpoints anyone may open; a new public endpoint must be added here on purpose.
@@ -107,21 +108,26 @@ def snapshot(session) -> dict:
 
 
 def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
-    from oms.models import Sku, SkuMapping, StockUpload
+    from oms.models import ShipmentImport, Sku, SkuMapping, StockUpload
 
     sku = Sku(code="WALK-1", name="walk", price=100)
     session.add(sku)
     session.flush()
     mapping = SkuMapping(shop_id=order.shop_id, product_code="walk", option="", sku_id=sku.id)
     upload = StockUpload(user_id=owner.id, filename="walk.csv", rows=[], errors=[])
-    session.add_all([mapping, upload])
+    # Imported: its check page and its result page both show (a result needs an import).
+    shipments = ShipmentImport(user_id=owner.id, file_name="walk.csv", format="generic",
+                               encoding="utf8", rows=[], errors=[], applied_at=utcnow())
+    session.add_all([mapping, upload, shipments])
     session.commit()
-    return {"shop_id": order.shop_id, "mapping_id": mapping.id, "upload_id": upload.id}
+    return {"shop_id": order.shop_id, "mapping_id": mapping.id, "upload_id": upload.id,
+            "import_id": shipments.id}
 
 
 def workflow_rows(session) -> dict[str, int]:
     """An active bank account (its id fills the URL) and an inactive one, so that the
-    account list shows both its deactivate and its reactivate button."""
+    account list shows both its deactivate and its reactivate button; the default carriers
+    and a service of the first."""
     from oms.models import AccountType, BankAccount
 
     accounts = [BankAccount(bank_name="walk", branch_name="walk", account_type=AccountType.ordinary,
@@ -129,4 +135,9 @@ def workflow_rows(session) -> dict[str, int]:
                 for number, active in (("1234567", True), ("7654321", False))]
     session.add_all(accounts)
     session.commit()
-    return {"account_id": accounts[0].id}
+    from oms.services import carriers
+
+    yamato = carriers.listed(session)[0]
+    session.commit()
+    return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
+            "row_id": yamato.services[0].id, "action": "deactivate"}

@@ -11,4 +11,5 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     memos,
     payment_checks,
     routes,
+    shipment_imports,
 )
