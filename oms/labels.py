@@ -351,3 +351,12 @@ ORDER_FIELD.update({
     "payer_name": _l("Payer"),
     "bank_account_id": _l("Paying bank"),
 })
+
+# 荷物番号報告 as 出荷一覧 shows it (oms.services.shipment_list: "stale" is pending past
+# tracking_reports.STALE_AFTER).
+REPORT_STATE = {
+    "pending": _l("Reporting"),
+    "stale": _l("Check needed"),
+    "ok": _l("Reported"),
+    "failed": _l("Report NG"),
+}

@@ -17,7 +17,7 @@ from oms.services.notifications import outcome as job_outcome
 
 NAV = [
     ("orders.index", _l("Orders"), {}),
-    ("main.upcoming", _l("Shipments"), {"name": "shipments"}),
+    ("shipments.index", _l("Shipments"), {}),
     ("main.upcoming", _l("Subscriptions"), {"name": "subscriptions"}),
     ("main.upcoming", _l("Customers"), {"name": "customers"}),
     ("bulk.index", _l("Bulk history"), {}),

@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         marketplaces,
         notifications,
         orders,
+        shipments,
         shipping_export,
         shops,
         workflow_settings,
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(marketplaces.bp, url_prefix="/marketplaces")
     app.register_blueprint(shops.bp, url_prefix="/settings/shops")
     app.register_blueprint(bulk.bp, url_prefix="/bulk")
+    app.register_blueprint(shipments.bp, url_prefix="/shipments")
     app.register_blueprint(shipping_export.bp, url_prefix="/shipping/export")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")

@@ -45,7 +45,7 @@ from oms.models.base import utcnow
 from oms.services import audit, line_status, runner
 from oms.services.actor import JOB, Actor
 from oms.services.shipping_export import CHUNK, Choice, Decision, decide, load, plan
-from oms.services.sql_rows import insert_rows, update_rows
+from oms.services.sql_rows import insert_rows, one_of, update_rows
 
 S = OrderStatus
 MOVE_REASON = _l("Shipping instructions exported")
@@ -75,12 +75,16 @@ class ExportStep(runner.Step):
         now = utcnow()
         ids = [o.id for o in orders]
         moving = [o.id for o in orders if o.auto_advance and o.status is S.ready_to_ship]
-        session.execute(
-            sa.update(Order).where(Order.id.in_(ids))
-            .values(shipping_list_exported_at=now, updated_at=now, version=Order.version + 1,
-                    status=sa.case((Order.id.in_(moving), S.shipping.value),
-                                   else_=Order.status))
-            .execution_options(synchronize_session=False))
+        # Two plain UPDATEs: a CASE testing each row against a list of 2,000 ids cost more
+        # than writing the row.
+        staying = sorted(set(ids) - set(moving))
+        for chosen, values in ((moving, {"status": S.shipping.value}), (staying, {})):
+            if chosen:
+                session.execute(
+                    sa.update(Order).where(one_of(session, Order.id, chosen))
+                    .values(shipping_list_exported_at=now, updated_at=now,
+                            version=Order.version + 1, **values)
+                    .execution_options(synchronize_session=False))
         reason = stored(MOVE_REASON)
         audits = [audit.values(self.actor, "order.shipping_export", entity_type="order",
                                entity_id=order_id, field="shipping_list_exported_at",

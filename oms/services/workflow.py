@@ -28,6 +28,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.cancelled: frozenset(),
     S.closed: frozenset(),
 }
+# 出荷済み → 出荷待ち (seed 004 出荷一覧) is no ordinary move: only shipment_voids.reopen
+# makes it, taking the parcel back first.
+REOPEN = (S.shipped, S.ready_to_ship)
 
 
 class TransitionError(ValueError):
@@ -35,10 +38,11 @@ class TransitionError(ValueError):
 
 
 def change_status(session: Session, order: Order, to: OrderStatus, actor: Actor, *,
-                  manual: bool, reason: str | None = None) -> None:
+                  manual: bool, reason: str | None = None, reopen: bool = False) -> None:
     """Move one order. A manual change turns auto-advance off (seed 001). Moving back
-    before allocation or cancelling gives its stock back (R12); its lines follow it."""
-    if to not in TRANSITIONS[order.status]:
+    before allocation or cancelling gives its stock back (R12); its lines follow it.
+    `reopen`: the parcel was taken back, so a shipped order may return to 出荷待ち."""
+    if to not in TRANSITIONS[order.status] and not (reopen and (order.status, to) == REOPEN):
         raise TransitionError(str(_l(
             "An order in %(current)s cannot move to %(target)s.",
             current=labels.ORDER_STATUS[order.status], target=labels.ORDER_STATUS[to])))

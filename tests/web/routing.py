@@ -23,7 +23,7 @@ from oms.models.orders import SearchPreset
 
 # Endpoints anyone may open; a new public endpoint must be added here on purpose.
 PUBLIC = {"auth.login", "auth.language", "main.healthz"}
-AREA = "shipments"  # a valid <name> for main.upcoming
+AREA = "subscriptions"  # a valid <name> for main.upcoming
 
 
 @dataclass

@@ -7,6 +7,7 @@ from wtforms import HiddenField
 class CsvForm(FlaskForm):
     file = FileField(_l("CSV file of order numbers"), validators=[FileRequired(
         message=_l("Choose a CSV file."))])
+    kind = HiddenField()  # the list the orders are chosen for (wizard.LISTS)
 
 
 class RunForm(FlaskForm):

@@ -12,6 +12,7 @@ from flask_login import current_user
 from oms import labels, validation
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
+from oms.blueprints.bulk.wizard import LISTS
 from oms.blueprints.common import EmptyForm, or_404
 from oms.csvfiles import ENCODINGS, export_cell
 from oms.extensions import db
@@ -51,10 +52,14 @@ def describe(job: BulkJob) -> str:
 @bp.route("/")
 @access(Access.operator)
 def index():
-    """Bulk update history: my jobs (an admin's: everyone's), newest first."""
-    page = history.jobs(db.session, current_user, page=_page())
+    """Bulk update history of a list (受注一括更新履歴, 出荷一括更新履歴 with
+    kind=shipments): my jobs (an admin's: everyone's), newest first."""
+    kind = request.args.get("kind", "orders")
+    if kind not in LISTS:
+        abort(404)
+    page = history.jobs(db.session, current_user, kind=kind, page=_page())
     return render_page("bulk/index.html", "history", "bulk-history", page=page,
-                       describe=describe, labels=labels,
+                       describe=describe, labels=labels, kind=kind,
                        running=any(not j.notification.state.finished for j in page.rows))
 
 

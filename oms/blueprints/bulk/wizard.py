@@ -25,6 +25,14 @@ from oms.services.bulk import csv_selection, launch, operations, preview, select
 from oms.services.bulk.operations.base import Operation
 
 TARGET = "bulk-wizard"
+# The lists a selection is made on (BulkSelection.kind), with the page to go back to.
+LISTS = {"orders": "orders.index", "shipments": "shipments.index"}
+
+
+def kind_arg(values: MultiDict) -> str:
+    """The list a page or upload is for; anything unknown is the order list."""
+    kind = values.get("kind")
+    return kind if kind in LISTS else "orders"
 
 
 def _tz() -> ZoneInfo:
@@ -40,9 +48,12 @@ def _lost():
     return redirect(url_for("orders.index"), 303)
 
 
-def _operation(values: MultiDict) -> Operation | None:
+def _operation(values: MultiDict, chosen: BulkSelection | None) -> Operation | None:
+    """The chosen operation, if the selection's list offers it."""
     operation = operations.get(values.get("op"))
-    if operation is not None and not operations.allowed(operation, current_user):
+    if operation is None or chosen is None or chosen.kind not in operation.kinds:
+        return None
+    if not operations.allowed(operation, current_user):
         abort(403)
     return operation
 
@@ -58,8 +69,9 @@ def _option_args(form, values: MultiDict) -> list[tuple[str, str]]:
     return [(name, value) for name in form._fields for value in values.getlist(name)]
 
 
-def _step(template: str, **context):
-    return render_page(f"bulk/{template}", "wizard", TARGET, **context)
+def _step(template: str, selection: BulkSelection, **context):
+    return render_page(f"bulk/{template}", "wizard", TARGET, selection=selection,
+                       kind=selection.kind, list_endpoint=LISTS[selection.kind], **context)
 
 
 @bp.post("/start")
@@ -85,9 +97,10 @@ def csv_form():
     """注文番号指定 (CSV): choose orders by a file of order numbers; with `selection`, what
     the upload found (the page an upload redirects to)."""
     chosen = _selection(request.args)
-    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(formdata=None),
+    kind = chosen.kind if chosen else kind_arg(request.args)
+    return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(formdata=None, kind=kind),
                        result=csv_selection.read_report(chosen.report) if chosen else None,
-                       selection=chosen)
+                       selection=chosen, kind=kind, list_endpoint=LISTS[kind])
 
 
 @bp.post("/csv")
@@ -96,6 +109,7 @@ def csv_upload():
     """Read the file and report every line that is not a usable order number; a usable
     file becomes a selection, and its result a page of its own (Post/Redirect/Get)."""
     form = CsvForm()
+    kind = kind_arg(request.form)
     result = None
     if form.validate():
         upload = form.file.data
@@ -108,10 +122,11 @@ def csv_upload():
             form.file.errors.append(_("The file holds no order number that can be updated."))
         return render_page("bulk/csv.html", "wizard", TARGET, form=form,
                            result=csv_selection.read_report(csv_selection.report(result))
-                           if result else None, selection=None), 422
+                           if result else None, selection=None, kind=kind,
+                           list_endpoint=LISTS[kind]), 422
     chosen = selection.from_ids(db.session, current_user, result.order_ids, SelectionSource.csv,
                                 file_name=(form.file.data.filename or "")[:255],
-                                report=csv_selection.report(result))
+                                report=csv_selection.report(result), kind=kind)
     return redirect(url_for("bulk.csv_form", selection=chosen.id), 303)
 
 
@@ -122,8 +137,8 @@ def operation():
     chosen = _selection(request.args)
     if chosen is None:
         return _lost()
-    return _step("operation.html", selection=chosen,
-                 operations=operations.choices_for(current_user),
+    return _step("operation.html", chosen,
+                 operations=operations.choices_for(current_user, chosen.kind),
                  current=request.args.get("op"))
 
 
@@ -131,36 +146,37 @@ def operation():
 @access(Access.operator)
 def options():
     """Step ③: the operation's options."""
-    chosen, op = _selection(request.args), _operation(request.args)
+    chosen = _selection(request.args)
     if chosen is None:
         return _lost()
+    op = _operation(request.args, chosen)
     if op is None:
         flash(_("Choose an operation."), "error")
         return redirect(url_for("bulk.operation", selection=chosen.id), 303)
-    return _step("options.html", selection=chosen, op=op,
-                 form=_options_form(op, request.args))
+    return _step("options.html", chosen, op=op, form=_options_form(op, request.args))
 
 
 @bp.get("/confirm")
 @access(Access.operator)
 def confirm():
     """Step ④: what will happen (a dry run over every target), and the final 確定."""
-    chosen, op = _selection(request.args), _operation(request.args)
+    chosen = _selection(request.args)
     if chosen is None:
         return _lost()
+    op = _operation(request.args, chosen)
     if chosen.job_id is not None:
         return redirect(url_for("bulk.show", notification_id=chosen.job_id), 303)
     if op is None:
         return redirect(url_for("bulk.operation", selection=chosen.id), 303)
     form = _options_form(op, request.args)
     if not form.validate():
-        return _step("options.html", selection=chosen, op=op, form=form), 422
+        return _step("options.html", chosen, op=op, form=form), 422
     values = op.options_from(form)
     started = monotonic()
     result = preview.preview(db.session, selection.conditions(db.session, chosen, _tz()), op,
                              values)
     args = _option_args(form, request.args)
-    return _step("confirm.html", selection=chosen, op=op, preview=result,
+    return _step("confirm.html", chosen, op=op, preview=result,
                  description=op.describe(db.session, values), option_args=args,
                  seconds=monotonic() - started,
                  run_form=RunForm(formdata=None, selection=chosen.id, op=op.key))
@@ -171,14 +187,15 @@ def confirm():
 def run():
     """Step ⑤ 確定: freeze the targets and queue the job."""
     run_form = RunForm()
-    chosen, op = _selection(request.form), _operation(request.form)
+    chosen = _selection(request.form)
     if not run_form.validate() or chosen is None:
         return _lost()
+    op = _operation(request.form, chosen)
     if op is None:
         return redirect(url_for("bulk.operation", selection=chosen.id), 303)
     form = _options_form(op, request.form)
     if not form.validate():
-        return _step("options.html", selection=chosen, op=op, form=form), 422
+        return _step("options.html", chosen, op=op, form=form), 422
     try:
         job, _ = launch.start(
             db.session, chosen, op, op.options_from(form),

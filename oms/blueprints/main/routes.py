@@ -9,7 +9,6 @@ from oms.services import health
 
 # Areas whose issues are still open: an honest page instead of a dead link.
 UPCOMING = {
-    "shipments": _l("Shipments"),
     "subscriptions": _l("Subscriptions"),
     "customers": _l("Customers"),
 }

@@ -7,7 +7,7 @@ Batch), and keeps both on the outcome row, so undo can put back exactly what it 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -26,7 +26,7 @@ from oms.models import (
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, payment_checks, workflow
+from oms.services import allocation, payment_checks, shipment_voids, workflow
 from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
@@ -95,6 +95,11 @@ def _set_status(batch: Batch, order: Order, value: Value) -> None:
     batch.changed_through_orm(order)
 
 
+def _reopen(batch: Batch, order: Order, value: Value) -> None:
+    shipment_voids.reopen(batch.session, order, batch.actor)
+    batch.changed_through_orm(order)
+
+
 def _show_status(session: Session, value: Value) -> str:
     return str(labels.ORDER_STATUS[OrderStatus(value)]) if value else "—"
 
@@ -142,6 +147,13 @@ BLACKLIST_LABELS = {
 FIELDS: dict[str, Field] = {f.key: f for f in (
     Field("status", _l("Order status"), lambda order: order.status.value, _set_status,
           _show_status),
+    # 出荷済み → 出荷待ち: the status, with the parcel taken back.
+    Field("reopen", _l("Order status"), lambda order: order.status.value, _reopen,
+          _show_status),
+    _attribute("scheduled_ship_date", _l("Scheduled ship date"), load=date.isoformat,
+                store=date.fromisoformat),
+    _attribute("scheduled_delivery_date", _l("Scheduled delivery date"), load=date.isoformat,
+                store=date.fromisoformat),
     _attribute("handling_status_id", _l("Handling status"), _named(HandlingStatus)),
     _attribute("needs_attention", _l("Needs attention")),
     _attribute("attention_reason_id", _l("Attention reason"), _named(AttentionReason)),

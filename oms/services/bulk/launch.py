@@ -26,13 +26,13 @@ class BulkError(ValueError):
 
 
 def _create(session: Session, user: User, operation: Operation, options: Options, *,
-            source, search=None, file_name=None, undo_of_id=None, ip=None, locale="ja"
-            ) -> BulkJob:
+            source, kind, search=None, file_name=None, undo_of_id=None, ip=None,
+            locale="ja") -> BulkJob:
     note = notifications.create(session, KIND, user,
                                 {"operation": operation.key, "locale": locale})
-    job = BulkJob(id=note.id, operation=operation.key, options=options, source=source,
-                  search=search, file_name=file_name, undo_of_id=undo_of_id, ip=ip,
-                  locale=locale)
+    job = BulkJob(id=note.id, kind=kind, operation=operation.key, options=options,
+                  source=source, search=search, file_name=file_name, undo_of_id=undo_of_id,
+                  ip=ip, locale=locale)
     session.add(job)
     session.flush()
     return job
@@ -64,8 +64,8 @@ def start(session: Session, selection: BulkSelection, operation: Operation, opti
     if not operations.allowed(operation, user):
         raise BulkError(str(_l("Only administrators may use this operation.")))
     job = _create(session, user, operation, options, source=selection.source,
-                  search=selection.search, file_name=selection.file_name, ip=ip,
-                  locale=locale)
+                  kind=selection.kind, search=selection.search,
+                  file_name=selection.file_name, ip=ip, locale=locale)
     total = freeze_targets(session, job.id, where)
     if total == 0:
         raise BulkError(str(_l("None of the selected orders exists any more.")))
@@ -106,8 +106,8 @@ def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, lo
     if reason := undo_refusal(session, job):
         raise BulkError(reason)
     undo = _create(session, user, operations.get("undo"), {"of": job.id}, source=job.source,
-                   search=job.search, file_name=job.file_name, undo_of_id=job.id, ip=ip,
-                   locale=locale)
+                   kind=job.kind, search=job.search, file_name=job.file_name,
+                   undo_of_id=job.id, ip=ip, locale=locale)
     changed = sa.select(JobTarget.order_id).where(JobTarget.job_id == job.id,
                                                  JobTarget.state == TargetState.ok)
     undo.notification.total = freeze_targets(session, undo.id, [

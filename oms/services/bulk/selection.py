@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from oms.models import BulkSelection, Order, SelectionSource, User, bulk_selection_orders
 from oms.models.base import utcnow
-from oms.services import order_search
+from oms.services import order_search, shipment_list
 
 # Unfinished wizards are forgotten after a day.
 KEEP_DRAFTS = timedelta(days=1)
@@ -25,10 +25,12 @@ def _new(session: Session, user: User, source: SelectionSource, **fields) -> Bul
 
 
 def from_ids(session: Session, user: User, order_ids: list[int], source: SelectionSource,
-             file_name: str | None = None, report: dict | None = None) -> BulkSelection:
+             file_name: str | None = None, report: dict | None = None, *,
+             kind: str = "orders") -> BulkSelection:
     """Checked rows or CSV numbers: stored as rows, so a large file needs no long URL.
-    `report` is what reading the file found, for the upload's result page."""
-    selection = _new(session, user, source, file_name=file_name, report=report)
+    `report` is what reading the file found, for the upload's result page; `kind` the
+    list it was made on (注文一覧 or 出荷一覧), which decides the operations offered."""
+    selection = _new(session, user, source, file_name=file_name, report=report, kind=kind)
     ids = sorted(set(order_ids))
     for start in range(0, len(ids), INSERT_BATCH):
         session.execute(sa.insert(bulk_selection_orders), [
@@ -38,9 +40,10 @@ def from_ids(session: Session, user: User, order_ids: list[int], source: Selecti
     return selection
 
 
-def from_search(session: Session, user: User, search: str, tz: ZoneInfo) -> BulkSelection:
+def from_search(session: Session, user: User, search: str, tz: ZoneInfo, *,
+                kind: str = "orders") -> BulkSelection:
     """Select-all: the search is kept and evaluated again when the targets are frozen."""
-    selection = _new(session, user, SelectionSource.search, search=search)
+    selection = _new(session, user, SelectionSource.search, search=search, kind=kind)
     selection.count = count(session, selection, tz)
     return selection
 
@@ -55,6 +58,8 @@ def get_own(session: Session, user: User, selection_id: int | None) -> BulkSelec
 def conditions(session: Session, selection: BulkSelection, tz: ZoneInfo | None
                ) -> list[sa.ColumnElement[bool]]:
     """The selection's orders as SQL conditions (never a list of ids in the statement)."""
+    if selection.source is SelectionSource.search and selection.kind == "shipments":
+        return shipment_list.target_conditions(session, selection.search or "", tz)
     if selection.source is SelectionSource.search:
         return order_search.target_conditions(session, selection.search or "", None, tz)
     chosen = sa.select(bulk_selection_orders.c.order_id).where(

@@ -30,9 +30,10 @@ def allowed(operation: Operation, user: User) -> bool:
     return user.is_admin or not operation.admin_only
 
 
-def choices_for(user: User) -> list[Operation]:
-    """The operations the wizard offers this user, in the order of ORDER."""
-    listed = [op for op in registry().values() if op.listed and allowed(op, user)]
+def choices_for(user: User, kind: str = "orders") -> list[Operation]:
+    """The operations the wizard of a list (`kind`) offers this user, in ORDER's order."""
+    listed = [op for op in registry().values()
+              if op.listed and kind in op.kinds and allowed(op, user)]
     return sorted(listed, key=lambda op: ORDER.index(op.key) if op.key in ORDER else len(ORDER))
 
 
@@ -42,5 +43,7 @@ ORDER = [
     "status", "prepaid_payment", "deferred_payment", "paid_at", "handling_status",
     "needs_attention", "shipping_hold", "tags",
     "customer_comment", "reply_to_customer", "remarks1", "remarks2", "linkage_text",
+    # 出荷一覧 (seed 004) offers 配送関連日程, 注文ステータス and 配送方法, in this order.
+    "shipping_dates", "reopen",
     "delivery", "ship_mail", "blacklist", "delete",
 ]

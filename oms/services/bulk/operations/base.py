@@ -43,6 +43,8 @@ class Operation:
     # Seed 000 ②: a mall order in 待機中 takes only what does not act on the order's
     # progress (tags, texts, 要対応); every other operation refuses it.
     allowed_while_waiting: ClassVar[bool] = False
+    # The lists whose wizard offers it (BulkSelection.kind): 注文一覧, 出荷一覧 (seed 004).
+    kinds: ClassVar[tuple[str, ...]] = ("orders",)
 
     def prepare_form(self, form: Form, session: Session) -> None:
         """Fill choices that come from the database."""

@@ -40,6 +40,7 @@ class SetDelivery(Operation):
     label = _l("Delivery method")
     form = DeliveryForm
     undoable = True
+    kinds = ("orders", "shipments")
 
     def prepare_form(self, form, session):
         form.offered = tuple(carriers.listed(session))
