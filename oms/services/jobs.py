@@ -77,14 +77,22 @@ def chosen_orders(total: int, params: dict[str, Any]) -> int | None:
 
 
 def start(session: Session, kind: str, user: User | None, params: dict[str, Any], *,
-          orders: int | None = None) -> Notification:
+          orders: int | None = None, lanes: int = 1) -> Notification:
     """Record a job over `orders` orders (else those of params["order_ids"], else a whole
-    search); it is queued when the session's transaction commits."""
+    search); it is queued, in `lanes` RQ jobs, when the session's transaction commits."""
     note = notifications.create(session, kind, user, params)
     if orders is None:
         orders = chosen_orders(0, params)
-    queue_after_commit(session, note.id, kind, long=is_long(kind, orders))
+    queue_after_commit(session, note.id, kind, lanes, long=is_long(kind, orders))
     return note
+
+
+def parallel_lanes(session: Session) -> int:
+    """How many lanes a large job over targets gets: SQLite takes one writer at a time, so
+    one lane there."""
+    if session.get_bind().dialect.name == "sqlite":
+        return 1
+    return current_app.config["BULK_LANES"]
 
 
 def queue_after_commit(session: Session, job_id: int, kind: str, lanes: int = 1, *,

@@ -261,7 +261,7 @@ def start(session: Session, user: User | None, p: Plan, where: list[sa.ColumnEle
     """出力 over `orders` selected orders: the job record, its targets frozen now (the
     selection as confirmed), and the 出荷指示 history row; the job writes the file."""
     note = jobs.start(session, KIND, user, {**p.choice.params(), "ip": ip, "locale": locale},
-                      orders=orders)
+                      orders=orders, lanes=jobs.parallel_lanes(session) if orders > CHUNK else 1)
     note.total = freeze(session, note, sa.select(
         sa.literal(note.id), Order.id, sa.literal(TargetState.pending.value), sa.null())
         .where(*where))

@@ -1,7 +1,6 @@
 """Starting bulk jobs: freeze the targets, record the job; and undo, cancel."""
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -72,7 +71,7 @@ def start(session: Session, selection: BulkSelection, operation: Operation, opti
     job.notification.total = total
     selection.job_id = job.id
     session.flush()
-    jobs.queue_after_commit(session, job.id, KIND, lanes(session), long=True)
+    jobs.queue_after_commit(session, job.id, KIND, jobs.parallel_lanes(session), long=True)
     return job, True
 
 
@@ -113,7 +112,7 @@ def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, lo
     undo.notification.total = freeze_targets(session, undo.id, [
         Order.id.in_(changed), Order.deleted_at.is_(None)])
     session.flush()
-    jobs.queue_after_commit(session, undo.id, KIND, lanes(session), long=True)
+    jobs.queue_after_commit(session, undo.id, KIND, jobs.parallel_lanes(session), long=True)
     return undo
 
 
@@ -121,9 +120,3 @@ def cancel(session: Session, job: BulkJob) -> bool:
     """Ask the job to stop after its current chunk (False when it has finished)."""
     return notifications.request_cancel(session, job.notification)
 
-
-def lanes(session: Session) -> int:
-    """How many lanes a job gets: SQLite takes one writer at a time, so one lane there."""
-    if session.get_bind().dialect.name == "sqlite":
-        return 1
-    return current_app.config["BULK_LANES"]
