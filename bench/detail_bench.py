@@ -20,6 +20,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
+from bench.request_timing import SqlClock, bench_user, signed_in
 from oms import create_app
 from oms.extensions import db
 from oms.models import (
@@ -31,13 +32,11 @@ from oms.models import (
     Order,
     OrderLine,
     OrderMemo,
-    Role,
     User,
 )
-from oms.services import inquiries, memos, order_edit, users
+from oms.services import inquiries, memos, order_edit
 from oms.services.actor import Actor
 
-BENCH_USER, BENCH_PASSWORD = "bench-operator", "Bench-password-4242"
 MARK = "bench: detail page"
 
 
@@ -88,32 +87,17 @@ def main() -> None:
     args = parser.parse_args()
 
     app = create_app({"WTF_CSRF_ENABLED": False})
-    timing = {"sql": 0.0, "statements": 0}
-
     with app.app_context():
         engine = db.engine
-
-        @sa.event.listens_for(engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, params, context, executemany):
-            conn.info["t0"] = time.perf_counter()
-
-        @sa.event.listens_for(engine, "after_cursor_execute")
-        def _stop(conn, cursor, statement, params, context, executemany):
-            timing["sql"] += time.perf_counter() - conn.info.pop("t0")
-            timing["statements"] += 1
-
-        user = db.session.scalar(sa.select(User).where(User.username == BENCH_USER))
-        if user is None:
-            user = users.create_user(db.session, BENCH_USER, BENCH_PASSWORD, Role.operator)
-            db.session.commit()
+        clock = SqlClock(engine)
+        user = bench_user()
         order = order_with_five_lines(db.session)
         if args.decorate:
             decorate(db.session, order, user)
         number = order.order_number
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))
 
-    client = app.test_client()
-    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    client = signed_in(app)
     dialog = {"HX-Request": "true", "HX-Target": "dialog"}
     cases = [
         ("detail page", f"/orders/{number}", {}),
@@ -127,15 +111,15 @@ def main() -> None:
     for name, url, headers in cases:
         requests, sqls, statements = [], [], 0
         for run in range(args.runs + 3):
-            timing["sql"], timing["statements"] = 0.0, 0
+            clock.reset()
             t0 = time.perf_counter()
             response = client.get(url, headers=headers)
             elapsed = time.perf_counter() - t0
             assert response.status_code == 200, (url, response.status_code)
             if run >= 3:  # the first runs warm caches
                 requests.append(elapsed * 1000)
-                sqls.append(timing["sql"] * 1000)
-                statements = timing["statements"]
+                sqls.append(clock.seconds * 1000)
+                statements = clock.statements
         print(f"{name:30} {statistics.median(requests):11.1f} {p95(requests):7.1f} "
               f"{statistics.median(sqls):8.1f} {p95(sqls):7.1f} {statements:6d}")
 

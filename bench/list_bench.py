@@ -18,12 +18,10 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
+from bench.request_timing import SqlClock, bench_user, signed_in
 from oms import create_app
 from oms.extensions import db
-from oms.models import Order, Role, Shipment, User
-from oms.services import users
-
-BENCH_USER, BENCH_PASSWORD = "bench-operator", "Bench-password-4242"
+from oms.models import Order, Shipment
 
 
 def sample_values(session) -> dict[str, str]:
@@ -72,40 +70,27 @@ def main() -> None:
     args = parser.parse_args()
 
     app = create_app({"WTF_CSRF_ENABLED": False})
-    sql_time = [0.0]
-
     with app.app_context():
         engine = db.engine
-
-        @sa.event.listens_for(engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, params, context, executemany):
-            conn.info["t0"] = time.perf_counter()
-
-        @sa.event.listens_for(engine, "after_cursor_execute")
-        def _stop(conn, cursor, statement, params, context, executemany):
-            sql_time[0] += time.perf_counter() - conn.info.pop("t0")
-
-        if not db.session.scalar(sa.select(User.id).where(User.username == BENCH_USER)):
-            users.create_user(db.session, BENCH_USER, BENCH_PASSWORD, Role.operator)
-            db.session.commit()
+        clock = SqlClock(engine)
+        bench_user()
         values = sample_values(db.session)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))
 
-    client = app.test_client()
-    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    client = signed_in(app)
     print(f"{total:,} orders · {engine.dialect.name} · {args.runs} runs per case")
     print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6}")
     for name, url in cases(values):
         requests, sqls = [], []
         for run in range(args.runs + 2):
-            sql_time[0] = 0.0
+            clock.reset()
             t0 = time.perf_counter()
             response = client.get(url)
             elapsed = time.perf_counter() - t0
             assert response.status_code == 200, (url, response.status_code)
             if run >= 2:  # the first runs warm caches
                 requests.append(elapsed * 1000)
-                sqls.append(sql_time[0] * 1000)
+                sqls.append(clock.seconds * 1000)
         req_med, sql_med = statistics.median(requests), statistics.median(sqls)
         print(f"{name:34} {req_med:11.1f} {p95(requests):7.1f} {sql_med:8.1f} "
               f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.1f}")

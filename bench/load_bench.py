@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.detail_bench import order_with_five_lines  # noqa: E402
-from bench.list_bench import BENCH_PASSWORD, BENCH_USER  # noqa: E402
+from bench.request_timing import BENCH_PASSWORD, BENCH_USER  # noqa: E402
 
 # Counts non-200 answers in every wrk thread and prints the figures in one parseable block.
 WRK_SCRIPT = """
@@ -100,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
-    order_number = prepare(os.environ.get("DATABASE_URL", ""))
+    order_number = prepare()
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{args.port}",

@@ -17,17 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
 from bench.detail_bench import order_with_five_lines
-from bench.list_bench import BENCH_PASSWORD, BENCH_USER
+from bench.request_timing import SqlClock, bench_user, signed_in
 from oms import create_app
 from oms.extensions import db
-from oms.models import Role, User
-from oms.services import users
 
 # (layer, substrings of a source path), first match wins; SQL is measured apart.
 LAYERS = (
@@ -64,25 +60,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     app = create_app({"WTF_CSRF_ENABLED": False})
-    sql_time = [0.0]
     with app.app_context():
-        engine = db.engine
-
-        @sa.event.listens_for(engine, "before_cursor_execute")
-        def _start(conn, cursor, statement, params, context, executemany):
-            conn.info["t0"] = time.perf_counter()
-
-        @sa.event.listens_for(engine, "after_cursor_execute")
-        def _stop(conn, cursor, statement, params, context, executemany):
-            sql_time[0] += time.perf_counter() - conn.info.pop("t0")
-
-        if not db.session.scalar(sa.select(User.id).where(User.username == BENCH_USER)):
-            users.create_user(db.session, BENCH_USER, BENCH_PASSWORD, Role.operator)
-            db.session.commit()
+        clock = SqlClock(db.engine)
+        bench_user()
         cases = pages(db.session)
 
-    client = app.test_client()
-    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    client = signed_in(app)
     names = [layer for layer, _ in LAYERS] + ["other"]
     print(f"{'page':26} {'request':>8} {'SQL':>6} " + " ".join(f"{n[:9]:>9}" for n in names))
     for name, url in cases:
@@ -91,13 +74,13 @@ def main() -> None:
         walls, sqls = [], []
         profile = cProfile.Profile()
         for _ in range(args.runs):
-            sql_time[0] = 0.0
+            clock.reset()
             t0 = time.perf_counter()
             profile.enable()
             response = client.get(url)
             profile.disable()
             walls.append((time.perf_counter() - t0) * 1000)
-            sqls.append(sql_time[0] * 1000)
+            sqls.append(clock.seconds * 1000)
             assert response.status_code == 200, url
         stats = pstats.Stats(profile)
         spent = dict.fromkeys(names, 0.0)

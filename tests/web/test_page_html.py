@@ -87,7 +87,8 @@ def _normalised(html: str) -> str:
 ])
 def test_page_renders_as_recorded(name, path, orders, auth):
     auth.login("operator")
-    headers = {"HX-Request": "true"} if name == "list_fragment" else {}
+    headers = ({"HX-Request": "true", "HX-Target": "order-results"}
+               if name == "list_fragment" else {})
     response = auth.client.get(path, headers=headers)
     assert response.status_code == 200
     html = _normalised(response.get_data(as_text=True))

@@ -1,0 +1,46 @@
+"""What the request benches share: the bench user, a signed-in test client, and a clock
+of the SQL each request runs."""
+
+import time
+
+import sqlalchemy as sa
+
+from oms.extensions import db
+from oms.models import Role, User
+from oms.services import users
+
+BENCH_USER, BENCH_PASSWORD = "bench-operator", "Bench-password-4242"
+
+
+class SqlClock:
+    """Wall time and number of the statements run on `engine` since the last reset."""
+
+    def __init__(self, engine: sa.Engine):
+        self.seconds, self.statements = 0.0, 0
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, params, context, executemany):
+            conn.info["t0"] = time.perf_counter()
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def _stop(conn, cursor, statement, params, context, executemany):
+            self.seconds += time.perf_counter() - conn.info.pop("t0")
+            self.statements += 1
+
+    def reset(self) -> None:
+        self.seconds, self.statements = 0.0, 0
+
+
+def bench_user() -> User:
+    """The operator the benches sign in as (made once). Needs an app context."""
+    user = db.session.scalar(sa.select(User).where(User.username == BENCH_USER))
+    if user is None:
+        user = users.create_user(db.session, BENCH_USER, BENCH_PASSWORD, Role.operator)
+        db.session.commit()
+    return user
+
+
+def signed_in(app):
+    client = app.test_client()
+    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    return client
