@@ -1,5 +1,6 @@
 """Shipping speed at scale (SCOPE P2): the 出荷指示 export of 20,000 出荷待ち orders (B2),
-end to end through the job (targets frozen at 出力, the runner's lanes — OMS_BULK_LANES of
+then 出荷確定インポート of 20,000 rows (bench/shipment_import_bench.py) and the 出荷一覧
+(bench/shipment_list_bench.py). The export runs end to end through the job (targets frozen at 出力, the runner's lanes — OMS_BULK_LANES of
 them, one process each, as workers would run them — writing 2,000 orders a transaction,
 the file assembled), with the peak memory of a lane.
 
@@ -73,6 +74,8 @@ def move_out(session, job_id: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=ORDERS)
+    parser.add_argument("--export-only", action="store_true",
+                        help="leave out the import and the shipment list")
     parser.add_argument("--lane-of", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     app = create_app()
@@ -127,6 +130,10 @@ def main() -> None:
             app_settings.save_workflow(session, settings, actor)
             session.execute(sa.text("DELETE FROM audit_events WHERE username = 'bench'"))
             session.commit()
+    if not args.export_only:
+        # The import and the list, each leaving the database as it found it.
+        for script in ("shipment_import_bench.py", "shipment_list_bench.py"):
+            subprocess.run([sys.executable, str(Path(__file__).with_name(script))], check=True)
 
 
 if __name__ == "__main__":
