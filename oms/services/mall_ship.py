@@ -25,7 +25,7 @@ from oms.models import (
     TrackingReport,
 )
 from oms.models.base import utcnow
-from oms.services import carriers, runner
+from oms.services import auto_advance, carriers, runner
 from oms.services.carriers import MallCarrier
 from oms.services.marketplace_jobs import MallStep, outcome
 
@@ -137,6 +137,8 @@ class ReportStep(MallStep):
             else:
                 errors.setdefault(parcel.order_id, delivered.error or "")
         session.flush()
+        # A mall order with every number reported has nothing left to wait for (000 ⑤).
+        auto_advance.advance(session, [t.order_id for t in targets if t.order_id not in errors])
         return [outcome(t, errors.get(t.order_id)) for t in targets]
 
     def summary(self, done: Counter) -> str:
