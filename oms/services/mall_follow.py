@@ -56,7 +56,7 @@ def update_known(session: Session, shop: Shop, order_id: int, state: MallOrderSt
     if state is not None and not _changed(state, mall_order) and not lines_moved:
         result.unchanged += 1
         return
-    order = session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    order = session.get(Order, order_id, with_for_update={"of": Order}, populate_existing=True)
     if state is None:
         state = MallOrderState(order_id=order_id, mall_status=mall_order.status)
         session.add(state)

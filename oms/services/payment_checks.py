@@ -94,7 +94,7 @@ def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
     moved."""
     # Lock the row and read it afresh: a second click or another operator waits here and
     # then finds nothing left to confirm.
-    session.refresh(order, with_for_update=True)
+    session.refresh(order, with_for_update={"of": Order})  # not the joined references
     if not is_prepaid(order):
         raise CheckRefused({"": str(_l("Not a prepaid payment method"))})
     if order.payment_status in (PaymentStatus.voided, PaymentStatus.refunded):
