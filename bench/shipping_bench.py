@@ -1,8 +1,9 @@
 """Shipping speed at scale (SCOPE P2): the 出荷指示 export of 20,000 出荷待ち orders (B2),
 then 出荷確定インポート of 20,000 rows (bench/shipment_import_bench.py) and the 出荷一覧
-(bench/shipment_list_bench.py). The export runs end to end through the job (targets frozen at 出力, the runner's lanes — OMS_BULK_LANES of
-them, one process each, as workers would run them — writing 2,000 orders a transaction,
-the file assembled), with the peak memory of a lane.
+(bench/shipment_list_bench.py). The export runs end to end through the job: targets
+frozen at 出力, the runner's lanes (OMS_BULK_LANES of them, one process each, as workers
+would run them) writing 2,000 orders a transaction, the file assembled; with the peak
+memory of a lane.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/oms_bench \\
         .venv/bin/python bench/shipping_bench.py
