@@ -114,7 +114,7 @@ WHOLE_SEARCH = {
 # a blacklisted customer, a mall shop): their path parameters are walked all the same.
 SHOWN_SOMETIMES = {"bulk.undo", "marketplaces.inventory_apply", "notifications.cancel",
                    "orders.release_blacklist", "shops.poll", "orders.shipment_import_apply",
-                   "shipping_export.run"}
+                   "shipping_export.run", "orders.report_order_again"}
 # Query parameters every page is tried with, besides those its own links and forms use.
 COMMON_PARAMETERS = ("page", "per_page", "q", "tab", "sort", "state", "selection", "op",
                      "shop_id", "next", "preset", "accepted", "encoding", "select")
