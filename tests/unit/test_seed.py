@@ -136,7 +136,6 @@ def test_allocation_follows_the_status_and_matches_the_stock(seeded, session):
     notes = [o.allocation_note for o in waiting if o.allocation_note]
     assert any(re.fullmatch(r"在庫不足: \S+ 必要\d+ / 引当可能\d+", n) for n in notes)
     assert any(n.startswith("商品が登録されていません (アイテム紐づけFAIL: ") for n in notes)
-    assert len(notes) < len(waiting)  # some have not been tried yet
 
     # stocks.allocated is the sum of the active allocations of each stock row.
     active = Counter()
