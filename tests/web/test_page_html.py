@@ -62,7 +62,9 @@ def orders(factory, session):
          {"buyer_name": "<script>alert('x')</script> & \"山田\"", "buyer_kana": None}),
     ], start=1):
         made.append(factory.order(
-            order_number=f"12030000{n:02d}", mall_order_id=f"R-{n}", status=status,
+            # Every value the factory would number from its running counter is given.
+            order_number=f"12030000{n:02d}", mall_order_id=f"R-{n}",
+            buyer_email=f"buyer{n}@example.jp", status=status,
             shop=shop, payment_method=method, total=1100 * n, lines=_lines(5 if n == 1 else 1),
             ordered_at=datetime(2026, 12, 1, n, 30, tzinfo=UTC),
             scheduled_ship_date=date(2026, 12, 4), **extra))
