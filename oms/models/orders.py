@@ -10,7 +10,12 @@ from oms.models.base import Base, BigId, enum_column, utcnow
 from oms.models.cards import CustomerCard
 from oms.models.catalog import Sku
 from oms.models.customers import Customer
-from oms.models.payments import PaymentMethod, PaymentStatus
+from oms.models.payments import (
+    DeferredResult,
+    PaymentMethod,
+    PaymentStatus,
+    ShipReportState,
+)
 from oms.models.settings import AttentionReason, HandlingStatus, Shop, Tag
 from oms.models.shipping import Shipment
 from oms.models.workflow import AllocationState, BankAccount
@@ -278,6 +283,23 @@ class Order(Base):
     # 決済銀行変更 (seed 003): who transferred, to which of our accounts.
     payer_name: Mapped[str | None] = mapped_column(sa.String(100))
     bank_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bank_accounts.id"))
+    # The card gateway's amounts (paid_total = 支払い合計 follows the capture) and when the
+    # authorization lapses.
+    authorized_amount: Mapped[int] = mapped_column(default=0, server_default="0")
+    captured_amount: Mapped[int] = mapped_column(default=0, server_default="0")
+    auth_expires_at: Mapped[datetime | None]
+    # Set by a card or amount change: the order cannot reach 新規 until re-authorized.
+    reauth_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # 後払い: the provider's transaction id, its credit verdict and reason (NG999 …), and
+    # the 出荷報告 of the parcel to it.
+    deferred_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    deferred_result: Mapped[DeferredResult | None] = mapped_column(
+        enum_column(DeferredResult, 8))
+    deferred_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    ship_report_state: Mapped[ShipReportState] = mapped_column(
+        enum_column(ShipReportState, 8), default=ShipReportState.none,
+        server_default=ShipReportState.none.value)
+    ship_report_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     # --- shipping
     # The mall's 送付先 of the parcel (Rakuten basketId): the 楽天荷物番号報告CSV keys on it.

@@ -1,11 +1,12 @@
-"""How customers pay."""
+"""How customers pay, and the ledger of every payment effect (SCOPE P4)."""
 
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oms.models.base import Base, enum_column
+from oms.models.base import Base, BigId, enum_column, utcnow
 
 
 class PaymentKind(StrEnum):
@@ -23,14 +24,79 @@ class PaymentStatus(StrEnum):
     """決済状況."""
 
     unpaid = "unpaid"
-    authorized = "authorized"
-    auth_failed = "auth_failed"
-    captured = "captured"
+    authorizing = "authorizing"  # オーソリ中: asked, the answer not in yet
+    authorized = "authorized"  # オーソリ済 (仮売上)
+    auth_failed = "auth_failed"  # 与信NG
+    capturing = "capturing"  # 売上請求中
+    captured = "captured"  # 売上請求済 (実売上)
     paid = "paid"
-    deferred_approved = "deferred_approved"
+    deferred_registered = "deferred_registered"  # 与信待ち: registered with NP / GMO
+    deferred_hold = "deferred_hold"  # 与信保留
+    deferred_approved = "deferred_approved"  # 与信済
     voided = "voided"
     refunded = "refunded"
     not_required = "not_required"
+
+
+class Gateway(StrEnum):
+    """Who moves the money of a payment method."""
+
+    card = "card"  # our card gateway (the own shop)
+    rakuten_card = "rakuten_card"  # 楽天カード決済API: answers later (pending, then done)
+    np = "np"  # NP後払い
+    gmo = "gmo"  # GMO後払い
+
+
+class CardPlan(StrEnum):
+    """How a card payment is split (分割回数 only for installments)."""
+
+    lump = "lump"  # 一括
+    installments = "installments"  # 分割
+    revolving = "revolving"  # リボ
+
+
+class DeferredVariant(StrEnum):
+    np = "np"  # NP後払い
+    np_wiz = "np_wiz"  # NP後払いwiz
+    gmo = "gmo"  # GMO後払い
+
+
+class TransactionKind(StrEnum):
+    authorize = "authorize"
+    reauthorize = "reauthorize"
+    capture = "capture"
+    void = "void"
+    refund = "refund"
+    deferred_register = "deferred_register"
+    deferred_result = "deferred_result"
+    ship_report = "ship_report"
+    ship_report_result = "ship_report_result"
+    manual_status = "manual_status"  # 状態のみ変更: no gateway call
+
+
+class TransactionState(StrEnum):
+    pending = "pending"  # the intent is recorded; the call may not have happened yet
+    succeeded = "succeeded"
+    failed = "failed"  # the gateway said no: no effect
+    unknown = "unknown"  # the answer was lost: retried with the same key
+
+
+class DeferredResult(StrEnum):
+    """The deferred-payment provider's credit verdict (NP 00/10/20, GMO OK/保留/NG/審査中)."""
+
+    ok = "ok"
+    hold = "hold"
+    ng = "ng"
+    review = "review"
+
+
+class ShipReportState(StrEnum):
+    """出荷報告 of a deferred-payment order to its provider."""
+
+    none = "none"
+    pending = "pending"
+    ok = "ok"
+    ng = "ng"
 
 
 class PaymentMethod(Base):
@@ -44,3 +110,43 @@ class PaymentMethod(Base):
     # A method chosen only by a logged-in customer cannot be set afterwards (seed 002).
     requires_login: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    gateway: Mapped[Gateway | None] = mapped_column(enum_column(Gateway, 16))
+    card_plan: Mapped[CardPlan | None] = mapped_column(enum_column(CardPlan, 16))
+    deferred_variant: Mapped[DeferredVariant | None] = mapped_column(
+        enum_column(DeferredVariant, 16))
+
+
+class PaymentTransaction(Base):
+    """決済履歴: one row per payment effect asked of a gateway or provider, or per manual
+    status change. The idempotency key is unique: the row is the intent, written before
+    the call, and a retry after any failure calls again with the same key (RELIABILITY B)."""
+
+    __tablename__ = "payment_transactions"
+    __table_args__ = (
+        sa.Index("ix_payment_transactions_order_id_id", "order_id", "id"),
+        # The recovery scan: only the few rows still in doubt are indexed.
+        sa.Index("ix_payment_transactions_open", "state", "created_at",
+                 postgresql_where=sa.text("state IN ('pending', 'unknown')"),
+                 sqlite_where=sa.text("state IN ('pending', 'unknown')")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[TransactionKind] = mapped_column(enum_column(TransactionKind, 24))
+    gateway: Mapped[Gateway | None] = mapped_column(enum_column(Gateway, 16))
+    amount: Mapped[int] = mapped_column(default=0)
+    state: Mapped[TransactionState] = mapped_column(enum_column(TransactionState, 16),
+                                                    default=TransactionState.pending)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    # The gateway's transaction id, NP's np_transaction_id, GMO's gmoTransactionId.
+    external_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    # NP 00/10/20/40, an NG reason such as NG999, GMO OK/NG/審査中/保留, a decline code.
+    result_code: Mapped[str | None] = mapped_column(sa.String(32))
+    message: Mapped[str | None] = mapped_column(sa.String(500))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    user_name: Mapped[str | None] = mapped_column(sa.String(64))
+    via: Mapped[str | None] = mapped_column(sa.String(32))
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
