@@ -51,10 +51,14 @@ TAB = {
 
 PAYMENT_STATUS = {
     PaymentStatus.unpaid: _l("Unpaid"),
+    PaymentStatus.authorizing: _l("Authorizing"),
     PaymentStatus.authorized: _l("Authorized"),
     PaymentStatus.auth_failed: _l("Authorization failed"),
+    PaymentStatus.capturing: _l("Capturing"),
     PaymentStatus.captured: _l("Captured"),
     PaymentStatus.paid: _l("Paid"),
+    PaymentStatus.deferred_registered: _l("Awaiting credit check"),
+    PaymentStatus.deferred_hold: _l("Credit check on hold"),
     PaymentStatus.deferred_approved: _l("Deferred payment approved"),
     PaymentStatus.voided: _l("Voided"),
     PaymentStatus.refunded: _l("Refunded"),
