@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -81,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     app = create_app()
     if args.lane_of:
-        with app.app_context():
+        with app.app_context(), force_locale("ja"):  # as a worker's lane runs
             runner.run_lane(db.session, args.lane_of, lease=timedelta(minutes=5))
         return
     with app.app_context(), app.test_request_context():
