@@ -310,3 +310,19 @@ def test_a_lost_lane_is_resumed_without_writing_a_row_twice(session, factory, us
         written = rows(handle.read())
     assert sorted(row[0] for row in written) == sorted(o.order_number for o in chosen)
     assert session.scalar(sa.select(sa.func.count()).select_from(Shipment)) == 5
+
+
+def test_with_htmx_each_step_swaps_the_wizard(operator, session, four):
+    carriers.ensure_defaults(session)
+    session.commit()
+    selection = start(operator, [four["A"]])
+    headers = {"HX-Request": "true", "HX-Target": "ship-export"}
+    preview = operator.get("/shipping/export/", headers=headers, query_string={
+        "selection": selection, **settings(session)})
+    assert preview.status_code == 200, preview.get_data(as_text=True)[-3000:]
+    fragment = preview.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="ship-export"') and 'data-step="2"' in fragment
+    assert "1件を出力します" in fragment and 'name="csrf_token"' in fragment
+    back = operator.get("/shipping/export/", headers=headers,
+                        query_string={"selection": selection})
+    assert 'data-step="1"' in back.get_data(as_text=True)
