@@ -42,7 +42,7 @@ def move_orders_to_shipping(session, count: int) -> None:
 
 def show(session, search: shipment_list.ShipmentSearch, tz: ZoneInfo) -> int:
     counts = shipment_list.tab_counts(session, search, tz)
-    return len(shipment_list.fetch_page(session, search, counts[search.status], tz).orders)
+    return len(shipment_list.fetch_page(session, search, counts[search.status], tz).rows)
 
 
 def measure(session, tz: ZoneInfo, *, runs: int = 30) -> dict[str, float]:
