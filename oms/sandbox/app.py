@@ -1,5 +1,7 @@
 """The sandbox marketplace as one WSGI app: `/<kind>/...` speaks each mall's dialect,
-`/_sandbox/...` lets tests, the demo and benchmarks set the mall up and watch it.
+`/_sandbox/...` lets tests, the demo and benchmarks set the mall up and watch it. The card
+gateway (`/gateway/...`, `/rakuten_card/...`, `/_sandbox/gateway/...`) is its own app, mounted
+here (gateway.py).
 
 The control API has no authentication: the server listens on loopback only.
 """
@@ -12,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from oms.sandbox.amazon import Amazon
 from oms.sandbox.dialect import Dialect, json_response
+from oms.sandbox.gateway import Gateway
 from oms.sandbox.qoo10 import Qoo10
 from oms.sandbox.rakuten import Rakuten
 from oms.sandbox.store import FAULTS, SandboxError, Store
@@ -46,9 +49,12 @@ class SandboxApp:
     def __init__(self, store: Store):
         self.store = store
         self.url_map = _rules()
+        self.gateway = Gateway(store)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        if self.gateway.owns(request.path):
+            return self.gateway(environ, start_response)
         try:
             endpoint, args = self.url_map.bind_to_environ(environ).match()
             if ":" in endpoint:

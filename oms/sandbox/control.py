@@ -11,11 +11,17 @@ class Sandbox:
         self.http = httpx.Client(base_url=self.url, timeout=120)
 
     def endpoint(self, kind: str) -> str:
-        """The API endpoint a shop of this kind points at."""
+        """The API endpoint a shop of this kind (or the card gateway: "gateway",
+        "rakuten_card") points at."""
         return f"{self.url}/{kind}"
 
     def _post(self, path: str, body: Any) -> Any:
         response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def _get(self, path: str) -> Any:
+        response = self.http.get(path)
         response.raise_for_status()
         return response.json()
 
@@ -34,9 +40,7 @@ class Sandbox:
         return self._post(f"/_sandbox/{kind}/{token}/adopt", orders)["adopted"]
 
     def order(self, kind: str, token: str, order_id: str) -> dict:
-        response = self.http.get(f"/_sandbox/{kind}/{token}/orders/{order_id}")
-        response.raise_for_status()
-        return response.json()
+        return self._get(f"/_sandbox/{kind}/{token}/orders/{order_id}")
 
     def event(self, kind: str, token: str, order_id: str, event: str, **details) -> dict:
         return self._post(f"/_sandbox/{kind}/{token}/orders/{order_id}/{event}", details)
@@ -47,3 +51,21 @@ class Sandbox:
 
     def faults(self, kind: str, token: str, *queue: str) -> None:
         self._post(f"/_sandbox/{kind}/{token}/faults", {"queue": list(queue)})
+
+    # --- the card gateway (gateway.py): one merchant per API key ------------------------
+    def gateway(self, api_key: str, **settings) -> dict:
+        """Set a merchant's latency_ms, async_seconds, auth_valid_days, timeout_seconds."""
+        return self._post(f"/_sandbox/gateway/{api_key}", settings)["settings"]
+
+    def gateway_faults(self, api_key: str, *queue: str) -> None:
+        """Faults for the merchant's next calls: 500, 503, timeout, timeout_after_commit,
+        pass."""
+        self._post(f"/_sandbox/gateway/{api_key}/faults", {"queue": list(queue)})
+
+    def gateway_effects(self, api_key: str) -> dict:
+        """{"keys": {key: {operation, effects, requests, status}}, "totals": {operation: n}}"""
+        return self._get(f"/_sandbox/gateway/{api_key}/effects")
+
+    def gateway_transaction(self, api_key: str, transaction_id: str) -> dict:
+        """The whole record: amounts, token, fraud verdict, history of operations and keys."""
+        return self._get(f"/_sandbox/gateway/{api_key}/transactions/{transaction_id}")
