@@ -233,7 +233,7 @@ def test_rakuten_card_answers_pending_then_completes_after_async_seconds(gateway
     done = _poll(gateway, auth.transaction_id)
     assert time.monotonic() - asked >= 1
     assert (done.state, done.amount, done.fraud) == (OK, 8800, "OK") and done.expires_at
-    no = gateway.get(declined.transaction_id)
+    no = _poll(gateway, declined.transaction_id)  # asked a moment later: done later
     assert (no.state, no.code) == (FAILED, "card_declined")
 
     sandbox.gateway(merchant, async_seconds=0.3)  # the capture's wait: shorter, same rule
