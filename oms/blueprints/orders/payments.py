@@ -29,12 +29,12 @@ def payment_change(order_number: str):
                         offer=rules.offer(order, is_admin=current_user.is_admin))
 
 
-@bp.route("/<order_number>/payment/<action>", methods=["GET", "POST"])
+@bp.route("/<order_number>/payment/<payment_action>", methods=["GET", "POST"])
 @access(Access.operator)
-def payment_action(order_number: str, action: str):
+def payment_action(order_number: str, payment_action: str):
     """One action of 決済状況変更, confirmed: the job is started (or the status set)."""
     order = get_order(order_number)
-    kind = ACTIONS.get(action)
+    kind = ACTIONS.get(payment_action)
     if kind is None or kind not in rules.offer(order, is_admin=current_user.is_admin).actions:
         abort(404)
     form = PaymentActionForm()
