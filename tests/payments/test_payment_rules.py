@@ -23,11 +23,6 @@ S, P, A = OrderStatus, PaymentStatus, TransactionKind
 ADMIN = Actor(1, "admin", "127.0.0.1")
 
 
-@pytest.fixture(autouse=True)
-def _english(in_english):
-    """The refusals are read in English."""
-
-
 def card_order(factory, **kw):
     customer = factory.customer()
     card = factory.card(customer, gateway_token="tok_ok")
