@@ -94,14 +94,17 @@ def test_rakuten_card_answers_later_through_the_poll(session, factory, run_worke
     shop = factory.shop(MallKind.rakuten)
     shop.settings = {rules.RAKUTEN_CARD_SETTING: True}
     order = card_order(factory, session, shop=shop)
-    started = time.monotonic()
     authorize_now(session, run_worker)
-    assert reload(session, order).payment_status is P.authorizing
-    assert automatic.poll_awaited(session, app.config["SECRET_KEY"], session.commit) == 0
-    assert reload(session, order).payment_status is P.authorizing
-    while time.monotonic() - started < 2.2:
-        time.sleep(0.1)
-    assert automatic.poll_awaited(session, app.config["SECRET_KEY"], session.commit) == 1
+    asked = session.scalar(sa.select(PaymentTransaction.external_ref))
+    assert asked and reload(session, order).payment_status is P.authorizing
+    secret, polls = app.config["SECRET_KEY"], 0
+    deadline = time.monotonic() + 10
+    while not automatic.poll_awaited(session, secret, session.commit):
+        polls += 1
+        assert reload(session, order).payment_status is P.authorizing
+        assert time.monotonic() < deadline, "the poll never saw the answer"
+        time.sleep(0.2)
+    assert polls >= 1  # オーソリ中 while the gateway had not answered (async_seconds = 2)
     order = reload(session, order)
     assert (order.payment_status, order.authorized_amount) == (P.authorized, 8800)
 
