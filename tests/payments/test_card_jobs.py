@@ -50,6 +50,13 @@ def authorize_now(session, run_worker) -> None:
     run_worker()
 
 
+def authorize(session, run_worker, order: Order, user) -> None:
+    """オーソリ from 決済状況変更 (orders past 確認待ち are not authorized by themselves)."""
+    step.request(session, order.id, A.authorize, user, locale="en")
+    session.commit()
+    run_worker()
+
+
 def test_auto_authorize_once_then_new(session, factory, run_worker, sandbox, merchant):
     order = card_order(factory, session)
     authorize_now(session, run_worker)
@@ -110,9 +117,10 @@ def test_rakuten_card_answers_later_through_the_poll(session, factory, run_worke
     assert row.finished_at - row.created_at >= timedelta(seconds=2)
 
 
-def test_shipping_captures_and_completes(session, factory, run_worker, sandbox, merchant):
+def test_shipping_captures_and_completes(session, factory, run_worker, sandbox, users,
+                                         merchant):
     order = card_order(factory, session, status=S.shipping)
-    authorize_now(session, run_worker)
+    authorize(session, run_worker, order, users["operator"])
     shipment_confirm.confirm(session, [shipment_confirm.Confirmation(order.id, "123456789012")],
                              OPERATOR)
     session.commit()
@@ -127,7 +135,7 @@ def test_shipping_captures_and_completes(session, factory, run_worker, sandbox, 
 def test_an_increase_needs_a_reauthorization_before_the_capture(
         session, factory, run_worker, users, merchant):
     order = card_order(factory, session, status=S.shipped)
-    authorize_now(session, run_worker)
+    authorize(session, run_worker, order, users["operator"])
     order = reload(session, order)
     order.total = 9900
     session.commit()
