@@ -17,9 +17,9 @@ S, P, A, T = OrderStatus, PaymentStatus, TransactionKind, TransactionState
 OPERATOR = Actor(None, "operator", None, "import")
 
 
-def card_order(factory, session, card_token="tok_ok", **kw) -> Order:
+def card_order(factory, session, test_card="tok_ok", **kw) -> Order:
     customer = factory.customer()
-    card = factory.card(customer, gateway_token=card_token)
+    card = factory.card(customer, gateway_token=test_card)
     values = {"status": S.pending_review, "payment_status": P.unpaid, "customer": customer,
               "customer_card": card, "total": 8800}
     order = factory.order(**(values | kw))
@@ -72,7 +72,7 @@ def test_auto_authorize_once_then_new(session, factory, run_worker, sandbox, mer
 
 def test_a_decline_waits_in_review_with_the_gateways_message(session, factory, run_worker,
                                                            merchant):
-    order = card_order(factory, session, card_token="tok_decline")
+    order = card_order(factory, session, test_card="tok_decline")
     authorize_now(session, run_worker)
     order = reload(session, order)
     assert (order.payment_status, order.status) == (P.auth_failed, S.pending_review)
@@ -83,7 +83,7 @@ def test_a_decline_waits_in_review_with_the_gateways_message(session, factory, r
 
 def test_a_lost_answer_is_asked_again_with_the_same_key(session, factory, run_worker,
                                                       sandbox, merchant):
-    order = card_order(factory, session, card_token="tok_timeout_after_commit")
+    order = card_order(factory, session, test_card="tok_timeout_after_commit")
     authorize_now(session, run_worker)
     if reload(session, order).payment_status is not P.authorized:
         # The adapter's own retries ran out: the recovery asks again under the key.
@@ -175,7 +175,7 @@ def test_void_sets_the_date_and_frees_the_method(session, factory, run_worker, u
 
 def test_a_fraud_review_is_authorized_but_stops_the_order(session, factory, run_worker,
                                                           merchant):
-    order = card_order(factory, session, card_token="tok_fraud_review")
+    order = card_order(factory, session, test_card="tok_fraud_review")
     authorize_now(session, run_worker)
     order = reload(session, order)
     assert (order.payment_status, order.fraud_check.value) == (P.authorized, "REVIEW")
