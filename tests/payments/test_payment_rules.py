@@ -20,7 +20,7 @@ from oms.services.actor import Actor
 from oms.services.payments import automatic, ledger, manual, rules, step
 
 S, P, A = OrderStatus, PaymentStatus, TransactionKind
-ADMIN = Actor(1, "admin", "127.0.0.1")
+ADMIN = Actor(None, "admin", "127.0.0.1")
 
 
 def card_order(factory, **kw):
