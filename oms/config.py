@@ -57,6 +57,10 @@ def from_env(instance_path: Path) -> dict:
         "BULK_LANES": int(os.environ.get("OMS_BULK_LANES", "4")),
         "BULK_CHUNK": int(os.environ.get("OMS_BULK_CHUNK", "500")),
         "JOB_LEASE_SECONDS": int(os.environ.get("OMS_JOB_LEASE_SECONDS", "120")),
+        # A card payment effect still pending or unknown this long after its intent, its
+        # job finished, is asked again under the same key (oms.services.payments).
+        "PAYMENT_RECOVERY_SECONDS": int(os.environ.get("OMS_PAYMENT_RECOVERY_SECONDS",
+                                                       "300")),
         # A job recorded this long ago and still unknown to Redis is queued again by the
         # scheduler and the workers' maintenance (Redis was away when it was recorded).
         "LOST_JOB_SECONDS": int(os.environ.get("OMS_LOST_JOB_SECONDS", "30")),

@@ -22,6 +22,7 @@ from oms.models import (
     ReportState,
     Role,
 )
+from oms.models.payments import TransactionKind
 
 ORDER_STATUS = {
     OrderStatus.pending_review: _l("Awaiting review"),
@@ -364,3 +365,21 @@ REPORT_STATE = {
     "ok": _l("Reported"),
     "failed": _l("Report NG"),
 }
+
+# 決済状況変更 (seed 002): the actions, what each confirmation asks, and the job.
+PAYMENT_ACTION = {
+    TransactionKind.authorize: _l("Authorize"),
+    TransactionKind.reauthorize: _l("Re-authorize"),
+    TransactionKind.capture: _l("Capture"),
+    TransactionKind.void: _l("Void"),
+    TransactionKind.manual_status: _l("Change the status only"),
+}
+PAYMENT_CONFIRM = {
+    TransactionKind.authorize: _l("Authorize the total on this card?"),
+    TransactionKind.reauthorize: _l(
+        "Void the current authorization and authorize the total on this card?"),
+    TransactionKind.capture: _l("Capture the total? The customer is charged."),
+    TransactionKind.void: _l("Void the authorization? The amount is released."),
+    TransactionKind.manual_status: _l("Change the payment status without the gateway?"),
+}
+JOB_KIND["payment"] = _l("Card payment")

@@ -53,7 +53,8 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
 @click.option("--once", is_flag=True, help="Enqueue what is due now and stop.")
 def scheduler(interval: float, once: bool) -> None:
     """Enqueue each shop's import from its mall when its polling interval has passed, the
-    workflow sweep (自動遷移) every OMS_WORKFLOW_SWEEP_SECONDS, the pending 荷物番号報告 again
+    workflow sweep (自動遷移) and the automatic payment steps every
+    OMS_WORKFLOW_SWEEP_SECONDS, the pending 荷物番号報告 again
     every 10 minutes, and queue the jobs recorded while Redis was away. Run one scheduler
     per installation; the jobs run on the workers. While Redis is away it waits and tries again."""
     stopping = []
@@ -66,6 +67,7 @@ def scheduler(interval: float, once: bool) -> None:
                 mall_schedule.enqueue_poll(queue, connection, shop_id)
             if time.monotonic() >= next_sweep:
                 mall_schedule.enqueue_sweep(queue, connection)
+                mall_schedule.enqueue_payment_steps(queue, connection)
                 next_sweep = time.monotonic() + current_app.config["WORKFLOW_SWEEP_SECONDS"]
             if time.monotonic() >= next_reports:
                 if tracking_reports.retry_pending(db.session, Actor(None, None, via=SYSTEM)):

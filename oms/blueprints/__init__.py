@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         marketplaces,
         notifications,
         orders,
+        payment_settings,
         shipments,
         shipping_export,
         shops,
@@ -31,5 +32,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shipping_export.bp, url_prefix="/shipping/export")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
+    app.register_blueprint(payment_settings.bp, url_prefix="/settings/payments")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")

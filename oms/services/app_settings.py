@@ -71,10 +71,10 @@ def workflow(session: Session) -> WorkflowSettings:
 def save_workflow(session: Session, settings: WorkflowSettings, actor: Actor) -> bool:
     """Store the settings; one audit row per changed setting. Returns whether anything
     changed."""
-    return _save(session, WORKFLOW, asdict(settings), asdict(workflow(session)), actor)
+    return save_group(session, WORKFLOW, asdict(settings), asdict(workflow(session)), actor)
 
 
-def _save(session: Session, key: str, value: dict[str, Any], before: dict[str, Any],
+def save_group(session: Session, key: str, value: dict[str, Any], before: dict[str, Any],
           actor: Actor) -> bool:
     changed = {name for name in value if value[name] != before.get(name)}
     for name in sorted(changed):

@@ -108,9 +108,10 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
         minutes = settings.minutes_for(kind)
         due = Order.ordered_at <= now - timedelta(minutes=minutes)
         if kind is PaymentKind.card:
-            # Until the gateway (P4) authorizes own-shop cards, an authorized payment is
-            # the mall's word.
-            when = sa.and_(due, Order.payment_status.in_((P.authorized, P.captured, P.paid)))
+            # Authorized by the gateway (own shop, G1) or in the mall's word; オーソリ中
+            # waits, and so does a changed card or amount (再オーソリが必要, G5).
+            when = sa.and_(due, Order.payment_status.in_((P.authorized, P.captured, P.paid)),
+                           sa.not_(Order.reauth_required))
             why = stored(_l("%(kind)s authorized, %(minutes)s min passed",
                             kind=KIND_SHORT[kind], minutes=minutes))
         elif kind in DEFERRED:
@@ -145,8 +146,7 @@ def _after_shipping(session: Session, paid_by) -> list[Move]:
     A mall collects its orders' payment: they are done (完了) once the mall has the
     tracking number, every report of theirs 報告済, so failed or pending reports stay on
     the 出荷済 tab where they are sent again. Own-shop orders with nothing to capture
-    (前払, 代引き, 0円, ポイント) are done at once; own-shop cards wait for the capture
-    (issue 12)."""
+    (前払, 代引き, 0円, ポイント) are done at once; own-shop cards once captured (G3)."""
     malls = [shop_id for shop_id, kind in session.execute(sa.select(Shop.id, Shop.kind))
              if kind is not MallKind.own]
     reports = sa.select(TrackingReport.id).where(TrackingReport.order_id == Order.id)
@@ -161,6 +161,10 @@ def _after_shipping(session: Session, paid_by) -> list[Move]:
              stored(_l("Tracking number reported to the mall"))),
         Move(S.shipped, S.completed, sa.and_(Order.shop_id.not_in(malls), paid_by(*settled)),
              stored(_l("Shipped; no payment left to capture"))),
+        Move(S.shipped, S.completed,
+             sa.and_(Order.shop_id.not_in(malls), paid_by(PaymentKind.card),
+                     Order.payment_status.in_((P.captured, P.paid))),
+             stored(_l("Shipped; card payment captured"))),
     ]
 
 

@@ -1,5 +1,5 @@
 """Scheduled work: which shops are due for an import, and enqueuing it (or the workflow
-sweep) once: never a second copy while one waits or runs."""
+sweep, or the automatic payment steps) once: never a second copy while one waits or runs."""
 
 from datetime import datetime, timedelta
 
@@ -40,6 +40,13 @@ def enqueue_sweep(queue: Queue, connection: Redis) -> bool:
     """Enqueue the workflow sweep (自動遷移) unless one is already waiting or running."""
     return _enqueue_once(queue, connection, "workflow-sweep", "jobs.workflow.sweep",
                          description="workflow sweep")
+
+
+def enqueue_payment_steps(queue: Queue, connection: Redis) -> bool:
+    """Enqueue the automatic payment steps (oms.services.payments.automatic) unless a look
+    is already waiting or running."""
+    return _enqueue_once(queue, connection, "payment-steps", "jobs.payments.maintain",
+                         description="automatic payment steps")
 
 
 def _enqueue_once(queue: Queue, connection: Redis, name: str, entry: str, *args,

@@ -34,6 +34,7 @@ from oms.models import AuditEvent, Carrier, Order, OrderStatus, Shipment, Status
 from oms.models.base import utcnow
 from oms.services import audit, auto_advance, carriers, line_status, tracking_reports
 from oms.services.actor import Actor
+from oms.services.payments import automatic
 from oms.services.sql_rows import expire_loaded, insert_rows, one_of, update_rows
 
 S = OrderStatus
@@ -216,6 +217,8 @@ def _confirm_chunk(session: Session, rows: list[Confirmation], actor: Actor,
     outcome.shipment_ids += shipment_ids
     outcome.shipped += [s.id for s in moving]
     tracking_reports.request(session, shipment_ids, actor)
+    # 売上 on entering 出荷済 (seed 001 §5): the job goes in with this change.
+    automatic.capture_shipped(session, [s.id for s in moving])
     auto_advance.advance(session, [s.id for s in moving], actor)
 
 

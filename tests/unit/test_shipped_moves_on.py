@@ -1,6 +1,6 @@
 """出荷済 onwards by themselves (seed 000 ⑤, SCOPE P2 S5): a mall order is done once its
 mall has the tracking number, 後払い waits for its payment, own-shop orders with nothing to
-capture are done at once, own-shop cards wait for the capture (issue 12)."""
+capture are done at once, own-shop cards wait for the capture (SCOPE P4 G3)."""
 
 import pytest
 import sqlalchemy as sa
@@ -77,7 +77,7 @@ def test_own_shop_orders_go_on_by_payment(session, factory):
     assert ship(session, cod).status is S.completed
     deferred = ship(session, deferred, "123456789013")
     assert deferred.status is S.awaiting_deferred_payment
-    assert ship(session, card, "123456789014").status is S.shipped  # capture: issue 12
+    assert ship(session, card, "123456789014").status is S.shipped  # until captured (G3)
     deferred.payment_status = PaymentStatus.paid
     auto_advance.advance(session, [deferred.id])
     assert session.get(Order, deferred.id).status is S.completed

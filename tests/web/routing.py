@@ -55,6 +55,7 @@ class World:
             "name": AREA,
             "tab": "all",
             "control": "export",  # a valid <control> for orders.act
+            "payment_action": "capture",  # offered for the (authorized, card) order
         }
         missing = rule.arguments - known.keys()
         assert not missing, (

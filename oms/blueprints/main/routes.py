@@ -48,6 +48,7 @@ SETTINGS_SECTIONS: list[tuple[str, object]] = [
 SETTINGS_SECTIONS += [("shops.index", _l("Shops")),
                       ("shops.mappings", _l("Item links (SKU mappings)"))]
 SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
+                      ("payment_settings.edit", _l("Payment settings")),
                       ("bank_accounts.index", _l("Bank accounts for transfers")),
                       ("carriers.index", _l("Carriers"))]
 

@@ -10,6 +10,7 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     inquiries,
     memos,
     payment_checks,
+    payments,
     routes,
     shipment_imports,
     tracking,

@@ -379,3 +379,12 @@ class TransferForm(FlaskForm):
         return (self.payer_name.data if self.payer_name.raw_data else order.payer_name,
                 self.bank_account_id.data if self.bank_account_id.raw_data
                 else order.bank_account_id)
+
+
+class PaymentActionForm(FlaskForm):
+    """決済状況変更, one action confirmed: the card for オーソリ / 再オーソリ, the status and
+    the reason for 状態のみ変更 (the services refuse what is not allowed)."""
+
+    card_id = SelectField(_l("Card"), coerce=optional_int, choices=[], validate_choice=False)
+    status = SelectField(_l("New payment status"), choices=[], validate_choice=False)
+    reason = TextAreaField(_l("Reason"), [Length(max=500)], render_kw={"rows": 3})
