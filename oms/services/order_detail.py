@@ -30,6 +30,7 @@ from oms.services import (
     inquiries,
     memos,
     payment_checks,
+    payment_history,
     report_progress,
     tracking_reports,
 )
@@ -90,7 +91,8 @@ def view(session: Session, order: Order) -> OrderView:
             sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
             .order_by(ConversionNotice.id.desc()))),
         blacklist=blacklist_of(session, order),
-        badges=status_badges(order) + tracking_badges(reports),
+        badges=(payment_history.badges(order) + status_badges(order)
+                + tracking_badges(reports)),
         offers_confirm=payment_checks.offers_confirm(order),
         offers_transfer=payment_checks.offers_transfer(order),
         shipments=shipment_rows(session, order),
