@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         marketplaces,
         notifications,
         orders,
+        payment_methods,
         shipments,
         shipping_export,
         shops,
@@ -33,3 +34,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
+    app.register_blueprint(payment_methods.bp, url_prefix="/settings/payment-methods")

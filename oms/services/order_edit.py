@@ -344,7 +344,8 @@ def _check_payment(session: Session, order: Order, edit: OrderEdit, values: dict
         card_changed = ("customer_card_id" in values
                         and values["customer_card_id"] != order.customer_card_id)
         if method.id != order.payment_method_id or card_changed:
-            problem = _card_problem(session, order, values.get("customer_card_id"), today)
+            problem = _card_problem(session, order,
+                                    values.get("customer_card_id", order.customer_card_id), today)
             if problem:
                 errors["customer_card_id"] = problem
     elif "payment_method_id" in values:
@@ -523,7 +524,7 @@ def _left_payment(order: Order) -> dict[str, Any]:
 def _assign(order: Order, values: dict[str, Any]) -> list[FieldChange]:
     changes = []
     for name, value in values.items():
-        if isinstance(value, str):
+        if type(value) is str:  # typed text; an enum value (a str too) stays as it is
             value = value.strip() or None
         old = getattr(order, name)
         if as_text(old) != as_text(value):

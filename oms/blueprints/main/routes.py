@@ -50,6 +50,7 @@ SETTINGS_SECTIONS += [("shops.index", _l("Shops")),
 SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
                       ("bank_accounts.index", _l("Bank accounts for transfers")),
                       ("carriers.index", _l("Carriers"))]
+SETTINGS_SECTIONS += [("payment_methods.index", _l("Payment methods"))]
 
 
 @bp.route("/settings")
