@@ -53,6 +53,12 @@ def find(session: Session, order_number: str) -> Order | None:
         ))
 
 
+def find_bare(session: Session, order_number: str) -> Order | None:
+    """A live order alone, for a page that shows little of it (決済履歴)."""
+    return session.scalar(sa.select(Order).where(Order.order_number == order_number,
+                                                 Order.deleted_at.is_(None)))
+
+
 @dataclass
 class OrderView:
     order: Order

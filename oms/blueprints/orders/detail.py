@@ -100,7 +100,7 @@ def history(order_number: str):
 @access(Access.operator)
 def payment_history_panel(order_number: str):
     """決済履歴: every payment effect asked for the order, newest first."""
-    order = get_order(order_number)
+    order = or_404(order_detail.find_bare(db.session, order_number))
     return render_panel("orders/payment_history.html", order=order,
                         rows=payment_history.for_order(db.session, order.id))
 
