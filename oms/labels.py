@@ -7,9 +7,12 @@ from flask_babel import lazy_gettext as _l
 from oms.models import (
     AccountType,
     AllocationState,
+    CardPlan,
     CarrierFormat,
+    DeferredVariant,
     FieldType,
     FraudCheck,
+    Gateway,
     InquiryCategory,
     InquiryResult,
     JobState,
@@ -21,8 +24,9 @@ from oms.models import (
     PaymentStatus,
     ReportState,
     Role,
+    TransactionKind,
+    TransactionState,
 )
-from oms.models.payments import TransactionKind
 
 ORDER_STATUS = {
     OrderStatus.pending_review: _l("Awaiting review"),
@@ -383,3 +387,66 @@ PAYMENT_CONFIRM = {
     TransactionKind.manual_status: _l("Change the payment status without the gateway?"),
 }
 JOB_KIND["payment"] = _l("Card payment")
+# 決済履歴 (seed 003): the ledger's kinds and states (oms.models.payments).
+TRANSACTION_KIND = {
+    TransactionKind.authorize: _l("Authorization"),
+    TransactionKind.reauthorize: _l("Re-authorization"),
+    TransactionKind.capture: _l("Capture"),
+    TransactionKind.void: _l("Void"),
+    TransactionKind.refund: _l("Refund"),
+    TransactionKind.deferred_register: _l("Deferred payment registration"),
+    TransactionKind.deferred_result: _l("Credit check result"),
+    TransactionKind.ship_report: _l("Deferred shipment report"),
+    TransactionKind.ship_report_result: _l("Deferred shipment report result"),
+    TransactionKind.manual_status: _l("Status changed by hand"),
+}
+TRANSACTION_STATE = {
+    TransactionState.pending: _l("Awaiting the answer"),
+    TransactionState.succeeded: _l("Succeeded"),
+    TransactionState.failed: _l("Failed"),
+    TransactionState.unknown: _l("Answer unknown"),
+}
+GATEWAY = {
+    Gateway.card: _l("Card gateway"),
+    Gateway.rakuten_card: _l("Rakuten card API"),
+    Gateway.np: _l("NP deferred payment"),
+    Gateway.gmo: _l("GMO deferred payment"),
+}
+CARD_PLAN = {
+    CardPlan.lump: _l("Lump sum"),
+    CardPlan.installments: _l("In installments"),
+    CardPlan.revolving: _l("Revolving"),
+}
+DEFERRED_VARIANT = {
+    DeferredVariant.np: _l("NP deferred payment"),
+    DeferredVariant.np_wiz: _l("NP deferred payment wiz"),
+    DeferredVariant.gmo: _l("GMO deferred payment"),
+}
+# 状態区分 of payments (seed 001): オーソリ中 … 売上請求済, and 出荷報告 of deferred payment.
+STATUS_BADGE.update({
+    "authorizing": _l("Authorizing"),
+    "authorized": _l("Card authorized"),
+    "auth_failed": _l("Credit NG"),
+    "deferred_registered": _l("Awaiting credit check"),
+    "deferred_hold": _l("Credit check on hold"),
+    "deferred_approved": _l("Credit approved"),
+    "capturing": _l("Capturing"),
+    "captured": _l("Capture complete"),
+    "ship_reported": _l("Shipment reported"),
+    "ship_report_ng": _l("Shipment report NG"),
+})
+ORDER_FIELD.update({
+    "payment_fee": _l("Payment fee"),
+    "total": _l("Total"),
+    "tax_10": _l("Tax 10%"),
+    "tax_8": _l("Tax 8% (reduced)"),
+    "reauth_required": _l("Re-authorization required"),
+    "deferred_ref": _l("Deferred payment transaction"),
+    "deferred_result": _l("Credit check result"),
+    "deferred_reason": _l("Credit check reason"),
+})
+AUDIT_ACTION.update({
+    "order.cod_mail_due": _l("Cash-on-delivery change mail due"),
+    "payment_method.create": _l("Payment method added"),
+    "payment_method.update": _l("Payment method changed"),
+})

@@ -13,6 +13,7 @@ from oms.models import (
     CustomFieldCategory,
     CustomFieldValue,
     FieldType,
+    Gateway,
     HandlingStatus,
     JobState,
     LineStatus,
@@ -27,11 +28,14 @@ from oms.models import (
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
+    PaymentTransaction,
     Shipment,
     Shop,
     Sku,
     Stock,
     Tag,
+    TransactionKind,
+    TransactionState,
 )
 
 _seq = itertools.count(1)
@@ -211,3 +215,15 @@ class Factory:
         self.session.add(stored)
         self.session.flush()
         return stored
+
+    def payment_transaction(self, order, kind=TransactionKind.authorize, **kw
+                            ) -> PaymentTransaction:
+        """A ledger row as a payment job would have written it."""
+        defaults = {"gateway": Gateway.card, "amount": order.total,
+                    "state": TransactionState.succeeded,
+                    "idempotency_key": f"order:{order.id}:{kind.value}:{next(_seq)}"}
+        defaults.update(kw)
+        row = PaymentTransaction(order_id=order.id, kind=kind, **defaults)
+        self.session.add(row)
+        self.session.flush()
+        return row

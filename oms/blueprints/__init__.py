@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         marketplaces,
         notifications,
         orders,
+        payment_methods,
         payment_settings,
         shipments,
         shipping_export,
@@ -35,3 +36,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payment_settings.bp, url_prefix="/settings/payments")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
+    app.register_blueprint(payment_methods.bp, url_prefix="/settings/payment-methods")

@@ -30,6 +30,7 @@ from oms.services import (
     inquiries,
     memos,
     payment_checks,
+    payment_history,
     report_progress,
     tracking_reports,
 )
@@ -50,6 +51,12 @@ def find(session: Session, order_number: str) -> Order | None:
             joinedload(Order.bank_account),
             selectinload(Order.tags), selectinload(Order.lines), selectinload(Order.shipments),
         ))
+
+
+def find_bare(session: Session, order_number: str) -> Order | None:
+    """A live order alone, for a page that shows little of it (決済履歴)."""
+    return session.scalar(sa.select(Order).where(Order.order_number == order_number,
+                                                 Order.deleted_at.is_(None)))
 
 
 @dataclass
@@ -90,7 +97,8 @@ def view(session: Session, order: Order) -> OrderView:
             sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
             .order_by(ConversionNotice.id.desc()))),
         blacklist=blacklist_of(session, order),
-        badges=status_badges(order) + tracking_badges(reports),
+        badges=(payment_history.badges(order) + status_badges(order)
+                + tracking_badges(reports)),
         offers_confirm=payment_checks.offers_confirm(order),
         offers_transfer=payment_checks.offers_transfer(order),
         shipments=shipment_rows(session, order),

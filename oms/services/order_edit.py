@@ -21,9 +21,11 @@ from oms.models import (
     AllocationState,
     AttentionReason,
     AuditEvent,
+    CardPlan,
     CustomerAddress,
     CustomerCard,
     DateStamp,
+    DeferredVariant,
     HandlingStatus,
     Order,
     OrderStatus,
@@ -81,6 +83,8 @@ class OrderEdit:
     force_allocation: bool | None = None
     remarks_to_subscription: bool = False
     propagate: frozenset[str] = frozenset()
+    # 「NP後払い管理画面で取引がキャンセルされていることを確認しました」 (seed 002).
+    np_cancel_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,7 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
         raise ValueError(f"not editable: {sorted(unknown)}")
     values = dict(edit.values)
     errors: dict[str, str] = {}
-    method = _check_payment(session, order, values, errors, today)
+    method = _check_payment(session, order, edit, values, errors, today)
     _check_carrier(order, method, values, errors)
     _check_delivery(session, order, values, errors)
     shipping_address = _check_propagation(session, order, edit, errors)
@@ -324,7 +328,7 @@ def _labels(session: Session, change: FieldChange) -> dict[str, str | None] | No
     return {"old_label": name(change.old), "new_label": name(change.new)}
 
 
-def _check_payment(session: Session, order: Order, values: dict[str, Any],
+def _check_payment(session: Session, order: Order, edit: OrderEdit, values: dict[str, Any],
                    errors: dict[str, str], today: date) -> PaymentMethod:
     """Payment-method rules of seed 002; returns the method the order will have."""
     method = order.payment_method
@@ -333,30 +337,69 @@ def _check_payment(session: Session, order: Order, values: dict[str, Any],
         if chosen is None or not chosen.active:
             errors["payment_method_id"] = str(_l("Choose an active payment method."))
             return method
-        if method.kind is PaymentKind.card and order.payment_status is PaymentStatus.authorized:
-            errors["payment_method_id"] = str(_l(
-                "The card payment is authorized: void the authorization before changing the "
-                "payment method, then authorize again."))
-        elif method.kind is PaymentKind.card and order.payment_status is PaymentStatus.captured:
-            errors["payment_method_id"] = str(_l(
-                "The card payment is already captured: the payment method can no longer be "
-                "changed."))
-        elif chosen.requires_login:
-            errors["payment_method_id"] = str(_l(
-                "%(method)s needs the customer to sign in while buying; it cannot be chosen "
-                "after the order was placed.", method=chosen.name))
+        if problem := _method_change_problem(order, chosen, edit):
+            errors[problem[0]] = problem[1]
         method = chosen
     if method.kind is PaymentKind.card:
         card_changed = ("customer_card_id" in values
                         and values["customer_card_id"] != order.customer_card_id)
         if method.id != order.payment_method_id or card_changed:
-            problem = _card_problem(session, order, values.get("customer_card_id"), today)
+            problem = _card_problem(session, order,
+                                    values.get("customer_card_id", order.customer_card_id), today)
             if problem:
                 errors["customer_card_id"] = problem
     elif "payment_method_id" in values:
         values["customer_card_id"] = None
-        values["installments"] = None
+    if method.card_plan is not CardPlan.installments:
+        if values.get("installments") is not None:
+            errors["installments"] = str(_l(
+                "Installments apply only to a card payment in installments."))
+        elif method.id != order.payment_method_id:
+            values["installments"] = None
     return method
+
+
+# Only these statuses can be left for another method: the money has not moved, or the
+# authorization was voided (seed 002: 「取消処理後に支払方法を変更」).
+_IN_FLIGHT = frozenset({PaymentStatus.authorizing, PaymentStatus.capturing})
+_NP_VARIANTS = frozenset({DeferredVariant.np, DeferredVariant.np_wiz})
+_REGISTERED = frozenset({PaymentStatus.deferred_registered, PaymentStatus.deferred_hold,
+                         PaymentStatus.deferred_approved})
+
+
+def _method_change_problem(order: Order, chosen: PaymentMethod, edit: OrderEdit
+                           ) -> tuple[str, str] | None:
+    """Why the order cannot leave its payment method for `chosen`: (form field, message)."""
+    method = order.payment_method
+    if method.kind is PaymentKind.card and order.payment_status is PaymentStatus.authorized:
+        return "payment_method_id", str(_l(
+            "The card payment is authorized: void the authorization before changing the "
+            "payment method, then authorize again."))
+    if method.kind is PaymentKind.card and order.payment_status is PaymentStatus.captured:
+        return "payment_method_id", str(_l(
+            "The card payment is already captured: the payment method can no longer be "
+            "changed."))
+    if order.payment_status in _IN_FLIGHT:
+        return "payment_method_id", str(_l(
+            "The payment gateway is still processing this order: wait for its answer "
+            "before changing the payment method."))
+    if chosen.requires_login:
+        return "payment_method_id", str(_l(
+            "%(method)s needs the customer to sign in while buying; it cannot be chosen "
+            "after the order was placed.", method=chosen.name))
+    if (needs_np_confirmation(order) and chosen.deferred_variant in _NP_VARIANTS
+            and not edit.np_cancel_confirmed):
+        return "np_cancel_confirmed", str(_l(
+            "To switch between NP deferred payment and NP deferred payment wiz, make sure "
+            "on the NP deferred payment admin screen that the transaction was cancelled."))
+    return None
+
+
+def needs_np_confirmation(order: Order) -> bool:
+    """An NP後払い (or wiz) order registered with NP: switching to the other NP product
+    needs the operator's word that NP cancelled the transaction (seed 002)."""
+    return order.payment_method.deferred_variant in _NP_VARIANTS and (
+        order.deferred_ref is not None or order.payment_status in _REGISTERED)
 
 
 def _card_problem(session: Session, order: Order, card_id: int | None, today: date
@@ -446,6 +489,12 @@ def _derive(session: Session, order: Order, values: dict[str, Any],
         values["attention_reason_id"] = None
     if method.id != order.payment_method_id:
         values["auto_advance"] = False
+        values.update(_left_payment(order))
+    if method.kind is PaymentKind.card and order.payment_status in _AUTHORIZED_ONCE and (
+            method.id != order.payment_method_id
+            or values.get("customer_card_id", order.customer_card_id) != order.customer_card_id):
+        # Seed 002: another card (or card method) is authorized again, not refused.
+        values["reauth_required"] = True
     status_id = values.get("handling_status_id", order.handling_status_id)
     if status_id and status_id != order.handling_status_id:
         status = session.get(HandlingStatus, status_id)
@@ -456,10 +505,26 @@ def _derive(session: Session, order: Order, values: dict[str, Any],
                 values[column] = utcnow()
 
 
+# An authorization was asked for: a new card must be authorized again (再オーソリ).
+_AUTHORIZED_ONCE = frozenset({PaymentStatus.authorized, PaymentStatus.voided,
+                              PaymentStatus.auth_failed})
+
+
+def _left_payment(order: Order) -> dict[str, Any]:
+    """What a change of method resets: a voided or refused authorization and a deferred
+    registration belong to the old method, so the payment starts again as unpaid."""
+    reset: dict[str, Any] = {}
+    if order.payment_status in (_AUTHORIZED_ONCE - {PaymentStatus.authorized}) | _REGISTERED:
+        reset["payment_status"] = PaymentStatus.unpaid
+    if order.deferred_ref or order.deferred_result:
+        reset.update(deferred_ref=None, deferred_result=None, deferred_reason=None)
+    return reset
+
+
 def _assign(order: Order, values: dict[str, Any]) -> list[FieldChange]:
     changes = []
     for name, value in values.items():
-        if isinstance(value, str):
+        if type(value) is str:  # typed text; an enum value (a str too) stays as it is
             value = value.strip() or None
         old = getattr(order, name)
         if as_text(old) != as_text(value):

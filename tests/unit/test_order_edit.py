@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from oms.models import (
     AuditEvent,
+    CardPlan,
     DateStamp,
     Order,
     OrderStatus,
@@ -94,7 +95,7 @@ def test_a_captured_card_payment_cannot_change_method(session, factory, actor):
 
 
 def test_switching_to_card_needs_a_card_the_customer_saved(session, factory, actor):
-    card_method = factory.payment_method(PaymentKind.card)
+    card_method = factory.payment_method(PaymentKind.card, card_plan=CardPlan.installments)
     cod = factory.payment_method(PaymentKind.cod)
     guest_order = factory.order(payment_method=cod, payment_status=PaymentStatus.unpaid)
     with pytest.raises(EditRefused) as refused:

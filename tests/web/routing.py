@@ -141,4 +141,16 @@ def workflow_rows(session) -> dict[str, int]:
     yamato = carriers.listed(session)[0]
     session.commit()
     return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
-            "row_id": yamato.services[0].id, "action": "deactivate"}
+            "row_id": yamato.services[0].id, "action": "deactivate",
+            "method_id": _inactive_method(session)}
+
+
+def _inactive_method(session) -> int:
+    """An inactive payment method, so that 支払い方法管理 shows its reactivate button (the
+    active ones, its deactivate buttons); its id fills the URL."""
+    from oms.models import PaymentKind, PaymentMethod
+
+    method = PaymentMethod(code="walk", name="walk", kind=PaymentKind.cod, active=False)
+    session.add(method)
+    session.commit()
+    return method.id

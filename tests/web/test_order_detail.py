@@ -135,7 +135,9 @@ def test_detail_opens_as_a_dialog_fragment(operator, factory, session):
     assert f'hx-get="/orders/{order.order_number}/history" hx-target="#dialog"' in fragment
     assert 'hx-post="/orders/' in fragment
     page = detail(operator, order)
-    assert 'hx-target="#dialog"' not in page
+    # On the page, only 決済履歴 opens over it (seed 003: a popup); the rest are pages.
+    assert page.count('hx-target="#dialog"') == 1
+    assert 'hx-target="#dialog" data-action="payment-history"' in page
 
 
 def test_deleted_or_unknown_orders_are_404(operator, factory, session):

@@ -51,6 +51,7 @@ SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
                       ("payment_settings.edit", _l("Payment settings")),
                       ("bank_accounts.index", _l("Bank accounts for transfers")),
                       ("carriers.index", _l("Carriers"))]
+SETTINGS_SECTIONS += [("payment_methods.index", _l("Payment methods"))]
 
 
 @bp.route("/settings")

@@ -23,7 +23,14 @@ from oms.models import (
     PaymentMethod,
     Tag,
 )
-from oms.services import carriers, memos, order_detail, order_edit, payment_checks
+from oms.services import (
+    carriers,
+    memos,
+    order_detail,
+    order_edit,
+    payment_checks,
+    payment_history,
+)
 from oms.services.delivery_choices import carrier_options, part_options
 
 
@@ -87,6 +94,15 @@ def history(order_number: str):
     return render_panel("orders/history.html", order=order,
                         rows=order_detail.status_history(db.session, order),
                         status_label=_status_label)
+
+
+@bp.route("/<order_number>/payments")
+@access(Access.operator)
+def payment_history_panel(order_number: str):
+    """決済履歴: every payment effect asked for the order, newest first."""
+    order = or_404(order_detail.find_bare(db.session, order_number))
+    return render_panel("orders/payment_history.html", order=order,
+                        rows=payment_history.for_order(db.session, order.id))
 
 
 def _status_label(row: order_detail.HistoryRow, value: str | None) -> str:
@@ -210,7 +226,8 @@ def _render_screen(screen: str, order: Order, form, status: int = 200, **context
     context.setdefault("clashes", {})
     return render_panel(template, status, order=order, form=form,
                         carrier_locked=order_edit.carrier_locked(order),
-                        offers_forcing=order_edit.offers_forcing(order), **context)
+                        offers_forcing=order_edit.offers_forcing(order),
+                        needs_np_confirmation=order_edit.needs_np_confirmation(order), **context)
 
 
 def _save(screen: str, order_number: str, post: bool):

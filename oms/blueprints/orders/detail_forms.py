@@ -139,6 +139,9 @@ class EditForm(LockedForm, BuyerFields):
     payment_method_id = SelectField(_l("Payment method"), coerce=coerce_int, choices=[])
     customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
     installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
+    np_cancel_confirmed = BooleanField(
+        _l("I made sure on the NP deferred payment admin screen that the transaction was "
+           "cancelled"))
     carrier = SelectField(_l("Carrier"), choices=[])
     tracking_number = _text(_l("Tracking number"), 32)
     stock_location = _text(_l("Stock location"), 32)
@@ -300,6 +303,7 @@ def submitted(form: LockedForm, tz: ZoneInfo) -> order_edit.OrderEdit:
         if "tracking_number" in form and _sent(form.tracking_number):
             edit.tracking_number = form.tracking_number.data or ""
         edit.remarks_to_subscription = form.remarks_scope.data == "subscription"
+        edit.np_cancel_confirmed = bool(form.np_cancel_confirmed.data)
     if "propagate" in form:
         edit.propagate = frozenset(form.propagate.data or [])
     return edit

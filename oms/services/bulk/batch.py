@@ -49,8 +49,8 @@ class Batch:
         self.orders[order.id] = order
         self.through_orm.add(order.id)
 
-    def audit(self, action: str, **what: Any) -> None:
-        details = _job_details(self.actor)
+    def audit(self, action: str, details: dict[str, Any] | None = None, **what: Any) -> None:
+        details = {**(_job_details(self.actor) or {}), **(details or {})} or None
         self.audit_rows.append(audit.values(self.actor, action, details=details, **what))
 
     def write(self) -> None:

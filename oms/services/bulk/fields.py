@@ -22,11 +22,12 @@ from oms.models import (
     HandlingStatus,
     Order,
     OrderStatus,
+    PaymentMethod,
     PaymentStatus,
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, payment_checks, shipment_voids, workflow
+from oms.services import allocation, cod_change, payment_checks, shipment_voids, workflow
 from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
@@ -125,6 +126,18 @@ def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
         allocation.release(batch.session, [order.id], batch.actor)
 
 
+def _switch_to_cod(batch: Batch, order: Order, value: Value) -> None:
+    """決済方法 → 代引き: the method, fee, amounts and payment status, each audited, and the
+    代引き自動変更メール due (sent by the mail feature)."""
+    cod = batch.session.get(PaymentMethod, value)
+    for name, (old, new) in cod_change.switch(order, cod).items():
+        batch.audit("order.update", entity_type="order", entity_id=order.id, field=name,
+                    old=old, new=new)
+    batch.audit(cod_change.MAIL_DUE, entity_type="order", entity_id=order.id,
+                details={"payment_method_id": cod.id, "total": order.total})
+    batch.changed_through_orm(order)
+
+
 def _get_blacklist(order: Order) -> Value:
     return order.customer.blacklist_status.value if order.customer else None
 
@@ -160,6 +173,8 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     _attribute("shipping_hold", _l("Shipping hold")),
     Field("payment_status", _l("Payment status"), lambda order: order.payment_status.value,
           _set_payment_status, _show_payment_status),
+    Field("cod_method", _l("Payment method"), lambda order: order.payment_method_id,
+          _switch_to_cod, _named(PaymentMethod)),
     _attribute("paid_at", _l("Paid at"), _show_time, load=timestamp,
                store=datetime.fromisoformat),
     _attribute("customer_comment", _l("Comment from the customer")),

@@ -45,5 +45,7 @@ ORDER = [
     "customer_comment", "reply_to_customer", "remarks1", "remarks2", "linkage_text",
     # 出荷一覧 (seed 004) offers 配送関連日程, 注文ステータス and 配送方法, in this order.
     "shipping_dates", "reopen",
+    # Seed 004's payment operations.
+    "cod",
     "delivery", "ship_mail", "blacklist", "delete",
 ]
