@@ -47,3 +47,11 @@ class Sandbox:
 
     def faults(self, kind: str, token: str, *queue: str) -> None:
         self._post(f"/_sandbox/{kind}/{token}/faults", {"queue": list(queue)})
+
+    def deferred_file(self, gateway: str, action: str, data: bytes) -> bytes:
+        """Upload a file to the NP / GMO admin ("transactions": 取引登録, "shipments":
+        配送伝票) and return the result file it answers with."""
+        response = self.http.post(f"/{gateway}/admin/{action}", content=data,
+                                  headers={"Content-Type": "text/csv"})
+        response.raise_for_status()
+        return response.content

@@ -56,6 +56,7 @@ KINDS = {
     "shipping_export": Kind("jobs.shipping.export_instructions",
                             "oms.services.shipping_export_step:ExportStep"),
     "shipment_import": Kind("jobs.shipping.apply_import"),
+    "deferred_export": Kind(LANE, "oms.services.deferred_export_step:DeferredExportStep"),
 }
 
 
