@@ -6,7 +6,9 @@ The check reads the file (oms.services.deferred_files), finds the orders 1,000 k
 registration or report in the ledger, and judges each row: a code the provider does not
 send, an unknown order, an order of another provider, a second row for one order, or one
 not awaiting this result is a bad row with the reason; a result already recorded for the
-same registration is 取り込み済み (`done`), so importing one file twice changes nothing.
+same registration is 取り込み済み (`done`), so importing one file twice changes nothing. A
+file without one row to import is refused whole, with the first lines' reasons, and
+nothing is kept.
 
 取り込む applies the good rows set-based: one UPDATE per verdict, the ledger's result rows
 and the registrations they close in one statement each, then the workflow moves the orders
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from oms.csvfiles import UploadError, shown
+from oms.csvfiles import UploadError, nothing_usable, shown
 from oms.models import (
     AuditEvent,
     DeferredFile,
@@ -141,6 +143,8 @@ def check(session: Session, user: User | None, file_name: str, data: bytes,
         first_line[order.order_id] = line.line
         rows.append([line.line, order.order_id, order.order_number, line.code,
                      line.ref[:64], line.reason[:MESSAGE_LENGTH], order.opened_id])
+    if not rows:  # nothing to import (a file imported before among them): refused whole
+        raise UploadError(nothing_usable(errors))
     upload = DeferredImport(file=upload_file, gateway=gateway,
                             user_id=user.id if user else None, file_name=file_name[:255],
                             rows=rows, errors=errors)
@@ -189,12 +193,10 @@ def get_for(session: Session, user: User, import_id: int) -> DeferredImport | No
 
 
 def apply(session: Session, upload: DeferredImport, actor: Actor) -> None:
-    """取り込む. Raises UploadError when already applied or nothing is to be applied."""
+    """取り込む. Raises UploadError when already applied."""
     if upload.applied_at is not None:
         raise UploadError(_("This file has already been imported."))
     rows = good_rows(upload)
-    if not rows:
-        raise UploadError(_("The file has no row to import."))
     upload.applied_at = utcnow()
     actor = Actor(actor.user_id, actor.username, actor.ip, IMPORT)
     if upload.file is DeferredFile.credit:

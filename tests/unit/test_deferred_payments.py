@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from oms.csvfiles import UploadError
 from oms.models import (
     DeferredFile,
+    DeferredImport,
     Gateway,
     JobState,
     Notification,
@@ -139,7 +140,7 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
     assert note.done == 5 and note.failed == 2
 
     result = sandbox.deferred_file("np", "transactions", data)
-    import_result(session, result)
+    upload = import_result(session, result)
     a, b, c = (reload(session, o) for o in (a, b, c))
     assert (a.payment_status, a.status, a.deferred_result.value) == (P.deferred_approved,
                                                                      S.new, "ok")
@@ -157,11 +158,11 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
                                      TransactionState.failed, "20")
 
     # The same file again changes nothing: every row is 取り込み済み.
-    again = deferred_import.check(session, None, "result.csv", result, Gateway.np,
-                                  DeferredFile.credit)
-    assert again.rows == [] and {e[2] for e in again.errors} == {"done"}
+    with pytest.raises(UploadError, match="取り込み済み"):
+        deferred_import.check(session, None, "result.csv", result, Gateway.np,
+                              DeferredFile.credit)
     with pytest.raises(UploadError):
-        deferred_import.apply(session, again, ACTOR)
+        deferred_import.apply(session, session.get(DeferredImport, upload.id), ACTOR)
 
 
 def test_credit_result_rows_that_cannot_apply(session, deferred_order):
