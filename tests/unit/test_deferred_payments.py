@@ -180,7 +180,7 @@ def test_credit_result_rows_that_cannot_apply(session, deferred_order):
     deferred_import.apply(session, upload, ACTOR)
     assert reload(session, a).payment_status is P.deferred_registered
     assert reload(session, a).deferred_result.value == "review"
-    with pytest.raises(UploadError, match="header"):
+    with pytest.raises(UploadError, match="ヘッダー行にshop_transaction_id, "):
         deferred_import.check(session, None, "r.csv", b"a,b\r\n1,2\r\n", Gateway.np,
                               DeferredFile.credit)
 
