@@ -701,6 +701,7 @@ def test_path_ids_match_their_columns(app):
         Carrier,
         CarrierService,
         CustomField,
+        DeferredImport,
         Inquiry,
         Notification,
         Order,
@@ -717,7 +718,8 @@ def test_path_ids_match_their_columns(app):
                "field_id": CustomField, "category_id": CustomFieldCategory, "shop_id": Shop,
                "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
                "import_id": ShipmentImport, "carrier_id": Carrier,
-               "row_id": CarrierService}  # a service or a time slot: both Integer ids
+               "row_id": CarrierService,  # a service or a time slot: both Integer ids
+               "deferred_import_id": DeferredImport}
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():
