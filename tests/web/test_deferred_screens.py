@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
-from oms.models import Order, OrderStatus, PaymentKind, PaymentStatus
+from oms.models import Order, OrderStatus, PaymentKind, PaymentStatus, ShipReportState
 from oms.services import runner
 from tests.conftest import csrf_token
 from tests.marketplaces.conftest import sandbox  # noqa: F401 (the fixture)
@@ -100,3 +100,14 @@ def test_the_controls_on_their_tabs(operator, orders):
     assert 'data-action="deferred-credit"' in waiting
     done = operator.get("/orders/?tab=done").get_data(as_text=True)
     assert 'data-action="deferred-ship"' in done and 'data-action="deferred-credit"' not in done
+
+
+def test_the_detail_shows_the_ship_report_ng(operator, session, factory):
+    """Check 12's badge: 出荷報告NG with the provider's message."""
+    order = factory.order(status=S.shipped, deferred_ref="19000000001",
+                          ship_report_state=ShipReportState.ng,
+                          ship_report_error="伝票番号が確認できません")
+    session.commit()
+    page = operator.get(f"/orders/{order.order_number}").get_data(as_text=True)
+    assert '<span class="badge" data-ship-report="ng">出荷報告NG</span>' in page
+    assert "伝票番号が確認できません" in page and "19000000001" in page
