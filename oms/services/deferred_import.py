@@ -236,7 +236,15 @@ def _apply_credit(session: Session, upload: DeferredImport, rows: list[GoodRow],
             lambda r: final.get(codes[r.code], TransactionState.succeeded))
     _audit(session, rows, actor, "payment_status",
            lambda r: status[codes[r.code]].value, upload)
-    auto_advance.advance(session, [r.order_id for r in by_verdict[DeferredResult.ok]], actor)
+    approved = [r.order_id for r in by_verdict[DeferredResult.ok]]
+    if approved:
+        # An approval after a hold: the 与信保留 要対応 is settled, so the order may move on.
+        hold = attention_reasons.named(session, HOLD_REASON).id
+        session.execute(sa.update(Order).where(one_of(session, Order.id, approved),
+                                               Order.attention_reason_id == hold)
+                        .values(needs_attention=False, attention_reason_id=None)
+                        .execution_options(synchronize_session=False))
+    auto_advance.advance(session, approved, actor)
 
 
 def _apply_ship(session: Session, upload: DeferredImport, rows: list[GoodRow],

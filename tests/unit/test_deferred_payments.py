@@ -165,6 +165,20 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
         deferred_import.apply(session, session.get(DeferredImport, upload.id), ACTOR)
 
 
+def test_an_approval_after_a_hold_settles_it(session, sandbox, deferred_order):  # noqa: F811
+    b = deferred_order("保留 花子")
+    _note, data = export(session, [b])
+    import_result(session, sandbox.deferred_file("np", "transactions", data))
+    assert reload(session, b).needs_attention
+    import_result(session, (
+        "shop_transaction_id,np_transaction_id,authori_result,authori_ng,authori_hold\r\n"
+        f"{b.order_number},19000000099,00,,\r\n").encode())
+    b = reload(session, b)
+    assert (b.payment_status, b.needs_attention, b.status) == (P.deferred_approved, False,
+                                                               S.new)
+    assert b.deferred_ref == "19000000099" and b.deferred_reason is None
+
+
 def test_credit_result_rows_that_cannot_apply(session, deferred_order):
     a = deferred_order()
     export(session, [a])
