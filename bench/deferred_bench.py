@@ -7,8 +7,9 @@ Run against a seeded PostgreSQL database (`flask seed --orders N`), e.g.
 Each run works inside one transaction that it rolls back: the oldest own-shop orders with
 an address become NP orders in 確認待ち, the export job's step writes their rows and
 registers them chunk by chunk (the runner's per-chunk commits and the file assembly are
-left out), a 与信結果 file approving every one (00) is checked and applied, and the
-database is left as it was.
+left out), a 与信結果 file approving every one (00) is checked and applied as one chunk of
+the import job would be (the job commits every JOB_CHUNK rows), and the database is left
+as it was.
 """
 
 import argparse
@@ -103,7 +104,7 @@ def run(session, count: int) -> tuple[float, float, float, int]:
                                    DeferredFile.credit)
     checked = time.perf_counter() - started
     started = time.perf_counter()
-    deferred_import.apply(session, upload, ACTOR)
+    deferred_import.apply_rows(session, upload, deferred_import.good_rows(upload), ACTOR)
     applied = time.perf_counter() - started
     return exported, checked, applied, len(texts)
 

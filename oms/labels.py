@@ -311,6 +311,7 @@ JOB_KIND.update({
 })
 JOB_KIND["shipping_export"] = _l("Shipping instructions export")
 JOB_KIND["deferred_export"] = _l("Deferred payment file (NP / GMO)")
+JOB_KIND["deferred_import"] = _l("Deferred payment result import (NP / GMO)")
 SHIP_REPORT_STATE = {
     ShipReportState.none: _l("Not reported"),
     ShipReportState.pending: _l("Shipment reported; result awaited"),

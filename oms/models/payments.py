@@ -177,3 +177,6 @@ class DeferredImport(Base):
     errors: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[datetime | None]
+    # The job that applies a large file (oms.services.deferred_import.apply_job).
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="SET NULL"))

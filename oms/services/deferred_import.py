@@ -10,9 +10,10 @@ same registration is 取り込み済み (`done`), so importing one file twice ch
 file without one row to import is refused whole, with the first lines' reasons, and
 nothing is kept.
 
-取り込む applies the good rows set-based: one UPDATE per verdict, the ledger's result rows
-and the registrations they close in one statement each, then the workflow moves the orders
-(与信済 → 新規; 出荷報告 OK → 後払入金待).
+取り込む applies the good rows set-based (up to DIRECT_ROWS in the request, more in a job of
+the notification log, JOB_CHUNK rows a transaction): one UPDATE per verdict, the ledger's
+result rows and the registrations they close in one statement each, then the workflow
+moves the orders (与信済 → 新規; 出荷報告 OK → 後払入金待).
 
 * 与信結果: NP 00 / GMO OK → 与信済; 10 / 保留 → 与信保留 + 要対応 「与信保留」 with the hold
   reasons; 20 / NG → 与信NG + 要対応 「与信NG」 with the NG reason (NG999 …); 40 / 審査中 →
@@ -34,6 +35,7 @@ from oms.models import (
     DeferredImport,
     DeferredResult,
     Gateway,
+    Notification,
     Order,
     PaymentMethod,
     PaymentStatus,
@@ -44,13 +46,16 @@ from oms.models import (
     User,
 )
 from oms.models.base import utcnow
-from oms.services import attention_reasons, audit, auto_advance
-from oms.services.actor import IMPORT, Actor
+from oms.services import attention_reasons, audit, auto_advance, jobs, notifications
+from oms.services.actor import IMPORT, JOB, Actor
 from oms.services.deferred import HOLD_REASON, NG_REASON
 from oms.services.deferred_export import KINDS, provider_name
 from oms.services.deferred_files import CREDIT_CODES, LAYOUTS, SHIP_CODES, read_results
 from oms.services.sql_rows import expire_loaded, insert_rows, one_of, update_rows
 
+JOB_KIND = "deferred_import"
+DIRECT_ROWS = 2000  # applied in the request; more rows go to a job
+JOB_CHUNK = 2000  # rows a job commits at a time
 KEYS_PER_QUERY = 1000
 MAX_ROWS = 100_000
 REASON_LENGTH = 64  # orders.deferred_reason
@@ -192,18 +197,52 @@ def get_for(session: Session, user: User, import_id: int) -> DeferredImport | No
     return upload
 
 
-def apply(session: Session, upload: DeferredImport, actor: Actor) -> None:
-    """取り込む. Raises UploadError when already applied."""
+def apply(session: Session, upload: DeferredImport, actor: Actor, user: User | None,
+          locale: str) -> Notification | None:
+    """取り込む: the rows now, or record the job that will (returned) when there are more
+    than DIRECT_ROWS. Raises UploadError when already applied."""
     if upload.applied_at is not None:
         raise UploadError(_("This file has already been imported."))
-    rows = good_rows(upload)
     upload.applied_at = utcnow()
-    actor = Actor(actor.user_id, actor.username, actor.ip, IMPORT)
+    rows = good_rows(upload)
+    if len(rows) > DIRECT_ROWS:
+        note = jobs.start(session, JOB_KIND, user, {"import_id": upload.id, "locale": locale},
+                          orders=len(rows))
+        upload.notification_id = note.id
+        session.flush()
+        return note
+    apply_rows(session, upload, rows, Actor(actor.user_id, actor.username, actor.ip, IMPORT))
+    session.flush()
+    return None
+
+
+def apply_job(session: Session, note: Notification, report) -> None:
+    """The job of a large file: JOB_CHUNK rows a transaction (`report` commits). A re-run
+    skips the rows whose result is already recorded."""
+    upload = session.scalar(sa.select(DeferredImport)
+                            .where(DeferredImport.notification_id == note.id))
+    if upload is None:
+        return
+    rows = good_rows(upload)
+    notifications.mark_running(session, note, len(rows))
+    user = session.get(User, note.user_id) if note.user_id else None
+    actor = Actor(note.user_id, user.username if user else None, None, f"{JOB}:{note.id}")
+    report(0)
+    for start in range(0, len(rows), JOB_CHUNK):
+        chunk = rows[start:start + JOB_CHUNK]
+        done = _recorded(session, [result_key(upload.file, r.opened_id, r.code) for r in chunk])
+        chunk = [r for r in chunk if result_key(upload.file, r.opened_id, r.code) not in done]
+        if chunk:
+            apply_rows(session, upload, chunk, actor)
+        report(start + len(rows[start:start + JOB_CHUNK]))
+
+
+def apply_rows(session: Session, upload: DeferredImport, rows: list[GoodRow],
+               actor: Actor) -> None:
     if upload.file is DeferredFile.credit:
         _apply_credit(session, upload, rows, actor)
     else:
         _apply_ship(session, upload, rows, actor)
-    session.flush()
 
 
 def _apply_credit(session: Session, upload: DeferredImport, rows: list[GoodRow],

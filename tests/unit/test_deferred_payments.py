@@ -89,7 +89,7 @@ def table(data: bytes) -> list[dict[str, str]]:
 
 def import_result(session, data: bytes, gateway=Gateway.np, file=DeferredFile.credit):
     upload = deferred_import.check(session, None, "result.csv", data, gateway, file)
-    deferred_import.apply(session, upload, ACTOR)
+    deferred_import.apply(session, upload, ACTOR, None, "ja")
     session.commit()
     session.expire_all()
     return upload
@@ -162,7 +162,7 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
         deferred_import.check(session, None, "result.csv", result, Gateway.np,
                               DeferredFile.credit)
     with pytest.raises(UploadError):
-        deferred_import.apply(session, session.get(DeferredImport, upload.id), ACTOR)
+        deferred_import.apply(session, session.get(DeferredImport, upload.id), ACTOR, None, "ja")
 
 
 def test_an_approval_after_a_hold_settles_it(session, sandbox, deferred_order):  # noqa: F811
@@ -191,7 +191,7 @@ def test_credit_result_rows_that_cannot_apply(session, deferred_order):
     assert [(e[0], e[2]) for e in upload.errors] == [(2, "error"), (3, "unknown")]
     assert "00 / 10 / 20 / 40" in upload.errors[0][1]
     assert [r[3] for r in upload.rows] == ["40"]  # 審査中: stays 与信待ち
-    deferred_import.apply(session, upload, ACTOR)
+    deferred_import.apply(session, upload, ACTOR, None, "ja")
     assert reload(session, a).payment_status is P.deferred_registered
     assert reload(session, a).deferred_result.value == "review"
     with pytest.raises(UploadError, match="ヘッダー行にshop_transaction_id, "):
@@ -267,3 +267,25 @@ def test_ship_report_round_trip(session, sandbox, deferred_order, factory, users
     import_result(session, sandbox.deferred_file("np", "shipments", data), file=DeferredFile.ship)
     g = reload(session, g)
     assert (g.ship_report_state, g.status) == (ShipReportState.ok, S.awaiting_deferred_payment)
+
+
+def test_a_large_file_is_applied_by_a_job(session, sandbox, deferred_order, monkeypatch):  # noqa: F811
+    """More rows than a request applies: a job, JOB_CHUNK rows a commit; run twice, it
+    applies each row once."""
+    monkeypatch.setattr(deferred_import, "DIRECT_ROWS", 1)
+    monkeypatch.setattr(deferred_import, "JOB_CHUNK", 1)
+    orders = [deferred_order(), deferred_order()]
+    _note, data = export(session, orders)
+    upload = deferred_import.check(session, None, "r.csv",
+                                   sandbox.deferred_file("np", "transactions", data),
+                                   Gateway.np, DeferredFile.credit)
+    note = deferred_import.apply(session, upload, ACTOR, None, "ja")
+    session.commit()
+    assert note is not None and upload.notification_id == note.id
+    assert reload(session, orders[0]).payment_status is P.deferred_registered
+    for _ in range(2):
+        deferred_import.apply_job(session, note, lambda done: session.commit())
+    for order in orders:
+        assert reload(session, order).payment_status is P.deferred_approved
+        assert [k for k, _s, _c in ledger(session, order)].count(
+            TransactionKind.deferred_result) == 1

@@ -161,6 +161,7 @@ def checked(deferred_import_id: int):
                            rows=deferred_import.good_rows(upload),
                            summary=deferred_import.summary(upload),
                            title=FILE_NAMES[upload.gateway, upload.file][1],
+                           direct_rows=deferred_import.DIRECT_ROWS,
                            tab=TABS[upload.file])
 
 
@@ -172,9 +173,12 @@ def apply(deferred_import_id: int):
     if not EmptyForm().validate():
         abort(400)
     try:
-        deferred_import.apply(db.session, upload, current_actor())
+        note = deferred_import.apply(db.session, upload, current_actor(), current_user,
+                                     str(get_locale()))
     except UploadError as error:
         flash(str(error), "error")
     else:
+        if note is not None:
+            return redirect(url_for("notifications.show", notification_id=note.id), 303)
         flash(_("%(n)d rows imported.", n=len(upload.rows)), "success")
     return redirect(url_for("deferred.checked", deferred_import_id=upload.id), 303)
