@@ -216,21 +216,21 @@ def decide(session: Session, orders: list[Order], choice: Choice) -> list[Decisi
         text, missing = encoded(rows)
         if text is None:
             decision.problems.append(("characters", str(_l(
-                "Characters Shift_JIS cannot write: %(chars)s",
-                chars=" ".join(dict.fromkeys(missing))))))
+                "Characters Shift_JIS cannot write: %(chars)s", chars=" ".join(missing)))))
         else:
             decision.rows, decision.text = rows, text
     return decisions
 
 
-def load(session: Session, where: list[sa.ColumnElement[bool]], *, lock: bool = False
-         ) -> Iterator[list[Order]]:
+def load(session: Session, where: list[sa.ColumnElement[bool]], choice: Choice, *,
+         lock: bool = False) -> Iterator[list[Order]]:
+    """The selected orders by id, CHUNK at a time, with what `decide` reads for the file."""
+    parts = (Order.lines if choice.file is DeferredFile.credit else Order.shipments)
     last_id = 0
     while True:
         query = (sa.select(Order).where(*where, Order.id > last_id).order_by(Order.id)
                  .limit(CHUNK)
-                 .options(selectinload(Order.lines), selectinload(Order.shipments),
-                          selectinload(Order.payment_method)))
+                 .options(selectinload(parts), selectinload(Order.payment_method)))
         orders = session.scalars(query.with_for_update(of=Order) if lock else query).all()
         if not orders:
             return
@@ -269,7 +269,7 @@ class Preview:
 
 def preview(session: Session, where: list[sa.ColumnElement[bool]], choice: Choice) -> Preview:
     result = Preview()
-    for orders in load(session, where):
+    for orders in load(session, where, choice):
         result.add(decide(session, orders, choice))
     return result
 

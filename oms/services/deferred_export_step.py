@@ -53,7 +53,7 @@ class DeferredExportStep(runner.Step):
 
     def apply(self, session: Session, targets: list[runner.Target]) -> list[runner.Outcome]:
         orders = next(load(session, [Order.id.in_([t.order_id for t in targets]),
-                                     Order.deleted_at.is_(None)], lock=True), [])
+                                     Order.deleted_at.is_(None)], self.choice, lock=True), [])
         decisions = {d.order_id: d for d in decide(session, orders, self.choice)}
         exported = [d for d in decisions.values() if d.rows is not None]
         if exported:

@@ -113,20 +113,15 @@ def postcode(value: str | None) -> str:
 
 
 def encoded(rows: list[list]) -> tuple[str | None, list[str]]:
-    """The rows as CP932 CSV text, or None with the characters CP932 lacks."""
+    """The rows as CP932 CSV text, or None with the characters CP932 lacks (the text is
+    converted once, not cell by cell: most orders have nothing to convert)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    missing: list[str] = []
-    for row in rows:
-        cells = []
-        for value in row:
-            text = "" if value is None else str(value)
-            written, replaced = to_cp932(text)
-            if replaced:
-                missing += [ch for ch in text if to_cp932(ch)[1]]
-            cells.append(written)
-        writer.writerow(cells)
-    return (None, missing) if missing else (out.getvalue(), [])
+    csv.writer(out, lineterminator="\r\n").writerows(
+        ["" if value is None else value for value in row] for row in rows)
+    text, replaced = to_cp932(out.getvalue())
+    if replaced:
+        return None, [ch for ch in dict.fromkeys(out.getvalue()) if to_cp932(ch)[1]]
+    return text, []
 
 
 def header_line(layout: Layout) -> str:

@@ -109,16 +109,19 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
     """Check 9, and a refusal per rule of G7."""
     a, b, c = deferred_order(), deferred_order("保留 花子"), deferred_order("与信NG 次郎")
     off = deferred_order(total=9999)  # lines do not add up to the billed amount
+    odd = deferred_order("𠮷田 花子")  # not in Shift_JIS: refused, never a substitute
     card = factory.order(status=S.pending_review, payment_status=P.unpaid, **BUYER)
     session.commit()
 
-    chosen = [Order.id.in_([o.id for o in (a, b, c, off, card)])]
+    chosen = [Order.id.in_([o.id for o in (a, b, c, off, odd, card)])]
     shown = deferred_export.preview(session, chosen, Choice(Gateway.np, DeferredFile.credit))
     assert shown.to_export == 3
     assert [number for number, _ in shown.refused["amount"]] == [off.order_number]
     assert shown.refused["method"][0][0] == card.order_number
+    assert shown.refused["characters"] == [
+        (odd.order_number, "Shift_JISで出力できない文字：𠮷")]
 
-    note, data = export(session, [a, b, c, off, card])
+    note, data = export(session, [a, b, c, off, odd, card])
     rows = table(data)
     by_order = defaultdict(list)
     for row in rows:
@@ -137,7 +140,7 @@ def test_np_register_then_credit_result(session, sandbox, deferred_order, factor
         assert ledger(session, order) == [
             (TransactionKind.deferred_register, TransactionState.pending, None)]
     assert reload(session, off).payment_status is P.unpaid
-    assert note.done == 5 and note.failed == 2
+    assert note.done == 6 and note.failed == 3
 
     result = sandbox.deferred_file("np", "transactions", data)
     upload = import_result(session, result)
