@@ -24,6 +24,7 @@ from oms.models import (
     PaymentStatus,
     ReportState,
     Role,
+    ShipReportState,
     TransactionKind,
     TransactionState,
 )
@@ -314,6 +315,14 @@ JOB_KIND.update({
     "allocation": _l("Allocate stock (job)"),
 })
 JOB_KIND["shipping_export"] = _l("Shipping instructions export")
+JOB_KIND["deferred_export"] = _l("Deferred payment file (NP / GMO)")
+JOB_KIND["deferred_import"] = _l("Deferred payment result import (NP / GMO)")
+SHIP_REPORT_STATE = {
+    ShipReportState.none: _l("Not reported"),
+    ShipReportState.pending: _l("Shipment reported; result awaited"),
+    ShipReportState.ok: _l("Shipment report OK"),
+    ShipReportState.ng: _l("Shipment report NG"),
+}
 # 荷物番号報告 (seed 001 §5): the report job, 再報告, the malls' files; the report progress
 # the 出荷済 tab filters on, and each report's channel and state on the order detail.
 JOB_KIND.update({

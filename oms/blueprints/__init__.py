@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         bulk,
         carriers,
         custom_fields,
+        deferred,
         main,
         marketplaces,
         notifications,
@@ -31,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bulk.bp, url_prefix="/bulk")
     app.register_blueprint(shipments.bp, url_prefix="/shipments")
     app.register_blueprint(shipping_export.bp, url_prefix="/shipping/export")
+    app.register_blueprint(deferred.bp, url_prefix="/payments/deferred")
     app.register_blueprint(custom_fields.bp, url_prefix="/settings/custom-fields")
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(payment_settings.bp, url_prefix="/settings/payments")

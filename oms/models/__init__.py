@@ -41,6 +41,8 @@ from oms.models.orders import (
 )
 from oms.models.payments import (
     CardPlan,
+    DeferredFile,
+    DeferredImport,
     DeferredResult,
     DeferredVariant,
     Gateway,
@@ -99,7 +101,7 @@ __all__ = [
     "CustomerAddress",
     "CustomerCard",
     "DateStamp",
-    "DeferredResult",
+    "DeferredFile", "DeferredImport", "DeferredResult",
     "DeferredVariant",
     "FieldType",
     "FraudCheck",

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -150,3 +151,32 @@ class PaymentTransaction(Base):
         sa.ForeignKey("notifications.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class DeferredFile(StrEnum):
+    """The files exchanged with NP / GMO (seed 001 §1, §5)."""
+
+    credit = "credit"  # 取引登録 out, 与信結果 back
+    ship = "ship"  # 配送伝票 out, 出荷報告結果 back
+
+
+class DeferredImport(Base):
+    """A checked 与信結果 or 出荷報告結果 file: applied only when the operator confirms it
+    (oms.services.deferred_import)."""
+
+    __tablename__ = "deferred_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file: Mapped[DeferredFile] = mapped_column(enum_column(DeferredFile, 8))
+    gateway: Mapped[Gateway] = mapped_column(enum_column(Gateway, 16))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    # [[line, order id, order number, result, provider ref, reason], ...]
+    rows: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    # [[line, message, kind], ...]: kind error, unknown (no such order) or done (imported)
+    errors: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+    # The job that applies a large file (oms.services.deferred_import.apply_job).
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="SET NULL"))

@@ -13,6 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from oms.sandbox.amazon import Amazon
+from oms.sandbox.deferred import DeferredAdmin
 from oms.sandbox.dialect import Dialect, json_response
 from oms.sandbox.gateway import Gateway
 from oms.sandbox.qoo10 import Qoo10
@@ -37,6 +38,9 @@ def _rules() -> Map:
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>/<event>", endpoint="event",
              methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/faults", endpoint="faults", methods=["POST"]),
+        # NP後払い / GMO後払い: the admin's file upload and its result (oms.sandbox.deferred).
+        Rule("/<any(np, gmo):gateway>/admin/<any(transactions, shipments):action>",
+             endpoint="deferred", methods=["POST"]),
     ]
     for kind, dialect in DIALECTS.items():
         for path, method, handler in dialect.routes:
@@ -50,6 +54,7 @@ class SandboxApp:
         self.store = store
         self.url_map = _rules()
         self.gateway = Gateway(store)
+        self.deferred_admin = DeferredAdmin(store)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -67,6 +72,9 @@ class SandboxApp:
         except HTTPException as error:
             response = error.get_response(environ)
         return response(environ, start_response)
+
+    def deferred(self, request: Request, gateway: str, action: str) -> Response:
+        return self.deferred_admin.handle(request, gateway, action)
 
     # --- control API ----------------------------------------------------------------
     def health(self, request: Request) -> Response:

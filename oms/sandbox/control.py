@@ -69,3 +69,11 @@ class Sandbox:
     def gateway_transaction(self, api_key: str, transaction_id: str) -> dict:
         """The whole record: amounts, token, fraud verdict, history of operations and keys."""
         return self._get(f"/_sandbox/gateway/{api_key}/transactions/{transaction_id}")
+
+    def deferred_file(self, gateway: str, action: str, data: bytes) -> bytes:
+        """Upload a file to the NP / GMO admin ("transactions": 取引登録, "shipments":
+        配送伝票) and return the result file it answers with."""
+        response = self.http.post(f"/{gateway}/admin/{action}", content=data,
+                                  headers={"Content-Type": "text/csv"})
+        response.raise_for_status()
+        return response.content

@@ -37,6 +37,7 @@ from oms.models import (
     PaymentMethod,
     PaymentStatus,
     ReportState,
+    ShipReportState,
     Shop,
     StatusHistory,
     Stock,
@@ -142,7 +143,8 @@ def moves(session: Session, settings: WorkflowSettings, now: datetime) -> list[M
 
 
 def _after_shipping(session: Session, paid_by) -> list[Move]:
-    """出荷済 onwards (seed 000 ⑤, SCOPE P2 S5). 後払い waits for its payment (後払入金待).
+    """出荷済 onwards (seed 000 ⑤, SCOPE P2 S5). 後払い waits for its payment (後払入金待)
+    once the provider accepted the 出荷報告 (SCOPE P4 G11).
     A mall collects its orders' payment: they are done (完了) once the mall has the
     tracking number, every report of theirs 報告済, so failed or pending reports stay on
     the 出荷済 tab where they are sent again. Own-shop orders with nothing to capture
@@ -154,8 +156,9 @@ def _after_shipping(session: Session, paid_by) -> list[Move]:
                        ~reports.where(TrackingReport.state != ReportState.ok).exists())
     settled = (*PREPAID, PaymentKind.cod, PaymentKind.zero_yen, PaymentKind.points)
     return [
-        Move(S.shipped, S.awaiting_deferred_payment, paid_by(*DEFERRED),
-             stored(_l("Shipped; waiting for the deferred payment"))),
+        Move(S.shipped, S.awaiting_deferred_payment,
+             sa.and_(paid_by(*DEFERRED), Order.ship_report_state == ShipReportState.ok),
+             stored(_l("Shipment reported; waiting for the deferred payment"))),
         Move(S.shipped, S.completed,
              sa.and_(Order.shop_id.in_(malls), sa.not_(paid_by(*DEFERRED)), reported),
              stored(_l("Tracking number reported to the mall"))),

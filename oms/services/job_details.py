@@ -12,6 +12,7 @@ from oms.models import LinkResult, Notification, User
 from oms.services import (
     action_results,
     allocation_job,
+    deferred_export,
     item_links,
     marketplace_jobs,
     notifications,
@@ -43,7 +44,7 @@ def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> J
     found = JobDetails(result=action_results.result_of(note))
     params = note.params or {}
     if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND,
-                                       shipping_export.KIND}:
+                                       shipping_export.KIND, deferred_export.KIND}:
         found.mall_failures = marketplace_jobs.outcomes(session, note, limit=SHOWN,
                                                         failed_only=True)
     if found.result and found.result.follow_up_id:

@@ -57,6 +57,8 @@ KINDS = {
                             "oms.services.shipping_export_step:ExportStep"),
     "shipment_import": Kind("jobs.shipping.apply_import"),
     "payment": Kind(LANE, "oms.services.payments.step:PaymentStep"),
+    "deferred_export": Kind(LANE, "oms.services.deferred_export_step:DeferredExportStep"),
+    "deferred_import": Kind("jobs.deferred.apply_import"),
 }
 
 

@@ -79,6 +79,16 @@ CONTROLS = {c.key: c for c in (
             tab="done"),
     Control("report-again", _l("Report tracking again"), "orders.report_again",
             limit=MAX_DIRECT_ORDERS, tab="done"),
+    # 後払い (seed 001 §1, §5): NP / GMO 取引登録 on 確認待ち, 配送伝票 on 出荷済, and the
+    # imports of what the provider answers.
+    Control("deferred-credit", _l("Deferred payment registration export"),
+            "deferred.start_credit", tab="waiting"),
+    Control("deferred-credit-import", _l("Credit result import"), "deferred.import_credit",
+            link=True),
+    Control("deferred-ship", _l("Deferred payment shipping slip export"),
+            "deferred.start_ship", tab="done"),
+    Control("deferred-ship-import", _l("Shipment report result import"),
+            "deferred.import_ship", link=True),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
@@ -89,11 +99,12 @@ CONTROLS = {c.key: c for c in (
 _EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
-    "waiting": ("bulk", "export"),
+    "waiting": ("deferred-credit", "deferred-credit-import", "bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
                    "ship-export", "shipment-import", *_EVERYWHERE),
-    "done": ("rakuten-file", "amazon-file", "report-again", *_EVERYWHERE),
+    "done": ("rakuten-file", "amazon-file", "report-again", "deferred-ship",
+             "deferred-ship-import", *_EVERYWHERE),
     "on_hold": _EVERYWHERE,
     "cancelled": _EVERYWHERE,
     "closed": _EVERYWHERE,

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from oms.integrations.malls import MallLine, MallOrder
 from oms.models import (
     TABS,
-    AttentionReason,
     LineStatus,
     MallOrderState,
     MallSyncFailure,
@@ -32,7 +31,7 @@ from oms.models import (
     Shop,
 )
 from oms.models.base import utcnow
-from oms.services import audit, item_links
+from oms.services import attention_reasons, audit, item_links
 from oms.services.actor import Actor
 from oms.services.mall_failures import record_failure
 from oms.services.mall_rows import PROGRESS, S, amounts, first_status, line_values, payment_status
@@ -213,15 +212,4 @@ def _hold_for_attention(session: Session, order: Order, actor: Actor) -> None:
     if S.on_hold in TRANSITIONS[order.status]:
         change_status(session, order, S.on_hold, actor, manual=False)
     order.needs_attention = True
-    order.attention_reason = _conflict_reason(session)
-
-
-def _conflict_reason(session: Session) -> AttentionReason:
-    reason = session.scalar(sa.select(AttentionReason).where(
-        AttentionReason.name == CONFLICT_REASON))
-    if reason is None:
-        position = session.scalar(sa.select(sa.func.max(AttentionReason.position))) or 0
-        reason = AttentionReason(name=CONFLICT_REASON, position=position + 1)
-        session.add(reason)
-        session.flush()
-    return reason
+    order.attention_reason = attention_reasons.named(session, CONFLICT_REASON)

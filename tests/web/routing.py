@@ -56,6 +56,7 @@ class World:
             "tab": "all",
             "control": "export",  # a valid <control> for orders.act
             "payment_action": "capture",  # offered for the (authorized, card) order
+            "exchange": "credit",  # a valid <exchange> for the deferred payment files
         }
         missing = rule.arguments - known.keys()
         assert not missing, (
@@ -109,7 +110,15 @@ def snapshot(session) -> dict:
 
 
 def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
-    from oms.models import ShipmentImport, Sku, SkuMapping, StockUpload
+    from oms.models import (
+        DeferredFile,
+        DeferredImport,
+        Gateway,
+        ShipmentImport,
+        Sku,
+        SkuMapping,
+        StockUpload,
+    )
 
     sku = Sku(code="WALK-1", name="walk", price=100)
     session.add(sku)
@@ -119,10 +128,12 @@ def marketplace_rows(session, order: Order, owner: User) -> dict[str, int]:
     # Imported: its check page and its result page both show (a result needs an import).
     shipments = ShipmentImport(user_id=owner.id, file_name="walk.csv", format="generic",
                                encoding="utf8", rows=[], errors=[], applied_at=utcnow())
-    session.add_all([mapping, upload, shipments])
+    deferred = DeferredImport(file=DeferredFile.credit, gateway=Gateway.np, user_id=owner.id,
+                              file_name="walk.csv", rows=[], errors=[], applied_at=utcnow())
+    session.add_all([mapping, upload, shipments, deferred])
     session.commit()
     return {"shop_id": order.shop_id, "mapping_id": mapping.id, "upload_id": upload.id,
-            "import_id": shipments.id}
+            "import_id": shipments.id, "deferred_import_id": deferred.id}
 
 
 def workflow_rows(session) -> dict[str, int]:

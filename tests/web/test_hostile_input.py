@@ -114,7 +114,8 @@ WHOLE_SEARCH = {
 # a blacklisted customer, a mall shop): their path parameters are walked all the same.
 SHOWN_SOMETIMES = {"bulk.undo", "marketplaces.inventory_apply", "notifications.cancel",
                    "orders.release_blacklist", "shops.poll", "orders.shipment_import_apply",
-                   "shipping_export.run", "orders.report_order_again"}
+                   "shipping_export.run", "orders.report_order_again", "deferred.run",
+                   "deferred.apply"}
 # Query parameters every page is tried with, besides those its own links and forms use.
 COMMON_PARAMETERS = ("page", "per_page", "q", "tab", "sort", "state", "selection", "op",
                      "shop_id", "next", "preset", "accepted", "encoding", "select")
@@ -449,7 +450,7 @@ def test_the_crawl_found_every_route(app, walk):
         "notifications.download", "bulk.items_csv", "main.index",  # not HTML / a redirect
         "shipping_export.yupri_filter",  # a CSV
         # Opened by the list's POST for a selection; its bad settings are in its own tests.
-        "shipping_export.settings"}
+        "shipping_export.settings", "deferred.preview"}
     assert not missing, f"pages the crawl never reached: {sorted(missing)}"
     forms = walk.post_forms()
     missing = {r.endpoint for r in rules(app, "POST")} - set(forms) - PUBLIC - SHOWN_SOMETIMES
@@ -582,6 +583,9 @@ UPLOAD_HEADERS = {
     "bulk.csv_upload": "注文番号",
     "marketplaces.inventory_upload": "sku,location,stock",
     "orders.shipment_import_upload": "注文番号,配送伝票番号,配送業者,出荷日",
+    "deferred.import_credit": ("shop_transaction_id,np_transaction_id,authori_result,"
+                               "authori_ng,authori_hold"),
+    "deferred.import_ship": "np_transaction_id,result,message",
     "shops.import_mappings": "shop,product_code,option,sku",
 }
 BIG_CELL = "9" * 140_000  # beyond the csv module's field limit (131,072)
@@ -697,6 +701,7 @@ def test_path_ids_match_their_columns(app):
         Carrier,
         CarrierService,
         CustomField,
+        DeferredImport,
         Inquiry,
         Notification,
         Order,
@@ -715,7 +720,7 @@ def test_path_ids_match_their_columns(app):
                "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
                "import_id": ShipmentImport, "carrier_id": Carrier,
                "row_id": CarrierService,  # a service or a time slot: both Integer ids
-               "method_id": PaymentMethod}
+               "method_id": PaymentMethod, "deferred_import_id": DeferredImport}
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():

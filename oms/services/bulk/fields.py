@@ -8,6 +8,7 @@ Batch), and keeps both on the outcome row, so undo can put back exactly what it 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -24,10 +25,18 @@ from oms.models import (
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    ShipReportState,
     Tag,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, cod_change, payment_checks, shipment_voids, workflow
+from oms.services import (
+    allocation,
+    cod_change,
+    deferred,
+    payment_checks,
+    shipment_voids,
+    workflow,
+)
 from oms.services.bulk.batch import Batch
 
 Value = str | int | bool | None
@@ -118,6 +127,19 @@ def _show_payment_status(session: Session, value: Value) -> str:
     return str(labels.PAYMENT_STATUS[PaymentStatus(value)]) if value else "—"
 
 
+def _set_reregister(batch: Batch, order: Order, value: Value) -> None:
+    """一括再与信 (seed 004): the registration starts again (再与信待ち), so the order is in
+    the next 取引登録 export, flagged as registered before; its 与信NG 要対応 is cleared."""
+    for column, new in deferred.reregistration(batch.session, order).items():
+        batch.audit("order.update", entity_type="order", entity_id=order.id, field=column,
+                    old=_plain_value(getattr(order, column)), new=_plain_value(new))
+        batch.set_column(order, column, new)
+
+
+def _plain_value(value) -> Value:
+    return value.value if isinstance(value, Enum) else value
+
+
 def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
     batch.audit("order.delete" if value else "order.restore", entity_type="order",
                 entity_id=order.id, field="deleted", old=order.deleted_at is not None, new=value)
@@ -175,6 +197,12 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
           _set_payment_status, _show_payment_status),
     Field("cod_method", _l("Payment method"), lambda order: order.payment_method_id,
           _switch_to_cod, _named(PaymentMethod)),
+    Field("deferred_reregister", _l("Payment status"), lambda order: order.payment_status.value,
+          _set_reregister, _show_payment_status),
+    # 一括再出荷報告 (seed 004): in the next 配送伝票 export again.
+    _attribute("ship_report_state", _l("Shipment report to the deferred payment provider"),
+               lambda session, value: str(labels.SHIP_REPORT_STATE[ShipReportState(value)])
+               if value else "—", load=lambda state: state.value, store=ShipReportState),
     _attribute("paid_at", _l("Paid at"), _show_time, load=timestamp,
                store=datetime.fromisoformat),
     _attribute("customer_comment", _l("Comment from the customer")),
