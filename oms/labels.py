@@ -8,6 +8,8 @@ from oms.models import (
     AccountType,
     AllocationState,
     CarrierFormat,
+    ConversionEvent,
+    DateStamp,
     FieldType,
     FraudCheck,
     InquiryCategory,
@@ -364,3 +366,19 @@ REPORT_STATE = {
     "ok": _l("Reported"),
     "failed": _l("Report NG"),
 }
+
+# The lists of 設定 (oms.services.masters) and 成果通知 (oms.services.conversions).
+DATE_STAMP = {
+    DateStamp.none: _l("None"),
+    DateStamp.shipped: _l("Shipped date"),
+    DateStamp.delivered: _l("Delivered date"),
+}
+TAG_COLOR = {
+    "gray": _l("Gray"), "red": _l("Red"), "orange": _l("Orange"), "yellow": _l("Yellow"),
+    "green": _l("Green"), "blue": _l("Blue"), "purple": _l("Purple"), "pink": _l("Pink"),
+}
+CONVERSION_EVENT = {
+    ConversionEvent.order_created: _l("Order created"),
+    ConversionEvent.shipped: _l("Order shipped"),
+}
+JOB_KIND["conversion"] = _l("Conversion notification")

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         custom_fields,
         main,
         marketplaces,
+        masters,
         notifications,
         orders,
         shipments,
@@ -33,3 +34,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
+    app.register_blueprint(masters.bp, url_prefix="/settings/lists")

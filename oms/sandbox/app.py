@@ -4,6 +4,7 @@
 The control API has no authentication: the server listens on loopback only.
 """
 
+import threading
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
@@ -34,6 +35,10 @@ def _rules() -> Map:
         Rule("/_sandbox/<kind>/<token>/orders/<order_id>/<event>", endpoint="event",
              methods=["POST"]),
         Rule("/_sandbox/<kind>/<token>/faults", endpoint="faults", methods=["POST"]),
+        # A receiver of outbound notifications (成果通知): answers as configured, keeps hits.
+        Rule("/_sandbox/echo/<name>", endpoint="echo", methods=["GET", "POST"]),
+        Rule("/_sandbox/echo/<name>/answer", endpoint="echo_answer", methods=["POST"]),
+        Rule("/_sandbox/echo/<name>/hits", endpoint="echo_hits", methods=["GET"]),
     ]
     for kind, dialect in DIALECTS.items():
         for path, method, handler in dialect.routes:
@@ -46,6 +51,10 @@ class SandboxApp:
     def __init__(self, store: Store):
         self.store = store
         self.url_map = _rules()
+        # Echo receivers live in memory: they serve one test run, not the mall's state.
+        self.echo_lock = threading.Lock()
+        self.echo_status: dict[str, int] = {}
+        self.echo_seen: dict[str, list[dict[str, str]]] = {}
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -126,6 +135,25 @@ class SandboxApp:
                                         self._body(request).get("lines"))
         return json_response({"order_id": order.order_id, "status": order.status,
                               "lines": order.doc["lines"], "total": order.doc["total"]})
+
+    def echo(self, request: Request, name: str) -> Response:
+        with self.echo_lock:
+            self.echo_seen.setdefault(name, []).append({
+                "method": request.method, "url": request.url,
+                "body": request.get_data(as_text=True)})
+            status = self.echo_status.get(name, 200)
+        return Response(f"received {name}" if status < 400 else f"error {status}",
+                        status=status, content_type="text/plain; charset=utf-8")
+
+    def echo_answer(self, request: Request, name: str) -> Response:
+        status = int(self._body(request).get("status", 200))
+        with self.echo_lock:
+            self.echo_status[name] = status
+        return json_response({"status": status})
+
+    def echo_hits(self, request: Request, name: str) -> Response:
+        with self.echo_lock:
+            return json_response({"hits": list(self.echo_seen.get(name, []))})
 
     def faults(self, request: Request, kind: str, token: str) -> Response:
         body = self._body(request)
