@@ -26,6 +26,7 @@ from oms.models import (
     Wrapping,
     order_tags,
 )
+from oms.models.base import upsert
 from oms.services import audit, conversions
 from oms.services.actor import Actor
 
@@ -104,12 +105,12 @@ def rows(session: Session, master: Master) -> list[Any]:
     return list(session.scalars(_sorted(master, sa.select(master.model))))
 
 
-def offered(session: Session, model: type, keep: Any = ()) -> list[Any]:
-    """What a screen offers: the active rows, plus the rows whose key is in `keep` (the
-    order's own values), in the list's order. One small query."""
+def offered(session: Session, model: type, keep: Any = None) -> list[Any]:
+    """What a screen offers: the active rows, plus the rows whose key is `keep` or in it
+    (the order's own values), in the list's order. One small query."""
     master = FOR_MODEL[model]
     column = getattr(model, master.key)
-    keep = [value for value in ([keep] if isinstance(keep, int | str) else keep)
+    keep = [value for value in (keep if isinstance(keep, list) else [keep])
             if value is not None]
     ensure_default(session, master)
     condition = model.active if not keep else sa.or_(model.active, column.in_(keep))
@@ -194,9 +195,10 @@ def ensure_default(session: Session, master: Master) -> None:
     row is added the first time the locations are read."""
     if master.model is StockLocation and session.scalar(
             sa.select(StockLocation.id).limit(1)) is None:
-        session.add(StockLocation(code=DEFAULT_LOCATION, name=DEFAULT_LOCATION, priority=1,
-                                  active=True))
-        session.flush()
+        # Two sweeps may read the empty list at once: the second one's row is skipped.
+        session.execute(upsert(session, StockLocation.__table__).values(
+            code=DEFAULT_LOCATION, name=DEFAULT_LOCATION, priority=1, active=True)
+            .on_conflict_do_nothing(index_elements=["code"]))
 
 
 def allocation_locations(session: Session) -> list[str]:

@@ -130,19 +130,21 @@ class EditForm(LockedForm, BuyerFields):
     paid_at = _datetime(_l("Paid at"))
     force_allocation = BooleanField(_l("Force allocation"))
     # The lists of 設定 (oms.services.masters): their active rows and the order's own value.
-    media = SelectField(_l("Media"), choices=[])
+    # The service refuses a value not listed (after the version check, so a form opened
+    # before someone else's change meets the conflict screen, not a refusal).
+    media = SelectField(_l("Media"), choices=[], validate_choice=False)
     needs_attention = RadioField(_l("Needs attention"), default="0",
                                  choices=options([("1", _l("Yes")), ("0", _l("No"))]))
     attention_reason_id = SelectField(_l("Reason"), coerce=optional_int, choices=[])
     tag_ids = CheckboxesField(_l("Labels"), coerce=coerce_int, choices=[])
     handling_status_id = SelectField(_l("Handling status"), coerce=optional_int, choices=[])
-    wrapping = SelectField(_l("Wrapping"), choices=[])
+    wrapping = SelectField(_l("Wrapping"), choices=[], validate_choice=False)
     payment_method_id = SelectField(_l("Payment method"), coerce=coerce_int, choices=[])
     customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
     installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
     carrier = SelectField(_l("Carrier"), choices=[])
     tracking_number = _text(_l("Tracking number"), 32)
-    stock_location = SelectField(_l("Stock location"), choices=[])
+    stock_location = SelectField(_l("Stock location"), choices=[], validate_choice=False)
     shipping_list_exported = RadioField(
         _l("Shipping list"), choices=options([("1", _l("Exported")),
                                               ("0", _l("Not exported"))]),
