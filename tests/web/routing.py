@@ -55,6 +55,7 @@ class World:
             "name": AREA,
             "tab": "all",
             "control": "export",  # a valid <control> for orders.act
+            "slug": "media",  # a list of 設定 (masters); item_id is one of its rows
         }
         missing = rule.arguments - known.keys()
         assert not missing, (
@@ -139,5 +140,10 @@ def workflow_rows(session) -> dict[str, int]:
 
     yamato = carriers.listed(session)[0]
     session.commit()
+    from oms.models import Media
+
+    media = [Media(name="walk", position=1), Media(name="walk-retired", active=False)]
+    session.add_all(media)
+    session.commit()
     return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
-            "row_id": yamato.services[0].id, "action": "deactivate"}
+            "row_id": yamato.services[0].id, "action": "deactivate", "item_id": media[0].id}

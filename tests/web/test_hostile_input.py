@@ -95,6 +95,9 @@ FREE_TEXT = {
     "orders.custom_fields_save",
     "custom_fields.new_category",
     "custom_fields.edit_category",
+    # A list's row: names are free text and the position a number typed in any width.
+    "masters.new",
+    "masters.edit",
 }
 # What a refused sign-in may write (it counts towards the lock).
 SIGN_IN_ACTIONS = ("login", "login_failed", "login_locked", "logout")

@@ -70,22 +70,22 @@ def new(slug: str):
                       else form_class(formdata=None), None)
 
 
-@bp.route("/<slug>/<int:row_id>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/<int:item_id>/edit", methods=["GET", "POST"])
 @access(Access.admin)
-def edit(slug: str, row_id: int):
+def edit(slug: str, item_id: int):
     """Change a row."""
     master = _master(slug)
-    row = get_or_404(master.model, row_id)
+    row = get_or_404(master.model, item_id)
     form = FORMS[slug]() if request.method == "POST" else FORMS[slug](formdata=None, obj=row)
     return _form_page(master, form, row)
 
 
-@bp.post("/<slug>/<int:row_id>/<any(deactivate, reactivate):action>")
+@bp.post("/<slug>/<int:item_id>/<any(deactivate, reactivate):action>")
 @access(Access.admin)
-def set_active(slug: str, row_id: int, action: str):
+def set_active(slug: str, item_id: int, action: str):
     """Stop offering the row (orders keep it), or offer it again."""
     master = _master(slug)
-    row = get_or_404(master.model, row_id)
+    row = get_or_404(master.model, item_id)
     if not EmptyForm().validate():
         abort(400)
     masters.set_active(db.session, master, row, action == "reactivate", current_actor())
@@ -94,12 +94,12 @@ def set_active(slug: str, row_id: int, action: str):
     return _back(master)
 
 
-@bp.post("/<slug>/<int:row_id>/delete")
+@bp.post("/<slug>/<int:item_id>/delete")
 @access(Access.admin)
-def delete(slug: str, row_id: int):
+def delete(slug: str, item_id: int):
     """Delete a row no order uses; one in use is refused with the count."""
     master = _master(slug)
-    row = get_or_404(master.model, row_id)
+    row = get_or_404(master.model, item_id)
     if not EmptyForm().validate():
         abort(400)
     try:
