@@ -43,6 +43,7 @@ from oms.models import (
     FieldType,
     LineStatus,
     MallKind,
+    Media,
     Order,
     OrderLine,
     OrderStatus,
@@ -716,7 +717,8 @@ def test_path_ids_match_their_columns(app):
                "field_id": CustomField, "category_id": CustomFieldCategory, "shop_id": Shop,
                "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
                "import_id": ShipmentImport, "carrier_id": Carrier,
-               "row_id": CarrierService}  # a service or a time slot: both Integer ids
+               "row_id": CarrierService,  # a service or a time slot: both Integer ids
+               "item_id": Media}  # a row of any list of 設定: all Integer ids
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():

@@ -80,17 +80,28 @@ def edit(slug: str, item_id: int):
     return _form_page(master, form, row)
 
 
-@bp.post("/<slug>/<int:item_id>/<any(deactivate, reactivate):action>")
+@bp.post("/<slug>/<int:item_id>/deactivate")
 @access(Access.admin)
-def set_active(slug: str, item_id: int, action: str):
-    """Stop offering the row (orders keep it), or offer it again."""
+def deactivate(slug: str, item_id: int):
+    """Stop offering the row; the orders using it keep it."""
+    return _set_active(slug, item_id, False,
+                       _("Deactivated: it is no longer offered; the orders using it keep it."))
+
+
+@bp.post("/<slug>/<int:item_id>/reactivate")
+@access(Access.admin)
+def reactivate(slug: str, item_id: int):
+    """Offer the row again."""
+    return _set_active(slug, item_id, True, _("Reactivated: it is offered again."))
+
+
+def _set_active(slug: str, item_id: int, active: bool, message: str):
     master = _master(slug)
     row = get_or_404(master.model, item_id)
     if not EmptyForm().validate():
         abort(400)
-    masters.set_active(db.session, master, row, action == "reactivate", current_actor())
-    flash(_("Deactivated: it is no longer offered; the orders using it keep it.")
-          if action == "deactivate" else _("Reactivated: it is offered again."), "success")
+    masters.set_active(db.session, master, row, active, current_actor())
+    flash(message, "success")
     return _back(master)
 
 
