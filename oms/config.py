@@ -71,6 +71,10 @@ def from_env(instance_path: Path) -> dict:
         # How often a busy worker checks its work horse and renews its heartbeat in Redis
         # (RQ's job_monitoring_interval).
         "WORKER_HEARTBEAT_SECONDS": int(os.environ.get("OMS_WORKER_HEARTBEAT_SECONDS", "30")),
+        # 成果通知: seconds a partner may take to answer, and the waits before the 2nd and
+        # 3rd attempt (doubling: 3 tries with backoff).
+        "CONVERSION_TIMEOUT": float(os.environ.get("OMS_CONVERSION_TIMEOUT", "5")),
+        "CONVERSION_BACKOFF": float(os.environ.get("OMS_CONVERSION_BACKOFF", "1")),
         # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.
         "PROXY_COUNT": int(os.environ.get("OMS_PROXY_COUNT", "0")),
     }

@@ -9,6 +9,8 @@ from oms.models import (
     AllocationState,
     CardPlan,
     CarrierFormat,
+    ConversionEvent,
+    DateStamp,
     DeferredVariant,
     FieldType,
     FraudCheck,
@@ -210,6 +212,11 @@ ORDER_FIELD = {
     "ship_address2": _l("Recipient building, room"),
     "ship_phone": _l("Recipient phone"),
     "wrapping": _l("Wrapping"),
+    "wrapping_fee": _l("Wrapping fee"),
+    "tax_10": _l("Tax 10%"),
+    "tax_8": _l("Tax 8%"),
+    "total": _l("Total"),
+    "reply_to_customer": _l("Notice to the customer"),
     "payment_method_id": _l("Payment method"),
     "customer_card_id": _l("Credit card"),
     "installments": _l("Installments"),
@@ -459,3 +466,18 @@ AUDIT_ACTION.update({
     "payment_method.create": _l("Payment method added"),
     "payment_method.update": _l("Payment method changed"),
 })
+# The lists of 設定 (oms.services.masters) and 成果通知 (oms.services.conversions).
+DATE_STAMP = {
+    DateStamp.none: _l("None"),
+    DateStamp.shipped: _l("Shipped date"),
+    DateStamp.delivered: _l("Delivered date"),
+}
+TAG_COLOR = {
+    "gray": _l("Gray"), "red": _l("Red"), "orange": _l("Orange"), "yellow": _l("Yellow"),
+    "green": _l("Green"), "blue": _l("Blue"), "purple": _l("Purple"), "pink": _l("Pink"),
+}
+CONVERSION_EVENT = {
+    ConversionEvent.order_created: _l("Order created"),
+    ConversionEvent.shipped: _l("Order shipped"),
+}
+JOB_KIND["conversion"] = _l("Conversion notification")

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         deferred,
         main,
         marketplaces,
+        masters,
         notifications,
         orders,
         payment_methods,
@@ -39,3 +40,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
     app.register_blueprint(payment_methods.bp, url_prefix="/settings/payment-methods")
+    app.register_blueprint(masters.bp, url_prefix="/settings/lists")

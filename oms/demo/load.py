@@ -13,6 +13,7 @@ BUSINESS_TABLES = (
     "order_lines", "orders",
     "customer_addresses", "customers", "stocks", "skus", "tags", "attention_reasons",
     "handling_statuses", "payment_methods", "bank_accounts", "shops", "notifications",
+    "wrappings", "stock_locations",
 )
 # Kept per status by triggers on orders, which TRUNCATE does not fire: emptied with them.
 COUNTERS = "order_status_counts"

@@ -381,11 +381,14 @@ class OrderRows:
     def _amounts(self, sum10: int, sum8: int, mall: MallKind, kind: PaymentKind, fee: int,
                  gift: bool, country: str, remote: bool) -> tuple[int, ...]:
         """subtotal, discount, points_used, wrapping, wrapping_fee, shipping_fee, payment_fee,
-        tax_10, tax_8, adjustment, total: prices exclude tax, fees include it."""
+        tax_10, tax_8, adjustment, total: prices and the wrapping's fee exclude tax, the
+        other fees include it."""
         rng = self.rng
         subtotal = sum10 + sum8
-        # Tax is rounded down once per order and rate.
-        tax_10, tax_8 = sum10 * 10 // 100, sum8 * 8 // 100
+        # ラッピング管理's fee excludes tax (a free sample comes unwrapped); tax is rounded
+        # down once per order and rate, the wrapping's at 10%.
+        wrapping_fee = ref.WRAPPING_FEE if gift and kind is not P.zero_yen else 0
+        tax_10, tax_8 = (sum10 + wrapping_fee) * 10 // 100, sum8 * 8 // 100
         discount = min(subtotal, rng.choice((300, 500, 1000))) if rng.random() < 0.08 else 0
         if country != "JP":
             shipping_fee = 2500
@@ -394,7 +397,6 @@ class OrderRows:
         else:
             shipping_fee = 1100 if remote else 550
         payment_fee = fee + (110 if kind is P.cod and subtotal >= 10_000 else 0)
-        wrapping_fee = 330 if gift else 0
         adjustment = rng.choice((-300, -100, 200)) if rng.random() < 0.01 else 0
         points_used = 0
         if kind is P.zero_yen:  # a free sample: a coupon covers everything
@@ -408,7 +410,7 @@ class OrderRows:
             adjustment, payable = adjustment - payable, 0
         if kind is P.points:
             points_used = payable
-        return (subtotal, discount, points_used, "ギフトラッピング" if gift else None,
+        return (subtotal, discount, points_used, ref.WRAPPING if wrapping_fee else None,
                 wrapping_fee, shipping_fee, payment_fee, tax_10, tax_8, adjustment,
                 payable - points_used)
 

@@ -74,6 +74,9 @@ UNLINKED = "商品未連携"
 ATTENTION_REASONS = (ADDRESS_PROBLEM, CREDIT_NG, OUT_OF_STOCK, BUNDLE_CHECK, REMARKS_CHECK,
                      UNLINKED)
 
+# The gift wrapping (ラッピング管理): its fee excludes tax, added at 10%.
+WRAPPING, WRAPPING_FEE = "ギフトラッピング", 300
+
 BUNDLE, GIFT, PREORDER, CHECK, REPEATER = "同梱", "ギフト", "予約", "要確認", "リピーター"
 TAGS = ((BUNDLE, "blue"), (GIFT, "pink"), (PREORDER, "purple"), (CHECK, "red"),
         (REPEATER, "green"))

@@ -39,7 +39,7 @@ ORDER_TABLES = (
 )
 BULK_TABLES = ("customers", "customer_addresses", *(name for name, _ in ORDER_TABLES))
 REFERENCE_TABLES = ("shops", "payment_methods", "handling_statuses", "attention_reasons", "tags",
-                    "skus", "stocks", "bank_accounts")
+                    "skus", "stocks", "bank_accounts", "wrappings", "stock_locations")
 
 
 class NotEmpty(Exception):
@@ -110,12 +110,19 @@ def _reference(conn: sa.Connection, metadata: sa.MetaData, rng: random.Random) -
         {"code": code, "name": name, "kind": kind.value, "fee": fee, "requires_login": False,
          "active": True} for code, name, kind, fee in ref.PAYMENT_METHODS])
     handling = _ensure(conn, metadata.tables["handling_statuses"], "name", [
-        {"name": name, "position": i, "stamps": stamps.value}
+        {"name": name, "position": i, "stamps": stamps.value, "active": True}
         for i, (name, stamps) in enumerate(ref.HANDLING_STATUSES, 1)])
     reasons = _ensure(conn, metadata.tables["attention_reasons"], "name", [
-        {"name": name, "position": i} for i, name in enumerate(ref.ATTENTION_REASONS, 1)])
+        {"name": name, "position": i, "active": True}
+        for i, name in enumerate(ref.ATTENTION_REASONS, 1)])
     tags = _ensure(conn, metadata.tables["tags"], "name", [
-        {"name": name, "color": color} for name, color in ref.TAGS])
+        {"name": name, "color": color, "active": True} for name, color in ref.TAGS])
+    # ラッピング管理 and 在庫ロケーション管理: what the demo's orders use.
+    _ensure(conn, metadata.tables["wrappings"], "name", [
+        {"name": ref.WRAPPING, "fee": ref.WRAPPING_FEE, "tax_rate": 10, "position": 1,
+         "active": True}])
+    _ensure(conn, metadata.tables["stock_locations"], "code", [
+        {"code": "main", "name": "本社倉庫", "priority": 1, "active": True}])
     catalogue = ref.catalogue()
     sku_table = metadata.tables["skus"]
     sku_ids = _ensure(conn, sku_table, "code", [

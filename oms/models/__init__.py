@@ -11,7 +11,7 @@ from oms.models.bulk import (
 from oms.models.cards import CustomerCard
 from oms.models.carriers import Carrier, CarrierFormat, CarrierService, CarrierTimeSlot
 from oms.models.catalog import Sku, SkuMapping, Stock
-from oms.models.conversions import ConversionNotice
+from oms.models.conversions import ConversionEvent, ConversionNotice, ConversionSetting
 from oms.models.custom_fields import CustomField, CustomFieldCategory, CustomFieldValue, FieldType
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
 from oms.models.inquiries import Inquiry, InquiryCategory, InquiryResult
@@ -55,7 +55,17 @@ from oms.models.payments import (
     TransactionState,
 )
 from oms.models.recipients import RecipientChange
-from oms.models.settings import AttentionReason, DateStamp, HandlingStatus, MallKind, Shop, Tag
+from oms.models.settings import (
+    AttentionReason,
+    DateStamp,
+    HandlingStatus,
+    MallKind,
+    Media,
+    Shop,
+    StockLocation,
+    Tag,
+    Wrapping,
+)
 from oms.models.shipping import (
     ReportChannel,
     ReportState,
@@ -93,7 +103,9 @@ __all__ = [
     "CarrierFormat",
     "CarrierService",
     "CarrierTimeSlot",
+    "ConversionEvent",
     "ConversionNotice",
+    "ConversionSetting",
     "CustomField",
     "CustomFieldCategory",
     "CustomFieldValue",
@@ -117,6 +129,7 @@ __all__ = [
     "MallKind",
     "MallOrderState",
     "MallSyncFailure",
+    "Media",
     "Notification",
     "NumberCounter",
     "Order",
@@ -148,6 +161,7 @@ __all__ = [
     "StatusHistory",
     "Stock",
     "StockAllocation",
+    "StockLocation",
     "StockUpload",
     "Tag",
     "TargetState",
@@ -155,6 +169,7 @@ __all__ = [
     "TransactionKind",
     "TransactionState",
     "User",
+    "Wrapping",
     "bulk_selection_orders",
     "order_tags",
 ]

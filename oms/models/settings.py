@@ -52,6 +52,8 @@ class HandlingStatus(Base):
     name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     position: Mapped[int] = mapped_column(default=0)
     stamps: Mapped[DateStamp] = mapped_column(enum_column(DateStamp, 16), default=DateStamp.none)
+    # A row in use is retired, not deleted: no longer offered, still shown where used.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class AttentionReason(Base):
@@ -62,6 +64,7 @@ class AttentionReason(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class Tag(Base):
@@ -72,3 +75,43 @@ class Tag(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     color: Mapped[str] = mapped_column(sa.String(16), default="gray")
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+
+# The lists below are kept by name: orders hold the text (a mall sends it as text), so a
+# row's name or code is what an order refers to.
+
+class Media(Base):
+    """媒体: where an order came from (広告, 紹介 …)."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Wrapping(Base):
+    """ラッピング: its fee excludes tax; choosing it sets the order's fee and tax (M8)."""
+
+    __tablename__ = "wrappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    fee: Mapped[int] = mapped_column(default=0)
+    tax_rate: Mapped[int] = mapped_column(sa.SmallInteger, default=10)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class StockLocation(Base):
+    """在庫ロケーション: allocation tries the active ones by priority (lowest first)."""
+
+    __tablename__ = "stock_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    priority: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)

@@ -6,6 +6,7 @@ here (gateway.py).
 The control API has no authentication: the server listens on loopback only.
 """
 
+import threading
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
@@ -41,6 +42,10 @@ def _rules() -> Map:
         # NP後払い / GMO後払い: the admin's file upload and its result (oms.sandbox.deferred).
         Rule("/<any(np, gmo):gateway>/admin/<any(transactions, shipments):action>",
              endpoint="deferred", methods=["POST"]),
+        # A receiver of outbound notifications (成果通知): answers as configured, keeps hits.
+        Rule("/_sandbox/echo/<name>", endpoint="echo", methods=["GET", "POST"]),
+        Rule("/_sandbox/echo/<name>/answer", endpoint="echo_answer", methods=["POST"]),
+        Rule("/_sandbox/echo/<name>/hits", endpoint="echo_hits", methods=["GET"]),
     ]
     for kind, dialect in DIALECTS.items():
         for path, method, handler in dialect.routes:
@@ -55,6 +60,10 @@ class SandboxApp:
         self.url_map = _rules()
         self.gateway = Gateway(store)
         self.deferred_admin = DeferredAdmin(store)
+        # Echo receivers live in memory: they serve one test run, not the mall's state.
+        self.echo_lock = threading.Lock()
+        self.echo_status: dict[str, int] = {}
+        self.echo_seen: dict[str, list[dict[str, str]]] = {}
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -140,6 +149,25 @@ class SandboxApp:
                                         self._body(request).get("lines"))
         return json_response({"order_id": order.order_id, "status": order.status,
                               "lines": order.doc["lines"], "total": order.doc["total"]})
+
+    def echo(self, request: Request, name: str) -> Response:
+        with self.echo_lock:
+            self.echo_seen.setdefault(name, []).append({
+                "method": request.method, "url": request.url,
+                "body": request.get_data(as_text=True)})
+            status = self.echo_status.get(name, 200)
+        return Response(f"received {name}" if status < 400 else f"error {status}",
+                        status=status, content_type="text/plain; charset=utf-8")
+
+    def echo_answer(self, request: Request, name: str) -> Response:
+        status = int(self._body(request).get("status", 200))
+        with self.echo_lock:
+            self.echo_status[name] = status
+        return json_response({"status": status})
+
+    def echo_hits(self, request: Request, name: str) -> Response:
+        with self.echo_lock:
+            return json_response({"hits": list(self.echo_seen.get(name, []))})
 
     def faults(self, request: Request, kind: str, token: str) -> Response:
         body = self._body(request)

@@ -25,6 +25,18 @@ class Sandbox:
         response.raise_for_status()
         return response.json()
 
+    def echo_url(self, name: str) -> str:
+        """A receiver of outbound notifications; it answers 200 until told otherwise."""
+        return f"{self.url}/_sandbox/echo/{name}"
+
+    def echo_answer(self, name: str, status: int) -> None:
+        self._post(f"/_sandbox/echo/{name}/answer", {"status": status})
+
+    def echo_hits(self, name: str) -> list[dict]:
+        response = self.http.get(f"/_sandbox/echo/{name}/hits")
+        response.raise_for_status()
+        return response.json()["hits"]
+
     def account(self, kind: str, token: str, name: str | None = None, **settings) -> dict:
         return self._post("/_sandbox/accounts",
                           {"kind": kind, "token": token, "name": name, "settings": settings})

@@ -34,7 +34,7 @@ from oms.models import (
     StockAllocation,
 )
 from oms.models.base import upsert, utcnow
-from oms.services import app_settings, audit
+from oms.services import audit, masters
 from oms.services.actor import Actor
 from oms.services.sql_rows import expire_loaded, insert_rows, update_rows
 
@@ -87,7 +87,7 @@ def allocate(session: Session, order_ids, actor: Actor) -> dict[int, AllocationO
     if not orders:
         return {}
     lines = _open_lines(session, list(orders), orders)
-    locations = app_settings.workflow(session).allocation_locations
+    locations = masters.allocation_locations(session)
     _add_forced_stock_rows(session, lines, orders, locations)
     stocks = _locked_stocks(session, {line.sku_id for line in lines if line.sku_id})
     now = utcnow()

@@ -37,8 +37,7 @@ class WorkflowSettings:
     # Whether 新規 waits for 注文確認, per shop kind (malls are told by 注文確認, so they
     # always wait; the own shop by this setting).
     require_confirm: dict[str, bool] = field(default_factory=lambda: {MallKind.own.value: True})
-    # Stock locations in the order allocation tries them.
-    allocation_locations: list[str] = field(default_factory=lambda: ["main"])
+    # The stock locations allocation tries are 在庫ロケーション管理's (oms.services.masters).
 
     @property
     def allocates(self) -> bool:

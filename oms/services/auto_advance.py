@@ -46,7 +46,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.models.orders import AUTO_FROM
-from oms.services import allocation, app_settings, audit, line_status
+from oms.services import allocation, app_settings, audit, line_status, masters
 from oms.services.actor import AUTO, Actor
 from oms.services.app_settings import WorkflowSettings
 from oms.services.sql_rows import expire_loaded, insert_rows, one_of
@@ -193,7 +193,7 @@ def sweep(session: Session, *, now: datetime | None = None,
     settings = app_settings.workflow(session)
     for move in moves(session, settings, now):
         if move.source is S.awaiting_allocation and settings.allocation_mode == "auto":
-            _allocate_waiting(session, settings, commit)
+            _allocate_waiting(session, commit)
         while True:
             moved = _apply(session, move, lambda q: q, CHUNK, SYSTEM_ACTOR, now)
             total += len(moved)
@@ -228,7 +228,7 @@ def _pass(session: Session, narrow, limit: int, actor: Actor | None) -> int:
     return total
 
 
-def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> None:
+def _allocate_waiting(session: Session, commit) -> None:
     """The sweep's 在庫引当 (mode 自動): orders waiting for stock, oldest first, that were
     never tried or that some stock could now serve."""
     after = None
@@ -236,7 +236,7 @@ def _allocate_waiting(session: Session, settings: WorkflowSettings, commit) -> N
         query = (sa.select(Order.id, Order.ordered_at)
                  .where(may_move(), Order.status == S.awaiting_allocation,
                         Order.allocation_state.in_(_NOT_DONE),
-                        _worth_trying(settings.allocation_locations))
+                        _worth_trying(masters.allocation_locations(session)))
                  .order_by(Order.ordered_at, Order.id).limit(CHUNK))
         if after is not None:
             query = query.where(sa.tuple_(Order.ordered_at, Order.id) > after)

@@ -59,6 +59,7 @@ KINDS = {
     "payment": Kind(LANE, "oms.services.payments.step:PaymentStep"),
     "deferred_export": Kind(LANE, "oms.services.deferred_export_step:DeferredExportStep"),
     "deferred_import": Kind("jobs.deferred.apply_import"),
+    "conversion": Kind(LANE, "oms.services.conversions:ConversionStep"),
 }
 
 

@@ -19,9 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import Batch, MallOrder
-from oms.models import MallOrderState, NumberCounter, Order, OrderStatus, Shop, StatusHistory
+from oms.models import (
+    ConversionEvent,
+    MallOrderState,
+    NumberCounter,
+    Order,
+    OrderStatus,
+    Shop,
+    StatusHistory,
+)
 from oms.models.base import upsert, utcnow
-from oms.services import blacklist, malls
+from oms.services import blacklist, conversions, malls
 from oms.services.actor import Actor
 from oms.services.mall_failures import (
     id_problem,
@@ -193,16 +201,20 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
                     raise
                 failed(item.mall_order.mall_order_id, unstorable(_database_reason(refused)))
     mapped = {item.mall_order.mall_order_id: statuses[item.mall_order.status] for item in new}
-    for mall_id, status in created:
+    conversions.notify(session, [order_id for order_id, _mall_id, _status in created],
+                       ConversionEvent.order_created, import_actor())
+    for _order_id, mall_id, status in created:
         if status != mapped[mall_id]:  # confirmed here on the mall's behalf
             result.to_confirm.append(mall_id)
         result.outcomes[mall_id] = None
     result.inserted += len(created)
 
 
-def _write_new(session: Session, new: list[_NewOrder], now: datetime) -> list[tuple[str, S]]:
+def _write_new(session: Session, new: list[_NewOrder], now: datetime
+               ) -> list[tuple[int, str, S]]:
     """Insert checked orders with their lines, mall states and first history rows; returns
-    (mall order id, status) of those that went in (another worker may have been first)."""
+    (order id, mall order id, status) of those that went in (another worker may have been
+    first)."""
     rows = [item.row for item in new]
     insert = upsert(session, ORDERS)
     # A plain executemany (no RETURNING: the driver pipelines one small statement instead
@@ -231,7 +243,7 @@ def _write_new(session: Session, new: list[_NewOrder], now: datetime) -> list[tu
     session.execute(StatusHistory.__table__.insert(), history)
     # A blacklisted orderer who buys again through a mall is flagged on arrival.
     blacklist.flag_orders(session, [order_id for order_id, _mall_id, _status in created])
-    return [(mall_id, S(status)) for _order_id, mall_id, status in created]
+    return [(order_id, mall_id, S(status)) for order_id, mall_id, status in created]
 
 
 def _refused_record(error: Exception) -> bool:

@@ -27,6 +27,7 @@ from oms.models import (
     DateStamp,
     DeferredVariant,
     HandlingStatus,
+    Media,
     Order,
     OrderStatus,
     PaymentKind,
@@ -34,10 +35,20 @@ from oms.models import (
     PaymentStatus,
     RecipientChange,
     Shipment,
+    StockLocation,
     Tag,
+    Wrapping,
 )
 from oms.models.base import utcnow
-from oms.services import allocation, audit, auto_advance, carriers, shipment_confirm, workflow
+from oms.services import (
+    allocation,
+    audit,
+    auto_advance,
+    carriers,
+    masters,
+    shipment_confirm,
+    workflow,
+)
 from oms.services.actor import Actor
 
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "buyer_postcode", "buyer_prefecture",
@@ -53,6 +64,7 @@ EDITABLE = frozenset({
     "carrier", "stock_location", "shipping_list_exported_at", "scheduled_ship_date",
     "shipped_at", "scheduled_delivery_date", "delivered_at", "delivery_method",
     "delivery_time_slot", "remarks1", "remarks2", "linkage_number", "auto_advance", "paid_at",
+    "reply_to_customer",
 })
 
 
@@ -231,6 +243,7 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
         errors["tracking_number"] = str(_l(
             "This order has several shipments: change their tracking numbers one by one."))
     _check_tracking(session, order, edit, values, errors)
+    _check_lists(session, order, edit, values, errors)
     _check_workflow(order, edit, errors)
     if errors:
         raise EditRefused(errors)
@@ -485,6 +498,8 @@ def _check_propagation(session: Session, order: Order, edit: OrderEdit,
 def _derive(session: Session, order: Order, values: dict[str, Any],
             method: PaymentMethod) -> None:
     """Values that follow from others (seeds 001 and 002)."""
+    if "wrapping" in values:
+        _wrap(session, order, values)
     if values.get("needs_attention") is False:
         values["attention_reason_id"] = None
     if method.id != order.payment_method_id:
@@ -519,6 +534,51 @@ def _left_payment(order: Order) -> dict[str, Any]:
     if order.deferred_ref or order.deferred_result:
         reset.update(deferred_ref=None, deferred_result=None, deferred_reason=None)
     return reset
+
+
+# Fields that take a row of a list of 設定 (oms.services.masters), by its key.
+_LISTED = {"media": Media, "wrapping": Wrapping, "stock_location": StockLocation,
+           "handling_status_id": HandlingStatus, "attention_reason_id": AttentionReason}
+
+
+def _check_lists(session: Session, order: Order, edit: OrderEdit, values: dict[str, Any],
+                 errors: dict[str, str]) -> None:
+    """A new value must be an active row of its list; the order's own value may stay
+    (a row retired since, a text a mall sent)."""
+    for name, model in _LISTED.items():
+        value = values.get(name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and value != getattr(order, name) and not masters.is_offered(
+                session, model, value):
+            errors[name] = str(_l("Choose one of the list (it may have been deactivated "
+                                  "meanwhile: reload the page)."))
+    new_tags = set(edit.tag_ids or []) - {tag.id for tag in order.tags}
+    if new_tags and not new_tags <= {tag.id for tag in masters.offered(session, Tag)}:
+        errors["tag_ids"] = str(_l("Choose labels from the list (one may have been "
+                                   "deactivated meanwhile: reload the page)."))
+
+
+def _wrap(session: Session, order: Order, values: dict[str, Any]) -> None:
+    """Choosing a ラッピング sets its fee (excluding tax) and adds its tax, at its rate, to
+    the order's tax and total; the previous wrapping's fee and tax come off (M8, A22). A
+    previous wrapping the list does not know had a fee with tax included (a mall's)."""
+    name = values["wrapping"].strip() or None if values["wrapping"] else None
+    if name == order.wrapping:
+        return
+    old = session.scalar(sa.select(Wrapping).where(Wrapping.name == order.wrapping)
+                         ) if order.wrapping else None
+    new = session.scalar(sa.select(Wrapping).where(Wrapping.name == name)) if name else None
+    taxes = {"tax_10": order.tax_10, "tax_8": order.tax_8}
+    total = order.total - order.wrapping_fee
+    if old is not None and old.tax_rate:
+        taxes[f"tax_{old.tax_rate}"] -= old.tax_rate * order.wrapping_fee // 100
+        total -= old.tax_rate * order.wrapping_fee // 100
+    fee = new.fee if new else 0
+    if new is not None and new.tax_rate:
+        taxes[f"tax_{new.tax_rate}"] += new.tax_rate * fee // 100
+        total += new.tax_rate * fee // 100
+    values.update(taxes, wrapping_fee=fee, total=total + fee)
 
 
 def _assign(order: Order, values: dict[str, Any]) -> list[FieldChange]:

@@ -30,9 +30,24 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
-from oms.models import AuditEvent, Carrier, Order, OrderStatus, Shipment, StatusHistory
+from oms.models import (
+    AuditEvent,
+    Carrier,
+    ConversionEvent,
+    Order,
+    OrderStatus,
+    Shipment,
+    StatusHistory,
+)
 from oms.models.base import utcnow
-from oms.services import audit, auto_advance, carriers, line_status, tracking_reports
+from oms.services import (
+    audit,
+    auto_advance,
+    carriers,
+    conversions,
+    line_status,
+    tracking_reports,
+)
 from oms.services.actor import Actor
 from oms.services.payments import automatic
 from oms.services.sql_rows import expire_loaded, insert_rows, one_of, update_rows
@@ -219,6 +234,7 @@ def _confirm_chunk(session: Session, rows: list[Confirmation], actor: Actor,
     tracking_reports.request(session, shipment_ids, actor)
     # 売上 on entering 出荷済 (seed 001 §5): the job goes in with this change.
     automatic.capture_shipped(session, [s.id for s in moving])
+    conversions.notify(session, [s.id for s in moving], ConversionEvent.shipped, actor)
     auto_advance.advance(session, [s.id for s in moving], actor)
 
 

@@ -20,7 +20,6 @@ def test_admin_saves_the_workflow_settings_and_sees_the_bank_accounts(ui, users,
     page.locator("input[name=allocation_mode][value=manual]").check()
     page.locator("input[name=minutes_cod]").fill("20")
     page.locator("input[name=confirm_own]").uncheck()
-    page.locator("textarea[name=locations]").fill("main\nsub")
     page.locator('[data-action="save-workflow-settings"]').click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator("input[name=allocation_mode][value=manual]")).to_be_checked()
@@ -29,8 +28,8 @@ def test_admin_saves_the_workflow_settings_and_sees_the_bank_accounts(ui, users,
     ui.screenshot("workflow-settings")
     session.rollback()
     saved = app_settings.workflow(session)
-    assert (saved.allocation_mode, saved.new_after_minutes["cod"], saved.require_confirm["own"],
-            saved.allocation_locations) == ("manual", 20, False, ["main", "sub"])
+    assert (saved.allocation_mode, saved.new_after_minutes["cod"],
+            saved.require_confirm["own"]) == ("manual", 20, False)
 
     page.goto("/settings")
     page.locator('a[href="/settings/bank-accounts/"]').click()

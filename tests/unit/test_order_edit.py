@@ -9,6 +9,7 @@ from oms.models import (
     AuditEvent,
     CardPlan,
     DateStamp,
+    Media,
     Order,
     OrderStatus,
     PaymentKind,
@@ -16,6 +17,7 @@ from oms.models import (
     RecipientChange,
     Shipment,
     StatusHistory,
+    Wrapping,
 )
 from oms.services import order_edit, order_search
 from oms.services.actor import Actor
@@ -297,6 +299,7 @@ def test_a_conflict_merges_what_only_the_other_changed(session, factory, actor):
     """merge_conflict: their value wherever mine is the value I had opened; a clash where
     both changed; fields my form did not carry are not mine to merge."""
     first, second = factory.tag("初回"), factory.tag("要確認")
+    session.add_all([Media(name="Instagram"), Wrapping(name="のし", fee=0)])  # 設定's lists
     order = factory.order(remarks1="元の備考  ", media="web", linkage_number=None,
                           tags=[first])
     session.commit()

@@ -57,6 +57,7 @@ class World:
             "control": "export",  # a valid <control> for orders.act
             "payment_action": "capture",  # offered for the (authorized, card) order
             "exchange": "credit",  # a valid <exchange> for the deferred payment files
+            "slug": "media",  # a list of 設定 (masters); item_id is one of its rows
         }
         missing = rule.arguments - known.keys()
         assert not missing, (
@@ -151,9 +152,15 @@ def workflow_rows(session) -> dict[str, int]:
 
     yamato = carriers.listed(session)[0]
     session.commit()
+    from oms.models import Media
+
+    media = [Media(name="walk", position=1), Media(name="walk-retired", active=False)]
+    session.add_all(media)
+    session.commit()
     return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
             "row_id": yamato.services[0].id, "action": "deactivate",
-            "method_id": _inactive_method(session)}
+            "method_id": _inactive_method(session),
+            "item_id": media[0].id}
 
 
 def _inactive_method(session) -> int:

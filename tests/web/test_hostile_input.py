@@ -43,6 +43,7 @@ from oms.models import (
     FieldType,
     LineStatus,
     MallKind,
+    Media,
     Order,
     OrderLine,
     OrderStatus,
@@ -95,6 +96,9 @@ FREE_TEXT = {
     "orders.custom_fields_save",
     "custom_fields.new_category",
     "custom_fields.edit_category",
+    # A list's row: names are free text and the position a number typed in any width.
+    "masters.new",
+    "masters.edit",
 }
 # What a refused sign-in may write (it counts towards the lock).
 SIGN_IN_ACTIONS = ("login", "login_failed", "login_locked", "logout")
@@ -720,7 +724,9 @@ def test_path_ids_match_their_columns(app):
                "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
                "import_id": ShipmentImport, "carrier_id": Carrier,
                "row_id": CarrierService,  # a service or a time slot: both Integer ids
-               "method_id": PaymentMethod, "deferred_import_id": DeferredImport}
+               "method_id": PaymentMethod, "deferred_import_id": DeferredImport,
+               "item_id": Media}  # a row of any list of 設定: all Integer ids
+
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():

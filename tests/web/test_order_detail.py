@@ -13,6 +13,7 @@ from oms.models import (
     FieldType,
     Inquiry,
     InquiryResult,
+    Media,
     Order,
     OrderMemo,
     OrderStatus,
@@ -223,6 +224,7 @@ def test_zero_yen_orders_show_the_carrier_locked(operator, factory, session):
 def test_concurrent_edit_is_refused_with_the_other_change(client, auth, factory, session,
                                                            make_user, app):
     order = factory.order(remarks1="元の備考", media="web")
+    session.add(Media(name="Instagram"))  # 媒体管理 lists it
     session.commit()
     other = app.test_client()
     make_user("operator2")

@@ -46,8 +46,10 @@ def test_the_page_shows_the_defaults_and_lists_stock_locations(admin, session):
     assert form["allocation_mode"] == "auto"
     assert (form["minutes_card"], form["minutes_cod"]) == ("0", "15")
     assert form["confirm_own"] == "y"
-    assert form["locations"] == "main"
     text = html.unescape(page.text)
+    # The locations allocation tries are 在庫ロケーション管理's, linked from here.
+    assert "Allocation tries, in this order: main" in text
+    assert 'href="/settings/lists/stock-locations/"' in text
     assert "Locations in the stock: main, warehouse-2" in text
     # Each allocation mode says what it does (seed 001 §3).
     assert "skip Awaiting allocation" in text and "Allocate stock" in text
@@ -60,7 +62,6 @@ def test_each_setting_is_saved_read_back_and_audited(admin, session):
     form["minutes_cod"] = "30"
     form["minutes_zero_yen"] = "5"
     form.pop("confirm_own")  # unticked
-    form["locations"] = "sub\r\n main \r\n\r\nshelf-3\r\n"
     response = admin.post(URL, data=form)
     assert response.status_code == 303 and response.headers["Location"].endswith(URL)
     assert "The workflow settings were saved." in admin.get(URL).text
@@ -72,18 +73,16 @@ def test_each_setting_is_saved_read_back_and_audited(admin, session):
     assert saved.minutes_for(PaymentKind.zero_yen) == 5
     assert saved.minutes_for(PaymentKind.card) == 0
     assert saved.require_confirm["own"] is False
-    assert saved.allocation_locations == ["sub", "main", "shelf-3"]
 
     # The page shows what was saved.
     again = _form(admin)
     assert (again["allocation_mode"], again["minutes_cod"], again["minutes_zero_yen"]) == \
         ("manual", "30", "5")
     assert "confirm_own" not in again
-    assert again["locations"] == "sub\r\nmain\r\nshelf-3"  # as a browser sends it
 
     audit = _settings_audit(session)
     assert [row.field for row in audit] == [
-        "allocation_locations", "allocation_mode", "new_after_minutes", "require_confirm"]
+        "allocation_mode", "new_after_minutes", "require_confirm"]
     assert all(row.username == "admin" for row in audit)
     mode = next(row for row in audit if row.field == "allocation_mode")
     assert (mode.old_value, mode.new_value) == ("auto", "manual")
@@ -91,7 +90,7 @@ def test_each_setting_is_saved_read_back_and_audited(admin, session):
     # Saving the page unchanged changes nothing and writes no audit row.
     response = admin.post(URL, data=_form(admin), follow_redirects=True)
     assert "Nothing was changed." in response.text
-    assert len(_settings_audit(session)) == 4
+    assert len(_settings_audit(session)) == 3
 
 
 @pytest.mark.parametrize(("value", "status"), [
@@ -115,21 +114,6 @@ def test_a_bad_minute_value_changes_nothing(admin, session, value, status):
     session.rollback()
     assert app_settings.workflow(session) == app_settings.WorkflowSettings()
     assert _settings_audit(session) == []
-
-
-@pytest.mark.parametrize(("locations", "message"), [
-    ("", "Enter at least one location."),
-    ("main\r\nsub\r\nmain", "main is listed twice."),
-    ("x" * 33, "is longer than 32 characters."),
-])
-def test_bad_locations_change_nothing(admin, session, locations, message):
-    form = _form(admin)
-    form["locations"] = locations
-    response = admin.post(URL, data=form)
-    assert response.status_code == 422
-    assert message in html.unescape(response.text)
-    session.rollback()
-    assert app_settings.workflow(session).allocation_locations == ["main"]
 
 
 def test_an_unknown_allocation_mode_is_refused(admin, session):

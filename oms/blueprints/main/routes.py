@@ -5,7 +5,7 @@ from oms.access import Access, access
 from oms.blueprints.main import bp
 from oms.extensions import db
 from oms.queue import get_redis
-from oms.services import health
+from oms.services import health, masters
 
 # Areas whose issues are still open: an honest page instead of a dead link.
 UPCOMING = {
@@ -52,10 +52,16 @@ SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
                       ("bank_accounts.index", _l("Bank accounts for transfers")),
                       ("carriers.index", _l("Carriers"))]
 SETTINGS_SECTIONS += [("payment_methods.index", _l("Payment methods"))]
+# The lists orders pick from, and 成果通知設定 (oms.services.masters): one screen each.
+SETTINGS_LISTS = ("handling-statuses", "tags", "attention-reasons", "media", "wrappings",
+                  "stock-locations", "conversion-settings")
 
 
 @bp.route("/settings")
 @access(Access.admin)
 def settings():
     """Settings (admins only): an index of the sections."""
-    return render_template("main/settings.html", sections=SETTINGS_SECTIONS)
+    lists = [(url_for("masters.index", slug=slug), masters.MASTERS[slug].title)
+             for slug in SETTINGS_LISTS]
+    return render_template("main/settings.html", sections=[
+        (url_for(endpoint), label) for endpoint, label in SETTINGS_SECTIONS] + lists)

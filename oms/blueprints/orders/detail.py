@@ -18,13 +18,17 @@ from oms.models import (
     AttentionReason,
     HandlingStatus,
     LineStatus,
+    Media,
     Order,
     OrderStatus,
     PaymentMethod,
+    StockLocation,
     Tag,
+    Wrapping,
 )
 from oms.services import (
     carriers,
+    masters,
     memos,
     order_detail,
     order_edit,
@@ -119,19 +123,31 @@ def _status_label(row: order_detail.HistoryRow, value: str | None) -> str:
 
 # ------------------------------------------------------------------ editing
 
+def _listed(model, keep, label=lambda row: row.name, value=lambda row: row.id):
+    """A list of 設定 as choices: its active rows and the order's own (one query)."""
+    return forms.options([("", "—"), *((value(row), label(row))
+                                       for row in masters.offered(db.session, model, keep))])
+
+
+def _wrapping_label(row: Wrapping) -> str:
+    return _("%(name)s (¥%(fee)s excluding tax, %(rate)d%%)", name=row.name,
+             fee=f"{row.fee:,}", rate=row.tax_rate)
+
+
 def _edit_choices(form: forms.EditForm, order: Order) -> None:
     session = db.session
-
-    def rows(model):
-        found = session.scalars(db.select(model).order_by(model.position, model.id))
-        return forms.options([("", "—"), *((r.id, r.name) for r in found)])
-
     form.status.choices = forms.options((s.value, labels.ORDER_STATUS[s])
                                         for s in order_edit.status_choices(order))
-    form.attention_reason_id.choices = rows(AttentionReason)
-    form.handling_status_id.choices = rows(HandlingStatus)
-    form.tag_ids.choices = forms.options((t.id, t.name) for t in session.scalars(
-        db.select(Tag).order_by(Tag.name)))
+    form.attention_reason_id.choices = _listed(AttentionReason, order.attention_reason_id)
+    form.handling_status_id.choices = _listed(HandlingStatus, order.handling_status_id)
+    form.tag_ids.choices = forms.options(
+        (t.id, t.name) for t in masters.offered(session, Tag, [t.id for t in order.tags]))
+    by_name = {"value": lambda row: row.name}
+    form.media.choices = _listed(Media, order.media, **by_name)
+    form.wrapping.choices = _listed(Wrapping, order.wrapping, _wrapping_label, **by_name)
+    form.stock_location.choices = _listed(
+        StockLocation, order.stock_location, lambda row: f"{row.code} {row.name}"
+        if row.name != row.code else row.code, lambda row: row.code)
     methods = session.scalars(db.select(PaymentMethod).where(
         (PaymentMethod.active.is_(True)) | (PaymentMethod.id == order.payment_method_id))
         .order_by(PaymentMethod.id))
@@ -217,6 +233,7 @@ SCREENS = {
     "edit": (forms.EditForm, _edit_choices, "orders/edit.html"),
     "orderer": (forms.OrdererForm, _orderer_choices, "orders/orderer.html"),
     "recipient": (forms.RecipientForm, lambda form, order: None, "orders/recipient.html"),
+    "notice": (forms.NoticeForm, lambda form, order: None, "orders/notice.html"),
 }
 
 
@@ -306,6 +323,13 @@ def orderer(order_number: str):
 def recipient(order_number: str):
     """受取人情報の変更 (seed 003); each change is kept in the recipient change history."""
     return _save("recipient", order_number, request.method == "POST")
+
+
+@bp.route("/<order_number>/notice", methods=["GET", "POST"])
+@access(Access.operator)
+def notice(order_number: str):
+    """お客様へのお知らせ (seed 003): the message to the customer, with an audit row."""
+    return _save("notice", order_number, request.method == "POST")
 
 
 def _delete_page(order: Order, form, status: int = 200, **context):

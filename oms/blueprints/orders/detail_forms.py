@@ -129,13 +129,16 @@ class EditForm(LockedForm, BuyerFields):
                               choices=options([("1", _l("Automatic")), ("0", _l("Manual"))]))
     paid_at = _datetime(_l("Paid at"))
     force_allocation = BooleanField(_l("Force allocation"))
-    media = _text(_l("Media"), 64)
+    # The lists of 設定 (oms.services.masters): their active rows and the order's own value.
+    # The service refuses a value not listed (after the version check, so a form opened
+    # before someone else's change meets the conflict screen, not a refusal).
+    media = SelectField(_l("Media"), choices=[], validate_choice=False)
     needs_attention = RadioField(_l("Needs attention"), default="0",
                                  choices=options([("1", _l("Yes")), ("0", _l("No"))]))
     attention_reason_id = SelectField(_l("Reason"), coerce=optional_int, choices=[])
     tag_ids = CheckboxesField(_l("Labels"), coerce=coerce_int, choices=[])
     handling_status_id = SelectField(_l("Handling status"), coerce=optional_int, choices=[])
-    wrapping = _text(_l("Wrapping"), 64)
+    wrapping = SelectField(_l("Wrapping"), choices=[], validate_choice=False)
     payment_method_id = SelectField(_l("Payment method"), coerce=coerce_int, choices=[])
     customer_card_id = SelectField(_l("Credit card"), coerce=optional_int, choices=[])
     installments = SelectField(_l("Installments"), coerce=optional_int, choices=[])
@@ -144,7 +147,7 @@ class EditForm(LockedForm, BuyerFields):
            "cancelled"))
     carrier = SelectField(_l("Carrier"), choices=[])
     tracking_number = _text(_l("Tracking number"), 32)
-    stock_location = _text(_l("Stock location"), 32)
+    stock_location = SelectField(_l("Stock location"), choices=[], validate_choice=False)
     shipping_list_exported = RadioField(
         _l("Shipping list"), choices=options([("1", _l("Exported")),
                                               ("0", _l("Not exported"))]),
@@ -176,6 +179,13 @@ class OrdererForm(LockedForm, BuyerFields):
 
 class RecipientForm(LockedForm, RecipientFields):
     """受取人情報の変更 (seed 003)."""
+
+
+class NoticeForm(LockedForm):
+    """お客様へのお知らせ (seed 003)."""
+
+    reply_to_customer = TextAreaField(_l("Notice to the customer"),
+                                      [Optional(), Length(max=4000)], render_kw={"rows": 6})
 
 
 class DeleteForm(LockedForm):

@@ -5,17 +5,14 @@ from dataclasses import replace
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import BooleanField, RadioField
+from wtforms.validators import InputRequired
 
 from oms import labels
 from oms.blueprints.orders.detail_forms import options
 from oms.models import MallKind
 from oms.services.app_settings import ALLOCATION_MODES, MAX_MINUTES, TIMED_KINDS, WorkflowSettings
 from oms.validation import IntegerField
-
-MAX_LOCATIONS = 50
-LOCATION_MAX = 32  # stocks.location
 
 # What each 在庫引当 mode does (seed 001 §3), shown under its radio button.
 ALLOCATION_MODE = {
@@ -41,24 +38,6 @@ class WorkflowForm(FlaskForm):
                                                 for mode in ALLOCATION_MODES),
         validators=[InputRequired(_l("Choose how stock is allocated."))])
     confirm_own = BooleanField(_l("Orders of our own shop wait in New for Confirm order"))
-    locations = TextAreaField(
-        _l("Stock locations, in the order allocation tries them"),
-        [Length(max=MAX_LOCATIONS * (LOCATION_MAX + 2))],
-        description=_l("One location code per line; the first with enough stock is used."),
-        render_kw={"rows": 4})
-
-    def validate_locations(self, field) -> None:
-        codes = location_codes(field.data)
-        if not codes:
-            raise ValidationError(_l("Enter at least one location."))
-        if len(codes) > MAX_LOCATIONS:
-            raise ValidationError(_l("Enter at most %(n)d locations.", n=MAX_LOCATIONS))
-        if too_long := [code for code in codes if len(code) > LOCATION_MAX]:
-            raise ValidationError(_l("%(code)s is longer than %(n)d characters.",
-                                     code=too_long[0], n=LOCATION_MAX))
-        if len(set(codes)) != len(codes):
-            twice = next(code for code in codes if codes.count(code) > 1)
-            raise ValidationError(_l("%(code)s is listed twice.", code=twice))
 
     def minutes(self):
         """(payment kind, its field) for each timed kind, in the order of TIMED_KINDS."""
@@ -70,8 +49,7 @@ class WorkflowForm(FlaskForm):
             current, allocation_mode=self.allocation_mode.data,
             new_after_minutes=current.new_after_minutes
             | {kind.value: field.data for kind, field in self.minutes()},
-            require_confirm=current.require_confirm | {OWN: self.confirm_own.data},
-            allocation_locations=location_codes(self.locations.data))
+            require_confirm=current.require_confirm | {OWN: self.confirm_own.data})
 
 
 for _kind in TIMED_KINDS:
@@ -81,15 +59,10 @@ for _kind in TIMED_KINDS:
         minimum=0, maximum=MAX_MINUTES, full_width=False))
 
 
-def location_codes(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
 def form_data(settings: WorkflowSettings) -> dict:
     """What the form shows for stored settings."""
     return {
         "allocation_mode": settings.allocation_mode,
         "confirm_own": settings.require_confirm.get(OWN, True),
-        "locations": "\n".join(settings.allocation_locations),
         **{_minutes_field(kind.value): settings.minutes_for(kind) for kind in TIMED_KINDS},
     }

@@ -1,10 +1,10 @@
 """要対応 + 理由: flag orders as needing attention with a reason, or clear the flag."""
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice, SelectField, ValidationError
 
 from oms.models import AttentionReason, Order, TargetState
+from oms.services import masters
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.bulk.operations.handling import optional_int
 
@@ -28,7 +28,7 @@ class SetAttention(Operation):
     allowed_while_waiting = True
 
     def prepare_form(self, form, session):
-        rows = session.scalars(sa.select(AttentionReason).order_by(AttentionReason.position))
+        rows = masters.offered(session, AttentionReason)  # active rows only
         form.reason_id.choices = [SelectChoice(None, "—"),
                                   *(SelectChoice(r.id, r.name) for r in rows)]
 

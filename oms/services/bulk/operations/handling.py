@@ -1,10 +1,10 @@
 """対応状況: set (or clear) the operator-defined handling status."""
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice, SelectField
 
 from oms.models import HandlingStatus, Order, TargetState
+from oms.services import masters
 from oms.services.bulk.operations.base import Operation, Refusal, equal_or_both_empty
 from oms.validation import coerce_optional_int
 
@@ -23,7 +23,7 @@ class SetHandlingStatus(Operation):
     undoable = True
 
     def prepare_form(self, form, session):
-        rows = session.scalars(sa.select(HandlingStatus).order_by(HandlingStatus.position))
+        rows = masters.offered(session, HandlingStatus)  # active rows only
         form.handling_status_id.choices = [SelectChoice(None, _l("(none)")),
                                            *(SelectChoice(r.id, r.name) for r in rows)]
 

@@ -7,6 +7,7 @@ from wtforms import Form, RadioField, SelectChoice, SelectField
 from wtforms.validators import InputRequired
 
 from oms.models import Order, Tag, TargetState, order_tags
+from oms.services import masters
 from oms.services.bulk.fields import tag_key
 from oms.services.bulk.operations.base import Operation, Refusal, Refused
 from oms.validation import coerce_int
@@ -27,8 +28,9 @@ class SetTag(Operation):
     allowed_while_waiting = True
 
     def prepare_form(self, form, session):
-        form.tag_id.choices = [SelectChoice(t.id, t.name) for t in session.scalars(
-            sa.select(Tag).order_by(Tag.name))]
+        # Active labels only (M8: a retired label is no longer offered).
+        form.tag_id.choices = [SelectChoice(t.id, t.name)
+                               for t in masters.offered(session, Tag)]
 
     def describe(self, session, options):
         tag = session.get(Tag, options["tag_id"])
