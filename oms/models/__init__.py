@@ -15,6 +15,7 @@ from oms.models.conversions import ConversionNotice
 from oms.models.custom_fields import CustomField, CustomFieldCategory, CustomFieldValue, FieldType
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
 from oms.models.inquiries import Inquiry, InquiryCategory, InquiryResult
+from oms.models.mail import MailEvent, MailState, MailTemplate, SentMail, SystemMail
 from oms.models.marketplace import (
     MallOrderState,
     MallSyncFailure,
@@ -112,6 +113,9 @@ __all__ = [
     "JobTarget",
     "LineStatus",
     "LinkResult",
+    "MailEvent",
+    "MailState",
+    "MailTemplate",
     "MallKind",
     "MallOrderState",
     "MallSyncFailure",
@@ -134,6 +138,7 @@ __all__ = [
     "Role",
     "SearchPreset",
     "SelectionSource",
+    "SentMail",
     "ShipReportState",
     "Shipment",
     "ShipmentImport",
@@ -147,6 +152,7 @@ __all__ = [
     "Stock",
     "StockAllocation",
     "StockUpload",
+    "SystemMail",
     "Tag",
     "TargetState",
     "TrackingReport",

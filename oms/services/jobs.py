@@ -56,6 +56,7 @@ KINDS = {
     "shipping_export": Kind("jobs.shipping.export_instructions",
                             "oms.services.shipping_export_step:ExportStep"),
     "shipment_import": Kind("jobs.shipping.apply_import"),
+    "mail": Kind(LANE, "oms.services.mail_step:MailStep"),
 }
 
 

@@ -13,8 +13,8 @@ carries is skipped).
 
 What later issues hang on here:
 - 荷物番号報告 (S6/S7): `tracking_reports.request` gets the new shipments;
-- 出荷完了メール (P3, S8): an `order.ship_mail_due` audit row per order whose mail is not
-  marked sent; the mail work sends it and sets `ship_mail_sent` then (nothing is set here);
+- 出荷完了メール (P3 M5, S8): the system mail queued for the orders whose mail is not marked
+  sent (`mail.queue_system_mail` marks them), sent by its job after the commit;
 - payment capture and deferred-payment ship reports (P4, issue 12): their guards on
   出荷済 → 完了 live in auto_advance.moves().
 """
@@ -30,9 +30,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
-from oms.models import AuditEvent, Carrier, Order, OrderStatus, Shipment, StatusHistory
+from oms.models import (
+    AuditEvent,
+    Carrier,
+    MailEvent,
+    Order,
+    OrderStatus,
+    Shipment,
+    StatusHistory,
+)
 from oms.models.base import utcnow
-from oms.services import audit, auto_advance, carriers, line_status, tracking_reports
+from oms.services import audit, auto_advance, carriers, line_status, mail, tracking_reports
 from oms.services.actor import Actor
 from oms.services.sql_rows import expire_loaded, insert_rows, one_of, update_rows
 
@@ -41,7 +49,6 @@ SHIPPABLE = (S.ready_to_ship, S.shipping)
 # Where a confirmed order may have gone since (自動: 出荷済 and on).
 SHIPPED = (S.shipped, S.awaiting_deferred_payment, S.completed)
 CHUNK = 1000
-MAIL_DUE = "order.ship_mail_due"
 
 
 class Verdict(StrEnum):
@@ -216,6 +223,8 @@ def _confirm_chunk(session: Session, rows: list[Confirmation], actor: Actor,
     outcome.shipment_ids += shipment_ids
     outcome.shipped += [s.id for s in moving]
     tracking_reports.request(session, shipment_ids, actor)
+    mail.queue_system_mail(session, MailEvent.ship_complete,
+                           [state.id for _, state in accepted if not state.ship_mail_sent], actor)
     auto_advance.advance(session, [s.id for s in moving], actor)
 
 
@@ -245,7 +254,7 @@ def _write_shipments(session: Session, accepted: list[tuple[Confirmation, OrderS
 
 def _record(session: Session, accepted: list[tuple[Confirmation, OrderState]],
             moving: list[OrderState], actor: Actor, import_id: int | None, now) -> None:
-    """Status history and audit rows, one INSERT each; the 出荷完了メール events (S8)."""
+    """Status history and audit rows, one INSERT each."""
     reason = labels.stored(_l("Shipment confirmed"))
     if moving:
         insert_rows(session, StatusHistory.__table__, [
@@ -259,7 +268,4 @@ def _record(session: Session, accepted: list[tuple[Confirmation, OrderState]],
     rows += [audit.values(actor, "order.status", entity_type="order", entity_id=s.id,
                           field="status", old=s.status.value, new=S.shipped.value,
                           details={"reason": reason}) for s in moving]
-    rows += [audit.values(actor, MAIL_DUE, entity_type="order", entity_id=state.id,
-                          details={"tracking_number": row.tracking_number})
-             for row, state in accepted if not state.ship_mail_sent]
     insert_rows(session, AuditEvent.__table__, [r | {"created_at": now} for r in rows])
