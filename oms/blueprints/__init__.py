@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         bulk,
         carriers,
         custom_fields,
+        mail,
         main,
         marketplaces,
         notifications,
@@ -33,3 +34,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(workflow_settings.bp, url_prefix="/settings/workflow")
     app.register_blueprint(bank_accounts.bp, url_prefix="/settings/bank-accounts")
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
+    app.register_blueprint(mail.bp, url_prefix="/mail")

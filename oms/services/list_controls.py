@@ -79,6 +79,7 @@ CONTROLS = {c.key: c for c in (
             tab="done"),
     Control("report-again", _l("Report tracking again"), "orders.report_again",
             limit=MAX_DIRECT_ORDERS, tab="done"),
+    Control("mail", _l("Send mail"), "mail.start"),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
@@ -86,10 +87,10 @@ CONTROLS = {c.key: c for c in (
 # Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) and 出荷確定インポート (§4) on processing;
 # ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and linking one order is
 # allowed, so not on 待機中; bulk update (seed 004) everywhere.
-_EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
+_EVERYWHERE = ("refresh-all", "link-all", "mail", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
-    "waiting": ("bulk", "export"),
+    "waiting": ("mail", "bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
                    "ship-export", "shipment-import", *_EVERYWHERE),

@@ -84,7 +84,8 @@ def make_world(session, factory, owner: User, export_dir: Path) -> World:
     session.add_all([preset, memo, inquiry, category, custom_field])
     session.commit()
     return World(order, note, preset, memo, inquiry, custom_field, category,
-                 more=marketplace_rows(session, order, owner) | workflow_rows(session))
+                 more=marketplace_rows(session, order, owner) | workflow_rows(session)
+                 | mail_rows(session, order, owner))
 
 
 def rules(app, method: str) -> list[Rule]:
@@ -141,3 +142,19 @@ def workflow_rows(session) -> dict[str, int]:
     session.commit()
     return {"account_id": accounts[0].id, "carrier_id": yamato.id, "kind": "services",
             "row_id": yamato.services[0].id, "action": "deactivate"}
+
+
+def mail_rows(session, order: Order, owner: User) -> dict:
+    """A template, a failed mail of the order (its page shows 再送) and a file of the sink."""
+    from oms.models import MailState, MailTemplate, SentMail
+
+    template = MailTemplate(name="walk", subject="{受注番号}", body="{注文者名}")
+    session.add(template)
+    session.flush()
+    sent = SentMail(order_id=order.id, template_id=template.id, from_header="a@example.jp",
+                    to_address="b@example.jp", subject="walk", body="walk",
+                    status=MailState.failed, message_id="<walk@example.jp>",
+                    user_id=owner.id, username=owner.username)
+    session.add(sent)
+    session.commit()
+    return {"template_id": template.id, "mail_id": sent.id, "file_name": "walk.eml"}

@@ -50,6 +50,8 @@ SETTINGS_SECTIONS += [("shops.index", _l("Shops")),
 SETTINGS_SECTIONS += [("workflow_settings.edit", _l("Order workflow settings")),
                       ("bank_accounts.index", _l("Bank accounts for transfers")),
                       ("carriers.index", _l("Carriers"))]
+SETTINGS_SECTIONS += [("mail.templates", _l("Mail templates")),
+                      ("mail.system_mails", _l("System mails"))]
 
 
 @bp.route("/settings")
