@@ -74,7 +74,7 @@ def preview(template_id: int):
     rendered = (mail_templates.render(db.session, order, target.subject, target.body,
                                       ZoneInfo(current_app.config["OMS_TZ"]))
                 if order else None)
-    return render_page("mail/preview.html", "preview", "mail-preview", template=target,
+    return render_page("mail/preview.html", "preview", "mail-preview", mail_template=target,
                        number=number, rendered=rendered, problem=problem), (
         404 if problem else 200)
 
