@@ -157,4 +157,10 @@ def mail_rows(session, order: Order, owner: User) -> dict:
                     user_id=owner.id, username=owner.username)
     session.add(sent)
     session.commit()
-    return {"template_id": template.id, "mail_id": sent.id, "file_name": "walk.eml"}
+    from flask import current_app
+
+    from oms.integrations.mail import Outgoing, Transport
+
+    Transport.from_url(current_app.config["MAIL_URL"]).send_all(
+        [Outgoing("<walk@example.jp>", "a@example.jp", "b@example.jp", "walk", "walk")])
+    return {"template_id": template.id, "mail_id": sent.id, "file_name": "walk_at_example.jp.eml"}
