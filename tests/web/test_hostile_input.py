@@ -114,7 +114,8 @@ WHOLE_SEARCH = {
 # a blacklisted customer, a mall shop): their path parameters are walked all the same.
 SHOWN_SOMETIMES = {"bulk.undo", "marketplaces.inventory_apply", "notifications.cancel",
                    "orders.release_blacklist", "shops.poll", "orders.shipment_import_apply",
-                   "shipping_export.run", "orders.report_order_again"}
+                   "shipping_export.run", "orders.report_order_again", "mail.run",
+                   "mail.resend_failed"}
 # Query parameters every page is tried with, besides those its own links and forms use.
 COMMON_PARAMETERS = ("page", "per_page", "q", "tab", "sort", "state", "selection", "op",
                      "shop_id", "next", "preset", "accepted", "encoding", "select")
@@ -449,7 +450,7 @@ def test_the_crawl_found_every_route(app, walk):
         "notifications.download", "bulk.items_csv", "main.index",  # not HTML / a redirect
         "shipping_export.yupri_filter",  # a CSV
         # Opened by the list's POST for a selection; its bad settings are in its own tests.
-        "shipping_export.settings"}
+        "shipping_export.settings", "mail.compose"}
     assert not missing, f"pages the crawl never reached: {sorted(missing)}"
     forms = walk.post_forms()
     missing = {r.endpoint for r in rules(app, "POST")} - set(forms) - PUBLIC - SHOWN_SOMETIMES
@@ -698,9 +699,11 @@ def test_path_ids_match_their_columns(app):
         CarrierService,
         CustomField,
         Inquiry,
+        MailTemplate,
         Notification,
         Order,
         OrderMemo,
+        SentMail,
         ShipmentImport,
         Shop,
         SkuMapping,
@@ -713,7 +716,8 @@ def test_path_ids_match_their_columns(app):
                "field_id": CustomField, "category_id": CustomFieldCategory, "shop_id": Shop,
                "mapping_id": SkuMapping, "upload_id": StockUpload, "account_id": BankAccount,
                "import_id": ShipmentImport, "carrier_id": Carrier,
-               "row_id": CarrierService}  # a service or a time slot: both Integer ids
+               "row_id": CarrierService,  # a service or a time slot: both Integer ids
+               "mail_id": SentMail, "template_id": MailTemplate}
     wrong = []
     for rule in app.url_map.iter_rules():
         for name, converter in rule._converters.items():
