@@ -57,6 +57,5 @@ class ResendForm(FlaskForm):
 class SystemMailForm(FlaskForm):
     """One event of システムメール管理."""
 
-    template_id = SelectField(_l("Template"), coerce=coerce_optional_int,
-                              validate_choice=False)
+    template_id = SelectField(_l("Template"), coerce=coerce_optional_int)
     enabled = BooleanField(_l("Send"))
