@@ -75,6 +75,11 @@ def from_env(instance_path: Path) -> dict:
         # 3rd attempt (doubling: 3 tries with backoff).
         "CONVERSION_TIMEOUT": float(os.environ.get("OMS_CONVERSION_TIMEOUT", "5")),
         "CONVERSION_BACKOFF": float(os.environ.get("OMS_CONVERSION_BACKOFF", "1")),
+        # Where mail goes: smtp://user:pass@host:port (?starttls=1), smtps://… for implicit
+        # TLS; the default file:// folder keeps one .eml per message (oms.integrations.mail).
+        "MAIL_URL": os.environ.get("MAIL_URL", f"file://{instance_path / 'mail'}"),
+        # The sender of a template that names none.
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "OMS <noreply@oms.localhost>"),
         # How many proxies (load balancers) sit in front of the app and set X-Forwarded-*.
         "PROXY_COUNT": int(os.environ.get("OMS_PROXY_COUNT", "0")),
     }

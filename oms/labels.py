@@ -20,6 +20,8 @@ from oms.models import (
     JobState,
     LineStatus,
     LinkResult,
+    MailEvent,
+    MailState,
     MallKind,
     OrderStatus,
     PaymentKind,
@@ -171,6 +173,7 @@ MALL_ACTION = {
 JOB_KIND = {"order_export": _l("Order information download")}
 JOB_KIND["bulk_orders"] = _l("Bulk update of orders")
 JOB_KIND["shipment_import"] = _l("Shipment confirmation import")
+JOB_KIND["mail"] = _l("Mail sending")
 
 ROLE = {Role.admin: _l("Administrator"), Role.operator: _l("Operator")}
 
@@ -462,7 +465,6 @@ ORDER_FIELD.update({
     "deferred_reason": _l("Credit check reason"),
 })
 AUDIT_ACTION.update({
-    "order.cod_mail_due": _l("Cash-on-delivery change mail due"),
     "payment_method.create": _l("Payment method added"),
     "payment_method.update": _l("Payment method changed"),
 })
@@ -481,3 +483,17 @@ CONVERSION_EVENT = {
     ConversionEvent.shipped: _l("Order shipped"),
 }
 JOB_KIND["conversion"] = _l("Conversion notification")
+# Mail (SCOPE P3): a sent mail's state on 送信メール照会, and the system mail events.
+MAIL_STATE = {
+    MailState.queued: _l("Waiting to be sent"),
+    MailState.sending: _l("Sending"),
+    MailState.sent: _l("Sent"),
+    MailState.failed: _l("Failed"),
+    MailState.unknown: _l("Unknown"),
+}
+MAIL_EVENT = {
+    MailEvent.ship_complete: _l("Shipment complete"),
+    MailEvent.cod_changed: _l("Changed to cash on delivery (credit NG)"),
+    MailEvent.payment_received: _l("Payment received"),
+    MailEvent.order_received: _l("Order received"),
+}

@@ -45,6 +45,8 @@ def test_env(tmp_path_factory):
         # A queue of our own, so a shared Redis never hands our jobs to another worker.
         "OMS_QUEUE": f"oms-test-{uuid.uuid4().hex[:8]}",
         "OMS_EXPORT_DIR": str(tmp / "exports"),
+        # The file sink, never the checkout's instance/ (tests/smtp.py has a real server).
+        "MAIL_URL": f"file://{tmp / 'mail'}",
         "SECRET_KEY": "test-secret-key",
     }
     saved = {k: os.environ.get(k) for k in env}

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         carriers,
         custom_fields,
         deferred,
+        mail,
         main,
         marketplaces,
         masters,
@@ -41,3 +42,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(carriers.bp, url_prefix="/settings/carriers")
     app.register_blueprint(payment_methods.bp, url_prefix="/settings/payment-methods")
     app.register_blueprint(masters.bp, url_prefix="/settings/lists")
+    app.register_blueprint(mail.bp, url_prefix="/mail")

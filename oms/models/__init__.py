@@ -15,6 +15,7 @@ from oms.models.conversions import ConversionEvent, ConversionNotice, Conversion
 from oms.models.custom_fields import CustomField, CustomFieldCategory, CustomFieldValue, FieldType
 from oms.models.customers import AddressKind, BlacklistStatus, Customer, CustomerAddress
 from oms.models.inquiries import Inquiry, InquiryCategory, InquiryResult
+from oms.models.mail import MailEvent, MailState, MailTemplate, SentMail, SystemMail
 from oms.models.marketplace import (
     MallOrderState,
     MallSyncFailure,
@@ -126,6 +127,9 @@ __all__ = [
     "JobTarget",
     "LineStatus",
     "LinkResult",
+    "MailEvent",
+    "MailState",
+    "MailTemplate",
     "MallKind",
     "MallOrderState",
     "MallSyncFailure",
@@ -149,6 +153,7 @@ __all__ = [
     "Role",
     "SearchPreset",
     "SelectionSource",
+    "SentMail",
     "ShipReportState",
     "Shipment",
     "ShipmentImport",
@@ -163,6 +168,7 @@ __all__ = [
     "StockAllocation",
     "StockLocation",
     "StockUpload",
+    "SystemMail",
     "Tag",
     "TargetState",
     "TrackingReport",

@@ -4,8 +4,7 @@ delivery, so it can still ship. 「出荷待ちの注文で、与信NGとなっ�
 
 The COD method and its fee come from 支払い方法管理; the tax and total follow (amounts);
 the 与信NG attention is cleared; 自動遷移 stays as it is, since this is the designed way
-out of 与信NG (SCOPE A26). The mail is sent by the mail feature, from the `MAIL_DUE` audit
-row written with the change (as the shipment import does for its mail).
+out of 与信NG (SCOPE A26). The 代引き自動変更メール is queued with the change.
 """
 
 from typing import Any
@@ -16,7 +15,6 @@ from oms.models import Order, OrderStatus, PaymentMethod, PaymentStatus
 from oms.services import amounts
 
 S = OrderStatus
-MAIL_DUE = "order.cod_mail_due"
 # The attention reason a declined authorization sets (an operator-data name, in Japanese).
 CREDIT_NG_REASON = "与信NG"
 # From 出荷中 on the parcel is packed or gone: the payment method is what it was.

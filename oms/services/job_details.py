@@ -14,6 +14,7 @@ from oms.services import (
     allocation_job,
     deferred_export,
     item_links,
+    mail,
     marketplace_jobs,
     notifications,
     order_search,
@@ -44,7 +45,8 @@ def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> J
     found = JobDetails(result=action_results.result_of(note))
     params = note.params or {}
     if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND,
-                                       shipping_export.KIND, deferred_export.KIND}:
+                                       shipping_export.KIND, deferred_export.KIND,
+                                       mail.KIND}:
         found.mall_failures = marketplace_jobs.outcomes(session, note, limit=SHOWN,
                                                         failed_only=True)
     if found.result and found.result.follow_up_id:

@@ -60,6 +60,7 @@ KINDS = {
     "deferred_export": Kind(LANE, "oms.services.deferred_export_step:DeferredExportStep"),
     "deferred_import": Kind("jobs.deferred.apply_import"),
     "conversion": Kind(LANE, "oms.services.conversions:ConversionStep"),
+    "mail": Kind(LANE, "oms.services.mail_step:MailStep"),
 }
 
 

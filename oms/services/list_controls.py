@@ -89,6 +89,7 @@ CONTROLS = {c.key: c for c in (
             "deferred.start_ship", tab="done"),
     Control("deferred-ship-import", _l("Shipment report result import"),
             "deferred.import_ship", link=True),
+    Control("mail", _l("Send mail"), "mail.start"),
     Control("bulk", _l("Bulk update"), "bulk.start"),
     Control("export", _l("Order information download"), "orders.export", encoding=True),
 )}
@@ -96,10 +97,10 @@ CONTROLS = {c.key: c for c in (
 # Seed 000 ⑭ per tab, and 在庫引当 (seed 001 §3) and 出荷確定インポート (§4) on processing;
 # ⑫ (全注文更新, アイテム紐づけ) wherever more than confirming and linking one order is
 # allowed, so not on 待機中; bulk update (seed 004) everywhere.
-_EVERYWHERE = ("refresh-all", "link-all", "bulk", "export")
+_EVERYWHERE = ("refresh-all", "link-all", "mail", "bulk", "export")
 TAB_CONTROLS: dict[str, tuple[str, ...]] = {
     "all": _EVERYWHERE,
-    "waiting": ("deferred-credit", "deferred-credit-import", "bulk", "export"),
+    "waiting": ("deferred-credit", "deferred-credit-import", "mail", "bulk", "export"),
     "new": ("confirm", *_EVERYWHERE),
     "processing": ("send-shipping", "inventory-download", "inventory-upload", "allocate",
                    "ship-export", "shipment-import", *_EVERYWHERE),

@@ -13,8 +13,8 @@ carries is skipped).
 
 What later issues hang on here:
 - 荷物番号報告 (S6/S7): `tracking_reports.request` gets the new shipments;
-- 出荷完了メール (P3, S8): an `order.ship_mail_due` audit row per order whose mail is not
-  marked sent; the mail work sends it and sets `ship_mail_sent` then (nothing is set here);
+- 出荷完了メール (P3 M5, S8): the system mail queued for the orders whose mail is not marked
+  sent (`mail.queue_system_mail` marks them), sent by its job after the commit;
 - payment capture and deferred-payment ship reports (P4, issue 12): their guards on
   出荷済 → 完了 live in auto_advance.moves().
 """
@@ -34,6 +34,7 @@ from oms.models import (
     AuditEvent,
     Carrier,
     ConversionEvent,
+    MailEvent,
     Order,
     OrderStatus,
     Shipment,
@@ -46,6 +47,7 @@ from oms.services import (
     carriers,
     conversions,
     line_status,
+    mail,
     tracking_reports,
 )
 from oms.services.actor import Actor
@@ -57,7 +59,6 @@ SHIPPABLE = (S.ready_to_ship, S.shipping)
 # Where a confirmed order may have gone since (自動: 出荷済 and on).
 SHIPPED = (S.shipped, S.awaiting_deferred_payment, S.completed)
 CHUNK = 1000
-MAIL_DUE = "order.ship_mail_due"
 
 
 class Verdict(StrEnum):
@@ -235,6 +236,8 @@ def _confirm_chunk(session: Session, rows: list[Confirmation], actor: Actor,
     # 売上 on entering 出荷済 (seed 001 §5): the job goes in with this change.
     automatic.capture_shipped(session, [s.id for s in moving])
     conversions.notify(session, [s.id for s in moving], ConversionEvent.shipped, actor)
+    mail.queue_system_mail(session, MailEvent.ship_complete,
+                           [state.id for _, state in accepted if not state.ship_mail_sent], actor)
     auto_advance.advance(session, [s.id for s in moving], actor)
 
 
@@ -264,7 +267,7 @@ def _write_shipments(session: Session, accepted: list[tuple[Confirmation, OrderS
 
 def _record(session: Session, accepted: list[tuple[Confirmation, OrderState]],
             moving: list[OrderState], actor: Actor, import_id: int | None, now) -> None:
-    """Status history and audit rows, one INSERT each; the 出荷完了メール events (S8)."""
+    """Status history and audit rows, one INSERT each."""
     reason = labels.stored(_l("Shipment confirmed"))
     if moving:
         insert_rows(session, StatusHistory.__table__, [
@@ -278,7 +281,4 @@ def _record(session: Session, accepted: list[tuple[Confirmation, OrderState]],
     rows += [audit.values(actor, "order.status", entity_type="order", entity_id=s.id,
                           field="status", old=s.status.value, new=S.shipped.value,
                           details={"reason": reason}) for s in moving]
-    rows += [audit.values(actor, MAIL_DUE, entity_type="order", entity_id=state.id,
-                          details={"tracking_number": row.tracking_number})
-             for row, state in accepted if not state.ship_mail_sent]
     insert_rows(session, AuditEvent.__table__, [r | {"created_at": now} for r in rows])

@@ -7,19 +7,22 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import (
-    AuditEvent,
     CardPlan,
     DeferredVariant,
+    JobTarget,
+    MailEvent,
+    MailTemplate,
+    Notification,
     Order,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
     ShipReportState,
+    SystemMail,
     TargetState,
 )
 from oms.services import order_edit, payment_history, payment_methods
 from oms.services.actor import Actor
-from oms.services.cod_change import MAIL_DUE
 from oms.services.order_edit import EditRefused, OrderEdit
 from tests import bulk_support as bulk
 
@@ -140,6 +143,10 @@ def test_switch_to_cod_over_declined_orders(session, factory, users):
     card = factory.payment_method(PaymentKind.card, card_plan=CardPlan.lump)
     factory.payment_method(PaymentKind.cod, name="代引き(旧)", fee=550, active=False)
     cod = factory.payment_method(PaymentKind.cod, name="代金引換", fee=330)
+    notice = MailTemplate(name="代引き変更", subject="{受注番号}", body="{支払方法}")
+    session.add(notice)
+    session.flush()
+    session.merge(SystemMail(event=MailEvent.cod_changed, template_id=notice.id, enabled=True))
     credit_ng = factory.attention_reason("与信NG")
     declined = {"payment_method": card, "payment_status": PaymentStatus.auth_failed,
                 "needs_attention": True, "attention_reason_id": credit_ng.id,
@@ -161,10 +168,11 @@ def test_switch_to_cod_over_declined_orders(session, factory, users):
     assert changed.payment_status is PaymentStatus.unpaid
     assert (changed.needs_attention, changed.attention_reason_id) == (False, None)
     assert changed.auto_advance is True  # SCOPE A26
-    mails = session.execute(sa.select(AuditEvent.entity_id, AuditEvent.details)
-                            .where(AuditEvent.action == MAIL_DUE)).all()
-    assert mails == [(str(c.id), {"bulk_job": job.id, "payment_method_id": cod.id,
-                                  "total": 1430})]
+    mails = session.execute(sa.select(JobTarget.order_id, Notification.params["event"])
+                            .join(Notification, Notification.id == JobTarget.job_id)
+                            .where(Notification.kind == "mail")).all()
+    assert [(order_id, str(event).strip('"')) for order_id, event in mails] == [
+        (c.id, "cod_changed")]  # the 代引き自動変更メール, queued with the change
     assert session.get(Order, f.id).payment_method_id == card.id
 
 

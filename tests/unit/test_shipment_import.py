@@ -9,8 +9,8 @@ from flask_babel import force_locale
 
 from oms.csvfiles import UploadError
 from oms.models import (
-    AuditEvent,
     LineStatus,
+    Notification,
     Order,
     OrderLine,
     OrderStatus,
@@ -205,17 +205,14 @@ def test_what_the_check_warns_about_or_refuses(session, factory, ja):
         ("100000000006", "宅急便")]  # the export's shipment is filled, not doubled
 
 
-def test_the_ship_complete_mail_is_recorded_unless_marked_sent(session, factory, ja):
-    pending, marked = shipping(factory), shipping(factory, ship_mail_sent=True)
+def test_no_ship_complete_mail_is_queued_while_the_system_mail_is_off(session, factory, ja):
+    pending = shipping(factory)
     outcome = shipment_confirm.confirm(session, [
-        shipment_confirm.Confirmation(pending.id, "123412341234"),
-        shipment_confirm.Confirmation(marked.id, "123412341235")], OPERATOR)
-    assert sorted(outcome.shipped) == sorted([pending.id, marked.id])
-    due = session.scalars(sa.select(AuditEvent.entity_id)
-                          .where(AuditEvent.action == shipment_confirm.MAIL_DUE)).all()
-    assert due == [str(pending.id)]
+        shipment_confirm.Confirmation(pending.id, "123412341234")], OPERATOR)
+    assert outcome.shipped == [pending.id]
+    assert session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
     session.expire_all()
-    assert session.get(Order, pending.id).ship_mail_sent is False  # the mail issue sets it
+    assert session.get(Order, pending.id).ship_mail_sent is False  # tests/unit/test_mail.py
 
 
 def test_the_confirm_service_refuses_what_moved_and_skips_what_is_done(session, factory, ja):

@@ -87,7 +87,8 @@ def make_world(session, factory, owner: User, export_dir: Path) -> World:
     session.add_all([preset, memo, inquiry, category, custom_field])
     session.commit()
     return World(order, note, preset, memo, inquiry, custom_field, category,
-                 more=marketplace_rows(session, order, owner) | workflow_rows(session))
+                 more=marketplace_rows(session, order, owner) | workflow_rows(session)
+                 | mail_rows(session, order, owner))
 
 
 def rules(app, method: str) -> list[Rule]:
@@ -172,3 +173,25 @@ def _inactive_method(session) -> int:
     session.add(method)
     session.commit()
     return method.id
+
+
+def mail_rows(session, order: Order, owner: User) -> dict:
+    """A template, a failed mail of the order (its page shows 再送) and a file of the sink."""
+    from oms.models import MailState, MailTemplate, SentMail
+
+    template = MailTemplate(name="walk", subject="{受注番号}", body="{注文者名}")
+    session.add(template)
+    session.flush()
+    sent = SentMail(order_id=order.id, template_id=template.id, from_header="a@example.jp",
+                    to_address="b@example.jp", subject="walk", body="walk",
+                    status=MailState.failed, message_id="<walk@example.jp>",
+                    user_id=owner.id, username=owner.username)
+    session.add(sent)
+    session.commit()
+    from flask import current_app
+
+    from oms.integrations.mail import Outgoing, Transport
+
+    Transport.from_url(current_app.config["MAIL_URL"]).send_all(
+        [Outgoing("<walk@example.jp>", "a@example.jp", "b@example.jp", "walk", "walk")])
+    return {"template_id": template.id, "mail_id": sent.id, "file_name": "walk_at_example.jp.eml"}

@@ -55,6 +55,8 @@ SETTINGS_SECTIONS += [("payment_methods.index", _l("Payment methods"))]
 # The lists orders pick from, and 成果通知設定 (oms.services.masters): one screen each.
 SETTINGS_LISTS = ("handling-statuses", "tags", "attention-reasons", "media", "wrappings",
                   "stock-locations", "conversion-settings")
+SETTINGS_SECTIONS += [("mail.templates", _l("Mail templates")),
+                      ("mail.system_mails", _l("System mails"))]
 
 
 @bp.route("/settings")

@@ -8,6 +8,7 @@ from oms.blueprints.orders import (  # noqa: E402, F401
     custom_values,
     detail,
     inquiries,
+    mail,
     memos,
     payment_checks,
     payments,

@@ -21,6 +21,7 @@ from oms.models import (
     AttentionReason,
     BlacklistStatus,
     HandlingStatus,
+    MailEvent,
     Order,
     OrderStatus,
     PaymentMethod,
@@ -33,6 +34,7 @@ from oms.services import (
     allocation,
     cod_change,
     deferred,
+    mail,
     payment_checks,
     shipment_voids,
     workflow,
@@ -150,14 +152,14 @@ def _set_deleted(batch: Batch, order: Order, value: Value) -> None:
 
 def _switch_to_cod(batch: Batch, order: Order, value: Value) -> None:
     """決済方法 → 代引き: the method, fee, amounts and payment status, each audited, and the
-    代引き自動変更メール due (sent by the mail feature)."""
+    代引き自動変更メール queued."""
     cod = batch.session.get(PaymentMethod, value)
     for name, (old, new) in cod_change.switch(order, cod).items():
         batch.audit("order.update", entity_type="order", entity_id=order.id, field=name,
                     old=old, new=new)
-    batch.audit(cod_change.MAIL_DUE, entity_type="order", entity_id=order.id,
-                details={"payment_method_id": cod.id, "total": order.total})
     batch.changed_through_orm(order)
+    # 代引き自動変更メール (seed 004), sent after the chunk commits when the event is on.
+    mail.queue_system_mail(batch.session, MailEvent.cod_changed, [order.id], batch.actor)
 
 
 def _get_blacklist(order: Order) -> Value:
