@@ -1,24 +1,42 @@
 """決済状況一括変更 (売上 / 取消 / 再オーソリ) as an effect operation of the bulk engine, run
 in-process against the sandbox gateway: the guards (the payment rules as SQL), the keys
 `bulk:<job>:<order>:<action>`, the results on the orders, and a lost answer that keeps its
-item open until the effect is known. The kill -9 check (SCOPE P4 check 8) is in
-tests/jobs/test_bulk_payment_kill.py."""
+item open until the effect is known; and the kill -9 check (SCOPE P4 check 8) on real
+workers."""
 
+import os
+import signal
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from oms.models import MallKind, Order, OrderStatus, PaymentKind, PaymentStatus, TargetState
+from oms.models import (
+    JobState,
+    MallKind,
+    Order,
+    OrderStatus,
+    PaymentKind,
+    PaymentStatus,
+    TargetState,
+)
 from oms.models.payments import PaymentTransaction, TransactionState
 from oms.services import runner
 from oms.services.bulk import operations, preview, selection
 from oms.services.payments import ledger, step
 from tests import bulk_support as bulk
 from tests.bulk_support import empty_queue  # noqa: F401 (fixture)
+from tests.jobs.test_bulk_jobs import WORKER_ENV, job_state, mid_job
 from tests.payments.test_card_jobs import card_order, effects, reload
+from tests.workers import horse_of, wait_for
 
+pytestmark = pytest.mark.usefixtures("empty_queue")
 S, P, T = OrderStatus, PaymentStatus, TransactionState
+KILLED_ORDERS = 200
+# Chunks of 10: many commit points to be killed between; the lease and recovery as short
+# as the bulk kill tests'.
+KILL_ENV = {**WORKER_ENV, "OMS_BULK_CHUNK": "10"}
 
 
 def authorized(session, user, orders: list[Order]) -> None:
@@ -119,3 +137,44 @@ def test_a_lost_answer_keeps_the_item_open_until_the_effect_is_known(
     assert bulk.outcomes(session, job.id) == {order.id: (TargetState.ok, None)}
     assert reload(session, order).payment_status is P.captured
     assert effects(sandbox, merchant) == {f"order:{order.id}:authorize:1": 1, key: 1}
+
+
+@pytest.mark.slow
+def test_bulk_capture_survives_kill_9_of_every_worker(
+        app, session, factory, users, sandbox, merchant, workers, monkeypatch):
+    """SCOPE P4 check 8, small for CI (200 orders, 20 ms latency, 2 lanes and workers):
+    every worker killed with SIGKILL at about half; restarted, they finish the job: every
+    item terminal, and the sandbox counts exactly one capture per order."""
+    orders = [card_order(factory, session, status=S.shipped) for _ in range(KILLED_ORDERS)]
+    authorized(session, users["operator"], orders)
+    sandbox.gateway(merchant, latency_ms=20)
+    monkeypatch.setitem(app.config, "BULK_LANES", 2)
+    job = bulk.start(session, users["operator"], orders, "card_payment",
+                     bulk.options(session, "card_payment", action="capture"))
+    first = [workers.start(f"first{i}", **KILL_ENV) for i in range(2)]
+    assert mid_job(session, job.id, KILLED_ORDERS), workers.logs()
+    for worker in first:
+        if horse := horse_of(worker.pid):
+            os.killpg(horse, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    note = job_state(session, job.id).notification
+    assert note.done < KILLED_ORDERS and not note.state.finished, (note.done, note.state)
+
+    for i in range(2):
+        workers.start(f"second{i}", **KILL_ENV)
+    finished = wait_for(lambda: job_state(session, job.id).notification.state.finished,
+                        120, 0.2)
+    assert finished, workers.logs()
+    workers.stop_all()
+    assert set(bulk.outcomes(session, job.id).values()) == {(TargetState.ok, None)}
+    note = job_state(session, job.id).notification
+    assert (note.state, note.done, note.total) == (JobState.succeeded, KILLED_ORDERS,
+                                                   KILLED_ORDERS)
+    counted = sandbox.gateway_effects(merchant)
+    assert counted["totals"]["capture"] == KILLED_ORDERS
+    captures = {k: v["effects"] for k, v in counted["keys"].items() if k.startswith("bulk:")}
+    assert captures == {ledger.bulk_key(job.id, o.id, ledger.A.capture): 1 for o in orders}
+    assert dict(session.execute(sa.select(Order.payment_status, sa.func.count())
+                                .group_by(Order.payment_status)).all()) == {
+        P.captured: KILLED_ORDERS}
