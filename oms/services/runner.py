@@ -11,8 +11,9 @@ so a duplicate or a recovery lane is harmless. Lanes refresh the job's heartbeat
 A step that calls the outside world (a mall, a gateway) runs each chunk in three parts:
 the intent (targets marked `calling` with their idempotency key) in a short transaction;
 the call with no transaction or row lock held; the result in a short transaction. A lane
-lost during the call leaves the targets `calling`; after the lease they are claimed again
-and called with the same key, so the outside world sees one effect.
+lost during the call leaves the targets `calling`, as does a step whose answer was lost
+(its outcome `calling`); after the lease they are claimed again and called with the same
+key, so the outside world sees one effect.
 """
 
 from collections import Counter
@@ -71,6 +72,11 @@ class Step:
 
     def apply(self, session: Session, targets: list[Target]) -> list[Outcome]:
         raise NotImplementedError
+
+    def key(self, target: Target) -> str:
+        """The idempotency key of a target's call, stored on it with the intent (a target
+        frozen with its key keeps that one)."""
+        return f"job-{self.job_id}-{target.id}"
 
     def prepare(self, session: Session, targets: list[Target]) -> Any:
         """Read what the calls need, as plain data (no ORM object outlives the commit)."""
@@ -170,8 +176,7 @@ def _chunk(session: Session, job_id: int, step: Step, size: int, lease: timedelt
 def _call_out(session: Session, job_id: int, step: Step, targets: list[Target]
               ) -> list[Outcome]:
     now = utcnow()
-    keyed = [Target(t.id, t.order_id, t.version, t.key or f"job-{job_id}-{t.id}")
-             for t in targets]
+    keyed = [Target(t.id, t.order_id, t.version, t.key or step.key(t)) for t in targets]
     update_rows(session, JobTarget.__table__, [
         {"id": t.id, "key": t.key, "state": TargetState.calling, "claimed_at": now}
         for t in keyed], match=("id",))
@@ -220,10 +225,11 @@ def _mark_running(session: Session, job_id: int) -> None:
 
 def _count(session: Session, job_id: int, outcomes: list[Outcome]) -> None:
     states = Counter(o.state for o in outcomes)
-    # Increments in SQL: lanes on other workers add their chunks to the same row.
+    # Increments in SQL: lanes on other workers add their chunks to the same row. A target
+    # left `calling` (its answer lost) is not done: it is called again after the lease.
     session.execute(
         sa.update(Notification).where(Notification.id == job_id)
-        .values(done=Notification.done + len(outcomes),
+        .values(done=Notification.done + len(outcomes) - states[TargetState.calling],
                 failed=Notification.failed + states[TargetState.failed],
                 skipped=Notification.skipped + states[TargetState.skipped])
         .execution_options(synchronize_session=False))

@@ -105,7 +105,7 @@ def intend(session: Session, order: Order, key: str, actor: Actor, *,
         if card_id is not None and kind in (A.authorize, A.reauthorize):
             order.customer_card = customer_card(session, order, card_id)
         if kind in (A.authorize, A.reauthorize) and not _token(order):
-            raise rules.Refused(str(_l("The order has no saved card to authorize.")))
+            raise rules.Refused(str(rules.NO_CARD))
         row = _insert(session, order, key, kind, gateway, actor, job_id)
         if row.state not in OPEN:
             return Done(row.state, row.message)

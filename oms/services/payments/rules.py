@@ -28,6 +28,16 @@ IN_FLIGHT = {A.authorize: P.authorizing, A.reauthorize: P.authorizing,
 # The payment statuses 状態のみ変更 may set (the card's; deferred ones belong to NP / GMO).
 MANUAL_STATUSES = (P.unpaid, P.authorized, P.auth_failed, P.captured, P.voided, P.paid,
                    P.refunded)
+# The refusals, shared with the bulk operation's SQL guards (bulk/operations/card_payment).
+NOT_CARD = _l("The order is not paid by card.")
+MALL_PAYS = _l("The mall takes the payment of its orders: the gateway actions are not "
+               "available.")
+CLOSED = _l("The order is cancelled or closed.")
+INCREASED = _l("A re-authorization is needed for the increased amount.")
+CARD_CHANGED = _l("The card was changed: re-authorize first.")
+NO_TRANSACTION = _l("The gateway's transaction number is missing.")
+NOTHING_TO_AUTHORIZE = _l("There is nothing to authorize (the total is ¥0).")
+NO_CARD = _l("The order has no saved card to authorize.")
 
 
 class Refused(ValueError):
@@ -47,14 +57,13 @@ def gateway_for(order: Order) -> Gateway:
     """The gateway of the order's card payment; Refused for a mall's order (the mall takes
     its payment, G13) unless its Rakuten shop uses 楽天カード決済API, and for other kinds."""
     if order.payment_method.kind is not PaymentKind.card:
-        raise Refused(str(_l("The order is not paid by card.")))
+        raise Refused(str(NOT_CARD))
     shop = order.shop
     if shop.kind is MallKind.own:
         return Gateway.card
     if shop.kind is MallKind.rakuten and (shop.settings or {}).get(RAKUTEN_CARD_SETTING):
         return Gateway.rakuten_card
-    raise Refused(str(_l("The mall takes the payment of its orders: the gateway actions are "
-                         "not available.")))
+    raise Refused(str(MALL_PAYS))
 
 
 def check(order: Order, action: TransactionKind) -> Gateway:
@@ -62,18 +71,17 @@ def check(order: Order, action: TransactionKind) -> Gateway:
     state does not allow it."""
     gateway = gateway_for(order)
     if order.status in CLOSED_ORDERS or order.deleted_at is not None:
-        raise Refused(str(_l("The order is cancelled or closed.")))
+        raise Refused(str(CLOSED))
     if order.payment_status not in FROM[action]:
-        raise Refused(str(_l("Not possible while the payment is “%(status)s”.",
-                             status=_status_label(order.payment_status))))
+        raise Refused(not_now(order.payment_status))
     if action is A.capture and order.total > order.authorized_amount:
-        raise Refused(str(_l("A re-authorization is needed for the increased amount.")))
+        raise Refused(str(INCREASED))
     if action is A.capture and order.reauth_required:
-        raise Refused(str(_l("The card was changed: re-authorize first.")))
+        raise Refused(str(CARD_CHANGED))
     if action in (A.capture, A.void) and not order.transaction_id:
-        raise Refused(str(_l("The gateway's transaction number is missing.")))
+        raise Refused(str(NO_TRANSACTION))
     if action in (A.authorize, A.reauthorize) and order.total <= 0:
-        raise Refused(str(_l("There is nothing to authorize (the total is ¥0).")))
+        raise Refused(str(NOTHING_TO_AUTHORIZE))
     return gateway
 
 
@@ -96,5 +104,7 @@ def offer(order: Order, *, is_admin: bool) -> Offer:
     return Offer(gateway, (*allowed, *manual))
 
 
-def _status_label(status: PaymentStatus) -> str:
-    return str(PAYMENT_STATUS.get(status, status.value))
+def not_now(status: PaymentStatus) -> str:
+    """Why no gateway action is possible while the payment has this status."""
+    return str(_l("Not possible while the payment is “%(status)s”.",
+                  status=PAYMENT_STATUS.get(status, status.value)))

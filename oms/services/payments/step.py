@@ -4,6 +4,7 @@ the intents, the gateway calls with no transaction open, the results and the wor
 advance (SCOPE P4 Jobs)."""
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import current_app
@@ -19,6 +20,8 @@ from oms.services.payments import ledger, rules, settings
 from oms.services.sql_rows import insert_rows
 
 KIND = "payment"
+# Gateway calls in flight at once per lane (threads: each waits on the network).
+CALLS_AT_ONCE = 10
 Work = ledger.Call | ledger.Done | str  # a call, a key already decided, or a refusal
 
 
@@ -38,67 +41,61 @@ def start(session: Session, user: User | None, keys: Sequence[tuple[int, str]], 
     return note
 
 
-class PaymentStep(runner.Step):
-    calls_out = True
-    chunk = 50  # each target is a gateway call: progress and 中止 in small steps
+class Effects:
+    """The three phases over a chunk of targets, each under its key: the payment job and
+    the bulk 決済状況一括変更 alike. The calls of a chunk run a few at a time, so a chunk
+    takes about its size / CALLS_AT_ONCE gateway round trips (latency-bound)."""
 
-    def __init__(self, session: Session, job: Notification):
-        super().__init__(session, job)
-        self.cards = {int(k): v for k, v in (job.params or {}).get("cards", {}).items()}
-        self.actor = Actor(job.user_id, job.user.username if job.user else None, None,
-                           f"{JOB}:{job.id}")
+    def __init__(self, session: Session, job_id: int, actor: Actor):
+        self.job_id, self.actor = job_id, actor
         self.settings = settings.read(session)
         self.secret_key = current_app.config["SECRET_KEY"]
         self.gateways: dict[Gateway, CardGateway | str] = {}
 
-    def prepare(self, session: Session, targets: list[runner.Target]
-                ) -> list[tuple[runner.Target, Work]]:
-        work: list[tuple[runner.Target, Work]] = []
-        for target in targets:
-            order = ledger.locked_order(session, target.order_id)
-            if order is None or not target.key:
-                work.append((target, str(_l("The order no longer exists."))))
-                continue
-            try:
-                work.append((target, ledger.intend(session, order, target.key, self.actor,
-                                                   job_id=self.job_id,
-                                                   card_id=self.cards.get(order.id))))
-            except rules.Refused as refused:
-                work.append((target, str(refused)))
-        session.flush()
-        return work
+    def intend(self, session: Session, target: runner.Target, card_id: int | None = None
+               ) -> Work:
+        """Phase A for one target (the order locked): the call, the key already decided,
+        or why the order refuses it."""
+        order = ledger.locked_order(session, target.order_id)
+        if order is None or not target.key:
+            return str(_l("The order no longer exists."))
+        try:
+            return ledger.intend(session, order, target.key, self.actor, job_id=self.job_id,
+                                 card_id=card_id)
+        except rules.Refused as refused:
+            return str(refused)
 
     def call(self, work: list[tuple[runner.Target, Work]]
              ) -> list[tuple[runner.Target, Work, ledger.Answer | None]]:
-        answers = []
-        for target, item in work:
-            answer = None
-            if isinstance(item, ledger.Call):
-                gateway = self._gateway(item.gateway)
-                answer = (ledger.Answer(TransactionState.failed, None, gateway)
-                          if isinstance(gateway, str) else ledger.call(gateway, item))
-            answers.append((target, item, answer))
-        return answers
+        """Phase B, with no transaction open."""
+        calls = [item for _, item in work if isinstance(item, ledger.Call)]
+        for gateway in {item.gateway for item in calls}:
+            self._gateway(gateway)  # opened here, not by the threads at once
+        with ThreadPoolExecutor(CALLS_AT_ONCE) as pool:
+            answers = dict(zip(map(id, calls), pool.map(self._call, calls), strict=True))
+        return [(target, item, answers.get(id(item))) for target, item in work]
 
-    def record(self, session: Session, targets: list[runner.Target],
-               answers: list[tuple[runner.Target, Work, ledger.Answer | None]]
-               ) -> list[runner.Outcome]:
-        outcomes = []
-        for target, item, answer in answers:
-            if isinstance(item, ledger.Call) and answer is not None:
-                row = session.get(PaymentTransaction, item.row_id)
-                error = ledger.record(session, row, answer, self.actor,
-                                      valid_days=self.settings.auth_valid_days)
-            elif isinstance(item, ledger.Done):
-                error = None if item.state is TransactionState.succeeded else (
-                    item.message or str(_l("The gateway refused the payment.")))
-            else:
-                error = str(item)
-            outcomes.append(runner.Outcome(
-                target.id, TargetState.ok if error is None else TargetState.failed,
-                error[:500] if error else None))
-        auto_advance.advance(session, [t.order_id for t in targets], self.actor)
-        return outcomes
+    def _call(self, item: ledger.Call) -> ledger.Answer:
+        gateway = self.gateways[item.gateway]
+        if isinstance(gateway, str):
+            return ledger.Answer(TransactionState.failed, None, gateway)
+        return ledger.call(gateway, item)
+
+    def outcome(self, session: Session, target: runner.Target, item: Work,
+                answer: ledger.Answer | None) -> runner.Outcome:
+        """Phase C for one target: the result on the ledger and the order; the target's
+        outcome finishes with the effect."""
+        if isinstance(item, ledger.Call) and answer is not None:
+            row = session.get(PaymentTransaction, item.row_id)
+            error = ledger.record(session, row, answer, self.actor,
+                                  valid_days=self.settings.auth_valid_days)
+        elif isinstance(item, ledger.Done):
+            error = None if item.state is TransactionState.succeeded else (
+                item.message or str(_l("The gateway refused the payment.")))
+        else:
+            error = str(item)
+        return runner.Outcome(target.id, TargetState.ok if error is None else TargetState.failed,
+                              error[:500] if error else None)
 
     def _gateway(self, gateway: Gateway) -> CardGateway | str:
         if gateway not in self.gateways:
@@ -115,6 +112,39 @@ class PaymentStep(runner.Step):
                 gateway.close()
 
 
+class PaymentStep(runner.Step):
+    calls_out = True
+    chunk = 50  # each target is a gateway call: progress and 中止 in small steps
+
+    def __init__(self, session: Session, job: Notification):
+        super().__init__(session, job)
+        self.cards = {int(k): v for k, v in (job.params or {}).get("cards", {}).items()}
+        actor = Actor(job.user_id, job.user.username if job.user else None, None,
+                      f"{JOB}:{job.id}")
+        self.effects = Effects(session, job.id, actor)
+
+    def prepare(self, session: Session, targets: list[runner.Target]
+                ) -> list[tuple[runner.Target, Work]]:
+        work = [(target, self.effects.intend(session, target, self.cards.get(target.order_id)))
+                for target in targets]
+        session.flush()
+        return work
+
+    def call(self, work: list[tuple[runner.Target, Work]]
+             ) -> list[tuple[runner.Target, Work, ledger.Answer | None]]:
+        return self.effects.call(work)
+
+    def record(self, session: Session, targets: list[runner.Target],
+               answers: list[tuple[runner.Target, Work, ledger.Answer | None]]
+               ) -> list[runner.Outcome]:
+        outcomes = [self.effects.outcome(session, *answer) for answer in answers]
+        auto_advance.advance(session, [t.order_id for t in targets], self.effects.actor)
+        return outcomes
+
+    def close(self) -> None:
+        self.effects.close()
+
+
 def request(session: Session, order_id: int, action: rules.A, user: User, *, locale: str,
             card_id: int | None = None) -> Notification:
     """決済状況変更 for one order: refused at once when its state does not allow the
@@ -126,7 +156,7 @@ def request(session: Session, order_id: int, action: rules.A, user: User, *, loc
     if action in (rules.A.authorize, rules.A.reauthorize):
         card = card_id or order.customer_card_id
         if card is None:
-            raise rules.Refused(str(_l("The order has no saved card to authorize.")))
+            raise rules.Refused(str(rules.NO_CARD))
         ledger.customer_card(session, order, card)
     key = ledger.order_key(session, order.id, action)
     return start(session, user, [(order.id, key)], locale=locale,

@@ -40,7 +40,7 @@ def choices_for(user: User, kind: str = "orders") -> list[Operation]:
 # Seed 004's table order, then 受注進捗区分 and the working flags; the payment checks
 # (seed 001 一括更新) follow the status.
 ORDER = [
-    "status", "prepaid_payment", "deferred_payment", "paid_at",
+    "status", "prepaid_payment", "deferred_payment", "paid_at", "card_payment",
     "deferred_reauthorize", "ship_report_again", "handling_status",
     "needs_attention", "shipping_hold", "tags",
     "customer_comment", "reply_to_customer", "remarks1", "remarks2", "linkage_text",

@@ -45,6 +45,12 @@ class Operation:
     allowed_while_waiting: ClassVar[bool] = False
     # The lists whose wizard offers it (BulkSelection.kind): 注文一覧, 出荷一覧 (seed 004).
     kinds: ClassVar[tuple[str, ...]] = ("orders",)
+    # An effect operation calls the outside world (a gateway) for each order: it runs on
+    # the runner's calls_out path (bulk/effects.py) and names each call's idempotency key.
+    calls_out: ClassVar[bool] = False
+
+    def effect_key(self, job_id: int, order_id: int, options: Options) -> str:
+        raise NotImplementedError
 
     def prepare_form(self, form: Form, session: Session) -> None:
         """Fill choices that come from the database."""
