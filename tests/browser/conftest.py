@@ -249,6 +249,8 @@ class UI:
         return path
 
     def assert_htmx(self) -> None:
+        # The URL changes before the new page's scripts have run: wait for them.
+        self.page.wait_for_load_state("load")
         version = self.page.evaluate("() => window.htmx ? window.htmx.version : null")
         assert (version or "").startswith("2.0."), (
             f"htmx 2.0.x is not loaded (window.htmx.version: {version!r}); `make test` copies "
