@@ -56,7 +56,8 @@ SETTINGS_SECTIONS += [("payment_methods.index", _l("Payment methods"))]
 SETTINGS_LISTS = ("handling-statuses", "tags", "attention-reasons", "media", "wrappings",
                   "stock-locations", "conversion-settings")
 SETTINGS_SECTIONS += [("mail.templates", _l("Mail templates")),
-                      ("mail.system_mails", _l("System mails"))]
+                      ("mail.system_mails", _l("System mails")),
+                      ("mail.outbox", _l("Sent mail (file)"))]
 
 
 @bp.route("/settings")
