@@ -11,6 +11,7 @@ from oms.models import (
     ConversionNotice,
     FieldType,
     LineStatus,
+    Media,
     Order,
     OrderLine,
     OrderStatus,
@@ -150,6 +151,7 @@ def test_saving_an_untouched_form_changes_nothing(ui, users, factory, session):
 
 def test_the_second_save_meets_the_conflict(ui, users, factory, session, make_user):
     order = factory.order(remarks1="元の備考", media="web")
+    session.add(Media(name="Instagram"))  # 媒体管理 lists what the other operator picks
     session.commit()
     page = ui.page
     ui.login("operator")
