@@ -136,9 +136,10 @@ def test_detail_opens_as_a_dialog_fragment(operator, factory, session):
     assert f'hx-get="/orders/{order.order_number}/history" hx-target="#dialog"' in fragment
     assert 'hx-post="/orders/' in fragment
     page = detail(operator, order)
-    # On the page, only 決済履歴 opens over it (seed 003: a popup); the rest are pages.
-    assert page.count('hx-target="#dialog"') == 1
-    assert 'hx-target="#dialog" data-action="payment-history"' in page
+    # On the page, only the popups of the seeds open over it: 決済履歴 (003), メール送信 and
+    # 送信メール照会 (001); the rest are pages.
+    popups = re.findall(r'hx-target="#dialog"[^>]*data-action="([a-z-]+)"', page)
+    assert sorted(popups) == ["payment-history", "send-mail", "sent-mails"]
 
 
 def test_deleted_or_unknown_orders_are_404(operator, factory, session):
