@@ -99,6 +99,8 @@ FREE_TEXT = {
     # A list's row: names are free text and the position a number typed in any width.
     "masters.new",
     "masters.edit",
+    # Each system mail's on/off is a checkbox: a form with none ticked turns them all off.
+    "mail.system_mails",
 }
 # What a refused sign-in may write (it counts towards the lock).
 SIGN_IN_ACTIONS = ("login", "login_failed", "login_locked", "logout")
