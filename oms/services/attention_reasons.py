@@ -6,6 +6,10 @@ from sqlalchemy.orm import Session
 
 from oms.models import AttentionReason
 
+# A declined card authorization and a deferred-payment credit NG (operator data, named in
+# the operators' language).
+CREDIT_NG = "与信NG"
+
 
 def named(session: Session, name: str) -> AttentionReason:
     reason = session.scalar(sa.select(AttentionReason).where(AttentionReason.name == name))

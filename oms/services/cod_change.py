@@ -12,11 +12,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from oms.models import Order, OrderStatus, PaymentMethod, PaymentStatus
-from oms.services import amounts
+from oms.services import amounts, attention_reasons
 
 S = OrderStatus
-# The attention reason a declined authorization sets (an operator-data name, in Japanese).
-CREDIT_NG_REASON = "与信NG"
+CREDIT_NG_REASON = attention_reasons.CREDIT_NG
 # From 出荷中 on the parcel is packed or gone: the payment method is what it was.
 SHIPPING_OR_LATER = frozenset({S.shipping, S.shipped, S.awaiting_deferred_payment,
                                S.completed, S.closed, S.cancelled})

@@ -9,7 +9,7 @@ from oms.services import attention_reasons
 
 # 要対応 reasons the credit verdicts set: operator data, named in the operators' language.
 HOLD_REASON = "与信保留"
-NG_REASON = "与信NG"
+NG_REASON = attention_reasons.CREDIT_NG
 
 
 def reregistration(session: Session, order: Order) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.models.payments import Gateway, PaymentTransaction, TransactionKind, TransactionState
-from oms.services import auto_advance
+from oms.services import attention_reasons, auto_advance
 from oms.services.actor import AUTO, Actor
 from oms.services.payments import ledger, rules, settings, step
 
@@ -96,7 +96,7 @@ def flag_expiring(session: Session, now: datetime | None = None) -> int:
     """要対応 「オーソリ期限切れ間近」 on authorizations lapsing within 5 days (re-authorize
     them, G5). Returns how many orders were flagged."""
     now = now or utcnow()
-    reason = ledger.attention_reason(session, ledger.EXPIRY_REASON)
+    reason = attention_reasons.named(session, ledger.EXPIRY_REASON)
     result = session.execute(
         sa.update(Order).where(gateway_orders(),
                                Order.payment_status == PaymentStatus.authorized,

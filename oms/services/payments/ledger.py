@@ -19,16 +19,16 @@ from oms.integrations.payments import (
     GatewayError,
     KeyMismatch,
 )
-from oms.models import AttentionReason, CustomerCard, FraudCheck, Order, PaymentStatus
+from oms.models import CustomerCard, FraudCheck, Order, PaymentStatus
 from oms.models.base import utcnow
 from oms.models.payments import Gateway, PaymentTransaction, TransactionKind, TransactionState
-from oms.services import audit
+from oms.services import attention_reasons, audit
 from oms.services.actor import Actor
 from oms.services.payments import rules
 
 P, A, T = PaymentStatus, TransactionKind, TransactionState
 # Attention reasons are operator data, named in the operators' language (as mall_follow's).
-DECLINED_REASON = "与信NG"
+DECLINED_REASON = attention_reasons.CREDIT_NG
 FRAUD_REASON = "不正注文審査"
 EXPIRY_REASON = "オーソリ期限切れ間近"
 FLAGGED_FRAUD = (FraudCheck.ng, FraudCheck.hold, FraudCheck.review)
@@ -255,7 +255,7 @@ def _set_status(session: Session, order: Order, status: PaymentStatus, actor: Ac
 def flag(session: Session, order: Order, reason_name: str) -> None:
     """要対応 with this reason (created on first use)."""
     order.needs_attention = True
-    order.attention_reason = attention_reason(session, reason_name)
+    order.attention_reason = attention_reasons.named(session, reason_name)
 
 
 def _clear_attention(order: Order, *names: str) -> None:
@@ -263,13 +263,3 @@ def _clear_attention(order: Order, *names: str) -> None:
             order.attention_reason.name in names:
         order.needs_attention = False
         order.attention_reason = None
-
-
-def attention_reason(session: Session, name: str) -> AttentionReason:
-    reason = session.scalar(sa.select(AttentionReason).where(AttentionReason.name == name))
-    if reason is None:
-        position = session.scalar(sa.select(sa.func.max(AttentionReason.position))) or 0
-        reason = AttentionReason(name=name, position=position + 1)
-        session.add(reason)
-        session.flush()
-    return reason
