@@ -25,6 +25,7 @@ from oms.models.payments import Gateway, PaymentTransaction, TransactionKind, Tr
 from oms.services import attention_reasons, audit
 from oms.services.actor import Actor
 from oms.services.payments import rules
+from oms.validation import ID_MAX
 
 P, A, T = PaymentStatus, TransactionKind, TransactionState
 # Attention reasons are operator data, named in the operators' language (as mall_follow's).
@@ -116,7 +117,8 @@ def intend(session: Session, order: Order, key: str, actor: Actor, *,
 
 
 def customer_card(session: Session, order: Order, card_id: int) -> CustomerCard:
-    card = session.get(CustomerCard, card_id)
+    # An id past the column's range names no card (PostgreSQL would refuse the query).
+    card = session.get(CustomerCard, card_id) if 0 < card_id <= ID_MAX else None
     if card is None or order.customer_id is None or card.customer_id != order.customer_id:
         raise rules.Refused(str(_l("Choose one of the customer's saved cards.")))
     if card.expired(utcnow().date()):
