@@ -66,7 +66,7 @@ def fill(rows: int) -> None:
                    now() - (g % 525600) * interval '1 minute',
                    now() - (g % 525600) * interval '1 minute' + interval '2 seconds'
             FROM generate_series(:first, :last) AS g
-            JOIN orders o ON o.id = :low + (g * 7919) % :span
+            JOIN orders o ON o.id = :low + (g::bigint * 7919) % :span
             """), {"first": first, "last": last, "low": low, "span": span})  # noqa: S608
         session.commit()
         print(f"  ledger: {last:,} bench rows ({time.perf_counter() - started:.0f} s)",
