@@ -12,12 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from oms import validation
 from oms.access import Access, access
 from oms.blueprints.bulk import bp
 from oms.blueprints.bulk.forms import CsvForm, RunForm
-from oms.blueprints.orders.controls import chosen as chosen_orders
-from oms.blueprints.orders.forms import SelectionForm
+from oms.blueprints.orders.controls import keep_selection, own_selection, selection_lost
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import BulkSelection, SelectionSource
@@ -40,12 +38,7 @@ def _tz() -> ZoneInfo:
 
 
 def _selection(values: MultiDict) -> BulkSelection | None:
-    return selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
-
-
-def _lost():
-    flash(_("This selection is no longer available: select the orders again."), "error")
-    return redirect(url_for("orders.index"), 303)
+    return own_selection(values)
 
 
 def _operation(values: MultiDict, chosen: BulkSelection | None) -> Operation | None:
@@ -78,12 +71,7 @@ def _step(template: str, selection: BulkSelection, **context):
 @access(Access.operator)
 def start():
     """一括更新 on the order list: keep its selection (checked rows or the whole search)."""
-    target = chosen_orders("bulk", SelectionForm())
-    if target.whole_search:
-        chosen = selection.from_search(db.session, current_user, target.search, _tz())
-    else:
-        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
-                                    SelectionSource.selected)
+    chosen = keep_selection("bulk")
     if chosen.count == 0:
         db.session.rollback()
         flash(_("None of the selected orders exists any more."), "error")
@@ -136,7 +124,7 @@ def operation():
     """Step ②: choose the operation."""
     chosen = _selection(request.args)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     return _step("operation.html", chosen,
                  operations=operations.choices_for(current_user, chosen.kind),
                  current=request.args.get("op"))
@@ -148,7 +136,7 @@ def options():
     """Step ③: the operation's options."""
     chosen = _selection(request.args)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     op = _operation(request.args, chosen)
     if op is None:
         flash(_("Choose an operation."), "error")
@@ -162,7 +150,7 @@ def confirm():
     """Step ④: what will happen (a dry run over every target), and the final 確定."""
     chosen = _selection(request.args)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     op = _operation(request.args, chosen)
     if chosen.job_id is not None:
         return redirect(url_for("bulk.show", notification_id=chosen.job_id), 303)
@@ -189,7 +177,7 @@ def run():
     run_form = RunForm()
     chosen = _selection(request.form)
     if not run_form.validate() or chosen is None:
-        return _lost()
+        return selection_lost()
     op = _operation(request.form, chosen)
     if op is None:
         return redirect(url_for("bulk.operation", selection=chosen.id), 303)

@@ -11,17 +11,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectChoice
 
-from oms import validation
 from oms.access import Access, access, current_actor
 from oms.blueprints.common import EmptyForm, or_404
 from oms.blueprints.deferred import bp
-from oms.blueprints.orders.controls import chosen as chosen_orders
+from oms.blueprints.orders.controls import keep_selection, own_selection, selection_lost
 from oms.blueprints.orders.controls import tz as _tz
-from oms.blueprints.orders.forms import SelectionForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
 from oms.htmx import render_page
-from oms.models import BulkSelection, DeferredFile, Gateway, SelectionSource
+from oms.models import BulkSelection, DeferredFile, Gateway
 from oms.services import deferred_export, deferred_import
 from oms.services.bulk import selection
 from oms.services.deferred_files import FILE_NAMES
@@ -55,19 +53,12 @@ def _kind(upload_file: DeferredFile) -> str:
 def start(exchange: str):
     """The control on the order list: keep what it acts on, then show the preview."""
     upload_file = _file(exchange)
-    target = chosen_orders(f"deferred-{exchange}", SelectionForm())
-    if target.whole_search:
-        chosen = selection.from_search(db.session, current_user, target.search, _tz())
-    else:
-        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
-                                    SelectionSource.selected)
-    chosen.kind = _kind(upload_file)
+    chosen = keep_selection(f"deferred-{exchange}", _kind(upload_file))
     return redirect(url_for("deferred.preview", exchange=exchange, selection=chosen.id), 303)
 
 
 def _selection(values, upload_file: DeferredFile) -> BulkSelection | None:
-    found = selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
-    return found if found is not None and found.kind == _kind(upload_file) else None
+    return own_selection(values, _kind(upload_file))
 
 
 def _gateway(values) -> Gateway | None:
@@ -78,8 +69,7 @@ def _gateway(values) -> Gateway | None:
 
 
 def _lost(upload_file: DeferredFile):
-    flash(_("This selection is no longer available: select the orders again."), "error")
-    return redirect(url_for("orders.index", tab=TABS[upload_file]), 303)
+    return selection_lost(tab=TABS[upload_file])
 
 
 @bp.get("/<exchange>/")

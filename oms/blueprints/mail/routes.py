@@ -17,12 +17,11 @@ from oms.access import Access, access, current_actor
 from oms.blueprints.common import EmptyForm, or_404
 from oms.blueprints.mail import bp
 from oms.blueprints.mail.forms import SendForm
-from oms.blueprints.orders.controls import chosen as chosen_orders
-from oms.blueprints.orders.forms import SelectionForm
+from oms.blueprints.orders.controls import keep_selection, own_selection, selection_lost
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.integrations.mail import Transport
-from oms.models import BulkSelection, MailTemplate, SelectionSource
+from oms.models import BulkSelection, MailTemplate
 from oms.services import mail, mail_tags, mail_templates, notifications
 from oms.services.bulk import selection
 
@@ -38,24 +37,12 @@ def _tz() -> ZoneInfo:
 @access(Access.operator)
 def start():
     """The control on the order list: keep what it acts on, then show the send page."""
-    target = chosen_orders("mail", SelectionForm())
-    if target.whole_search:
-        chosen = selection.from_search(db.session, current_user, target.search, _tz())
-    else:
-        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
-                                    SelectionSource.selected)
-    chosen.kind = SELECTION_KIND
+    chosen = keep_selection("mail", SELECTION_KIND)
     return redirect(url_for("mail.compose", selection=chosen.id), 303)
 
 
 def _selection(values) -> BulkSelection | None:
-    found = selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
-    return found if found is not None and found.kind == SELECTION_KIND else None
-
-
-def _lost():
-    flash(_("This selection is no longer available: select the orders again."), "error")
-    return redirect(url_for("orders.index"), 303)
+    return own_selection(values, SELECTION_KIND)
 
 
 def _compose(chosen: BulkSelection, form: SendForm, status: int = 200):
@@ -71,7 +58,7 @@ def compose():
     orders, and which have no address (the dry run); 確定 starts the job."""
     chosen = _selection(request.args)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     form = SendForm(formdata=None)
     form.template_id.data = validation.arg_id(request.args, "template_id")
     form.set_choices(mail_templates.choices(db.session))
@@ -87,7 +74,7 @@ def run():
     """確定: the job over the selection (pressing it twice starts one job)."""
     chosen = _selection(request.form)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     if chosen.job_id is not None:
         return redirect(url_for("notifications.show", notification_id=chosen.job_id), 303)
     form = SendForm()

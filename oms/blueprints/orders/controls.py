@@ -7,14 +7,17 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from oms import labels
+from oms import labels, validation
 from oms.access import Access, access
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.forms import ExportForm, SelectionForm
 from oms.extensions import db
+from oms.models import BulkSelection, SelectionSource
 from oms.services import list_controls, order_search
+from oms.services.bulk import selection
 
 
 def tz() -> ZoneInfo:
@@ -54,6 +57,31 @@ def chosen(key: str, form: SelectionForm) -> list_controls.Target:
     if target.whole_search:
         flash(target.message(), "info")
     return target
+
+
+def keep_selection(key: str, kind: str | None = None) -> BulkSelection:
+    """What the list control `key` acts on (checked rows or the whole search), kept as the
+    signed-in user's selection of `kind` for the pages that follow."""
+    target = chosen(key, SelectionForm())
+    if target.whole_search:
+        kept = selection.from_search(db.session, current_user, target.search, tz())
+    else:
+        kept = selection.from_ids(db.session, current_user, target.order_ids or [],
+                                  SelectionSource.selected)
+    if kind is not None:
+        kept.kind = kind
+    return kept
+
+
+def own_selection(values, kind: str | None = None) -> BulkSelection | None:
+    """The user's kept selection named by `values["selection"]`, if it is of `kind`."""
+    found = selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
+    return found if found is not None and (kind is None or found.kind == kind) else None
+
+
+def selection_lost(**list_args):
+    flash(_("This selection is no longer available: select the orders again."), "error")
+    return redirect(url_for("orders.index", **list_args), 303)
 
 
 @bp.get("/act/<control>")

@@ -8,20 +8,17 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from oms import validation
 from oms.access import Access, access
-from oms.blueprints.orders.controls import chosen as chosen_orders
-from oms.blueprints.orders.forms import SelectionForm
+from oms.blueprints.orders.controls import keep_selection, own_selection, selection_lost
 from oms.blueprints.shipping_export import bp
 from oms.blueprints.shipping_export.forms import ExportSettingsForm
 from oms.extensions import db
 from oms.htmx import render_page
-from oms.models import BulkSelection, SelectionSource
+from oms.models import BulkSelection
 from oms.services import shipping_export
 from oms.services.bulk import selection
 from oms.services.carrier_files import yupri
@@ -38,19 +35,12 @@ def _tz() -> ZoneInfo:
 @access(Access.operator)
 def start():
     """The control on the order list: keep what it acts on, then ask for the settings."""
-    target = chosen_orders("ship-export", SelectionForm())
-    if target.whole_search:
-        chosen = selection.from_search(db.session, current_user, target.search, _tz())
-    else:
-        chosen = selection.from_ids(db.session, current_user, target.order_ids or [],
-                                    SelectionSource.selected)
-    chosen.kind = SELECTION_KIND
+    chosen = keep_selection("ship-export", SELECTION_KIND)
     return redirect(url_for("shipping_export.settings", selection=chosen.id), 303)
 
 
 def _selection(values) -> BulkSelection | None:
-    found = selection.get_own(db.session, current_user, validation.arg_id(values, "selection"))
-    return found if found is not None and found.kind == SELECTION_KIND else None
+    return own_selection(values, SELECTION_KIND)
 
 
 def _form(formdata) -> ExportSettingsForm:
@@ -64,9 +54,6 @@ def _form(formdata) -> ExportSettingsForm:
     return form
 
 
-def _lost():
-    flash(_("This selection is no longer available: select the orders again."), "error")
-    return redirect(url_for("orders.index"), 303)
 
 
 def _plan(form: ExportSettingsForm):
@@ -86,7 +73,7 @@ def settings():
     """Step 1, and — once the settings are sent — step 2, the preview."""
     chosen = _selection(request.args)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     sent = "carrier" in request.args
     form = _form(request.args if sent else None)
     p = _plan(form) if sent else None
@@ -106,7 +93,7 @@ def run():
     """出力: start the job over the selection (pressing it twice starts one job)."""
     chosen = _selection(request.form)
     if chosen is None:
-        return _lost()
+        return selection_lost()
     if chosen.job_id is not None:
         return redirect(url_for("notifications.show", notification_id=chosen.job_id), 303)
     form = _form(request.form)
