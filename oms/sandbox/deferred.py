@@ -141,7 +141,7 @@ class DeferredAdmin:
             return "与信が完了していません"
         if not company or (gateway == "np" and not re.fullmatch(r"\d{5}", company)):
             return "配送会社コードが不正です"
-        if not slip.isdigit():
+        if not (slip.isascii() and slip.isdigit()):
             return "伝票番号が不正です"
         db.execute("UPDATE deferred_transactions SET ship_reports = ship_reports + 1 "
                    "WHERE id=?", (row[0],))

@@ -108,7 +108,9 @@ def credit_rows(layout: Layout, order: Order, items: list[Goods]) -> list[list]:
 
 
 def postcode(value: str | None) -> str:
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value or "") if ch.isdigit())
+    # ASCII digits only: NFKC turns full-width ones into them; other scripts' digits stay out.
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value or "")
+                     if ch.isascii() and ch.isdigit())
     return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 else digits
 
 
