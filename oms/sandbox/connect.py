@@ -14,9 +14,11 @@ from oms.models import (
     TABS,
     CustomerCard,
     LinkResult,
+    MallKind,
     Order,
     OrderLine,
     OrderStatus,
+    PaymentStatus,
     Shop,
     Sku,
     SkuMapping,
@@ -91,7 +93,9 @@ def connect_gateway(session: Session, sandbox: Sandbox, secret_key: str) -> int 
     payment_settings.save(session, payment_settings.with_keys(
         current, secret_key, api_key=api_key,
         rakuten_card_api_key=api_key if rakuten else None), Actor(None, None, via=SYSTEM))
-    return _give_cards(session)
+    given = _give_cards(session)
+    _adopt_authorizations(session, sandbox, api_key)
+    return given
 
 
 def _give_cards(session: Session) -> int:
@@ -121,6 +125,25 @@ def _give_cards(session: Session) -> int:
                     .execution_options(synchronize_session=False))
     session.flush()
     return len(given)
+
+
+def _adopt_authorizations(session: Session, sandbox: Sandbox, api_key: str) -> None:
+    """The gateway learns the own shop's standing authorizations (the demo's history), so
+    capturing them on 出荷済, voiding or re-authorizing them works as for its own."""
+    own = sa.select(Shop.id).where(Shop.kind == MallKind.own)
+    last_id = 0
+    while rows := session.execute(
+            sa.select(Order.id, Order.transaction_id, CustomerCard.gateway_token,
+                      Order.authorized_amount, Order.order_number)
+            .join(CustomerCard, CustomerCard.id == Order.customer_card_id)
+            .where(gateway_orders(), Order.shop_id.in_(own), Order.id > last_id,
+                   Order.payment_status == PaymentStatus.authorized,
+                   Order.transaction_id.is_not(None), Order.authorized_amount > 0)
+            .order_by(Order.id).limit(ADOPT_CHUNK)).all():
+        last_id = rows[-1].id
+        sandbox.gateway_adopt(api_key, [
+            {"id": tx_id, "token": token, "amount": amount, "order_ref": number}
+            for _, tx_id, token, amount, number in rows])
 
 
 def _products(shop: Shop, skus: list[Sku]) -> list[dict]:

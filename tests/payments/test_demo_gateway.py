@@ -1,7 +1,8 @@
 """`flask sandbox` points the demo's payments at the sandbox card gateway (connect_gateway):
-a merchant in 決済設定 with its key encrypted, saved test cards for the card customers, and
-then the scheduler's payment steps authorize the own-shop card orders waiting in 確認待ち.
-A second start changes nothing; a gateway already set is left alone."""
+a merchant in 決済設定 with its key encrypted, saved test cards for the card customers, the
+demo's standing authorizations known to the gateway; then the scheduler's payment steps
+authorize the own-shop card orders waiting in 確認待ち, and an earlier authorization can be
+captured. A second start changes nothing; a gateway already set is left alone."""
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from oms import crypto
 from oms.models import CustomerCard, MallKind, Order, OrderStatus, PaymentKind, PaymentStatus
 from oms.sandbox.connect import DEMO_CARD_CYCLE, DEMO_CARDS, GOOD_CARD, connect_gateway
 from oms.services.actor import Actor
-from oms.services.payments import settings
+from oms.services.payments import automatic, settings
 from tests.payments.test_card_jobs import effects, reload
 from tests.payments.test_payment_maintenance import maintain_on_worker
 
@@ -20,6 +21,11 @@ S, P = OrderStatus, PaymentStatus
 def demo_order(factory, customer, **kw) -> Order:
     return factory.order(**({"status": S.pending_review, "payment_status": P.unpaid,
                              "customer": customer, "total": 5500} | kw))
+
+
+def expected(customer_id: int) -> tuple[str, str]:
+    """The demo card (token, last four digits) a customer gets."""
+    return DEMO_CARDS.get(customer_id % DEMO_CARD_CYCLE, GOOD_CARD)
 
 
 def cards(session) -> list[tuple]:
@@ -33,7 +39,10 @@ def test_the_demo_pays_at_the_sandbox_gateway(session, factory, sandbox, app, ru
     secret = app.config["SECRET_KEY"]
     buyers = [factory.customer() for _ in range(DEMO_CARD_CYCLE + 1)]
     waiting = [demo_order(factory, buyer) for buyer in buyers]
-    repeat = demo_order(factory, buyers[1], status=S.new, payment_status=P.authorized)
+    # Authorized earlier; the card this customer is now given would be declined.
+    declining = next(b for b in buyers if expected(b.id)[0] == "tok_decline")
+    repeat = demo_order(factory, declining, status=S.shipped, payment_status=P.authorized,
+                        transaction_id="txn_demo_earlier", authorized_amount=5500)
     saved = factory.customer()
     factory.card(saved, gateway_token="tok_saved_by_the_shop")
     with_saved = demo_order(factory, saved)
@@ -54,9 +63,6 @@ def test_the_demo_pays_at_the_sandbox_gateway(session, factory, sandbox, app, ru
 
     # One default card per card customer (none for COD or a mall's buyers), a declined
     # one and one for the fraud review among them; each of their orders uses it.
-    def expected(customer_id: int) -> tuple[str, str]:
-        return DEMO_CARDS.get(customer_id % DEMO_CARD_CYCLE, GOOD_CARD)
-
     assert cards(session) == [(saved.id, "tok_saved_by_the_shop", "1111", False)] + [
         (b.id, *expected(b.id), True) for b in buyers]
     tokens = dict(session.execute(
@@ -66,6 +72,9 @@ def test_the_demo_pays_at_the_sandbox_gateway(session, factory, sandbox, app, ru
                       with_saved.id: "tok_saved_by_the_shop"}
     assert {expected(b.id)[0] for b in buyers} == {
         "tok_ok", "tok_decline", "tok_fraud_review"}
+    earlier = sandbox.gateway_transaction(api_key, "txn_demo_earlier")
+    assert (earlier["status"], earlier["authorized_amount"], earlier["order_ref"]) == (
+        "authorized", 5500, repeat.order_number)
 
     # A second start finds the gateway set: nothing changes.
     before = (settings.read(session), cards(session), tokens)
@@ -73,7 +82,10 @@ def test_the_demo_pays_at_the_sandbox_gateway(session, factory, sandbox, app, ru
     session.commit()
     assert (settings.read(session), cards(session)) == before[:2]
 
-    # The scheduler's payment steps authorize the waiting orders at the sandbox.
+    # The scheduler's payment steps authorize the waiting orders at the sandbox; the
+    # earlier authorization is captured as 出荷済 does.
+    assert automatic.capture_shipped(session, [repeat.id]) is not None
+    session.commit()
     maintain_on_worker(session, run_worker)
     outcome = {}
     for order in (*waiting, with_saved):
@@ -87,7 +99,10 @@ def test_the_demo_pays_at_the_sandbox_gateway(session, factory, sandbox, app, ru
     assert outcome[with_saved.id] == (S.new, P.authorized)
     assert {o.payment_status for o in (reload(session, cod), reload(session, mall))} == {
         P.unpaid}
-    assert len(effects(sandbox, api_key)) == len(waiting) + 1
+    repeat = reload(session, repeat)
+    assert (repeat.status, repeat.payment_status, repeat.captured_amount) == (
+        S.completed, P.captured, 5500)
+    assert len(effects(sandbox, api_key)) == len(waiting) + 2
 
 
 def test_a_gateway_already_set_is_left_alone(session, factory, sandbox, app):
