@@ -4,7 +4,14 @@ the payment ledger and the order's payment state."""
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import Order, PaymentStatus, PaymentTransaction, ShipReportState
+from oms.models import (
+    Order,
+    PaymentStatus,
+    PaymentTransaction,
+    ShipReportState,
+    TransactionKind,
+    TransactionState,
+)
 
 
 def for_order(session: Session, order_id: int) -> list[PaymentTransaction]:
@@ -13,6 +20,20 @@ def for_order(session: Session, order_id: int) -> list[PaymentTransaction]:
     return list(session.scalars(
         sa.select(PaymentTransaction).where(PaymentTransaction.order_id == order_id)
         .order_by(PaymentTransaction.id.desc())))
+
+
+def refusal(session: Session, order: Order) -> str | None:
+    """Why the gateway declined the card, while the payment is 与信NG: the message of the
+    order's latest failed authorization (the newest end of the (order_id, id) index)."""
+    if order.payment_status is not PaymentStatus.auth_failed:
+        return None
+    return session.scalar(
+        sa.select(PaymentTransaction.message)
+        .where(PaymentTransaction.order_id == order.id,
+               PaymentTransaction.kind.in_((TransactionKind.authorize,
+                                            TransactionKind.reauthorize)),
+               PaymentTransaction.state == TransactionState.failed)
+        .order_by(PaymentTransaction.id.desc()).limit(1))
 
 
 # The payment statuses that are a 状態区分 of their own (keys of labels.STATUS_BADGE).
