@@ -29,7 +29,7 @@ def spread_over_orders(session: Session, table: str, columns: str, values: str, 
         session.execute(sa.text(f"""
             INSERT INTO {table} ({columns})
             SELECT {values}
-            FROM generate_series(:first, :last) AS g
+            FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS g
             JOIN orders o ON o.id = :low + (g::bigint * {STRIDE}) % :span
             """), {"first": first, "last": last, "low": low, "span": span})  # noqa: S608
         session.commit()
