@@ -64,7 +64,7 @@ MAIL = f"""o.id, (ARRAY['order_received','payment_received','ship_complete'])[{N
     || E'\\n■ご注文日：' || to_char(o.ordered_at, 'YYYY/MM/DD HH24:MI')
     || E'\\n■お届け先：' || o.ship_name || ' 様　' || coalesce(o.ship_prefecture, '')
     || coalesce(o.ship_address1, '') || E'\\n\\n【ご注文内容】\\n'
-    || repeat(E'オーガニックコットン フェイスタオル（ナチュラル）× 2　1,320円\\n', 1 + g % 8)
+    || repeat(E'オーガニックコットン フェイスタオル（ナチュラル）× 2　1,320円\\n', (1 + g % 8)::int)
     || E'送料：550円\\n合計：' || to_char(o.total, 'FM999,999,999') || E'円\\n\\n'
     || 'ご不明な点がございましたら、本メールにご返信いただくか、下記までお問い合わせください。'
     || E'\\n営業時間：平日 10:00〜17:00（土日祝を除く）\\n'
@@ -169,7 +169,8 @@ def history(session, runs: int) -> None:
     elapsed = median_ms(lambda: mail.history(session, next(queue)), runs)
     shown = [len(mail.history(session, order)) for order in orders]
     total = session.scalar(sa.select(sa.func.count()).select_from(SentMail))
-    print(f"  ({total:,} sent mails; {runs} orders with {min(shown)}–{max(shown)} mails each)")
+    print(f"  ({total:,} sent mails; {runs} orders with {min(shown)}–{max(shown)} mails each; "
+          f"median {elapsed:.2f} ms)")
     print(f"sent-mail history: {elapsed:.0f} ms")
 
 
