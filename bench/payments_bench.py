@@ -15,10 +15,8 @@ then bench/bulk_capture_bench.py adds its two (its lanes are processes of that s
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,14 +26,14 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("OMS_SECURE_COOKIES", "1")
 
-from bench.request_timing import bench_user, signed_in
+from bench.fill import spread_over_orders
+from bench.request_timing import bench_user, median_ms, signed_in
 from oms import create_app
 from oms.extensions import db
 from oms.models import Order, PaymentTransaction, TransactionState
 from oms.models.base import utcnow
 from oms.services.payment_history import for_order as payment_history_rows
 
-BATCH = 500_000  # rows per INSERT … SELECT: one statement, a bounded transaction
 LEASE = timedelta(minutes=10)  # a pending row older than this is retried by the scan
 KINDS = "ARRAY['authorize','capture','void','reauthorize','deferred_register','ship_report']"
 
@@ -45,46 +43,20 @@ def fill(rows: int) -> None:
     session = db.session
     have = session.scalar(sa.select(sa.func.count()).select_from(PaymentTransaction)
                           .where(PaymentTransaction.idempotency_key.like("bench:%")))
-    low, high = session.execute(sa.select(sa.func.min(Order.id), sa.func.max(Order.id))).one()
-    if low is None:
-        sys.exit("no orders: run `flask seed --orders N` first")
-    span = high - low + 1
-    started = time.perf_counter()
-    for first in range(have + 1, rows + 1, BATCH):
-        last = min(first + BATCH - 1, rows)
-        # Consecutive rows go to orders far apart (a prime stride), so each order's rows
-        # are scattered over the table as a ledger written over months would be.
-        session.execute(sa.text(f"""
-            INSERT INTO payment_transactions
-                (order_id, kind, gateway, amount, state, idempotency_key, external_ref,
-                 result_code, message, user_name, via, created_at, finished_at)
-            SELECT o.id, ({KINDS})[1 + g % 6], 'card', o.total,
-                   CASE WHEN g % 1000 = 0 THEN 'pending' WHEN g % 1000 = 1 THEN 'unknown'
-                        WHEN g % 50 = 2 THEN 'failed' ELSE 'succeeded' END,
-                   'bench:' || g, 'txn_' || g,
-                   CASE WHEN g % 50 = 2 THEN 'card_declined' END,
-                   CASE WHEN g % 50 = 2 THEN 'カードが利用できません' END,
-                   'bench', 'auto',
-                   now() - (g % 525600) * interval '1 minute',
-                   now() - (g % 525600) * interval '1 minute' + interval '2 seconds'
-            FROM generate_series(:first, :last) AS g
-            JOIN orders o ON o.id = :low + (g::bigint * 7919) % :span
-            """), {"first": first, "last": last, "low": low, "span": span})  # noqa: S608
-        session.commit()
-        print(f"  ledger: {last:,} bench rows ({time.perf_counter() - started:.0f} s)",
-              flush=True)
-    session.execute(sa.text("ANALYZE payment_transactions"))
-    session.commit()
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for run in range(runs + 3):
-        t0 = time.perf_counter()
-        action()
-        if run >= 3:  # the first runs warm caches
-            times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    spread_over_orders(
+        session, "payment_transactions",
+        "order_id, kind, gateway, amount, state, idempotency_key, external_ref, result_code, "
+        "message, user_name, via, created_at, finished_at",
+        f"""o.id, ({KINDS})[1 + g % 6], 'card', o.total,
+            CASE WHEN g % 1000 = 0 THEN 'pending' WHEN g % 1000 = 1 THEN 'unknown'
+                 WHEN g % 50 = 2 THEN 'failed' ELSE 'succeeded' END,
+            'bench:' || g, 'txn_' || g,
+            CASE WHEN g % 50 = 2 THEN 'card_declined' END,
+            CASE WHEN g % 50 = 2 THEN 'カードが利用できません' END,
+            'bench', 'auto',
+            now() - (g % 525600) * interval '1 minute',
+            now() - (g % 525600) * interval '1 minute' + interval '2 seconds'""",
+        have=have, rows=rows, label="ledger")
 
 
 def payment_history(app, runs: int) -> str:

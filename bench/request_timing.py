@@ -1,7 +1,9 @@
-"""What the request benches share: the bench user, a signed-in test client, and a clock
-of the SQL each request runs."""
+"""What the request benches share: the bench user, a signed-in test client, a clock of
+the SQL each request runs, and the median of repeated runs."""
 
+import statistics
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -44,3 +46,13 @@ def signed_in(app):
     client = app.test_client()
     client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
     return client
+
+
+def median_ms(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for run in range(runs + 3):
+        t0 = time.perf_counter()
+        action()
+        if run >= 3:  # the first runs warm caches
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)

@@ -27,6 +27,7 @@ from oms.demo.orders import (
 )
 from oms.demo.people import ADDRESS_COLUMNS, CUSTOMER_COLUMNS, Customers, People
 from oms.demo.plan import plan
+from oms.services import list_cache
 
 DEFAULT_SEED = 20240401
 CHUNK = 20_000  # orders built and copied at a time: bounded memory, few COPY statements
@@ -123,6 +124,7 @@ def _reference(conn: sa.Connection, metadata: sa.MetaData, rng: random.Random) -
          "active": True}])
     _ensure(conn, metadata.tables["stock_locations"], "code", [
         {"code": "main", "name": "本社倉庫", "priority": 1, "active": True}])
+    list_cache.changed(conn)  # running processes read the lists again
     catalogue = ref.catalogue()
     sku_table = metadata.tables["skus"]
     sku_ids = _ensure(conn, sku_table, "code", [

@@ -29,6 +29,7 @@ from oms.models import (
 from oms.models.base import upsert
 from oms.services import audit, conversions
 from oms.services.actor import Actor
+from oms.services.list_cache import ListCache, changed
 
 TAG_COLORS = ("gray", "red", "orange", "yellow", "green", "blue", "purple", "pink")
 TAX_RATES = (10, 8, 0)
@@ -85,6 +86,7 @@ MASTERS = {m.slug: m for m in (
            conversions.setting_problems),
 )}
 FOR_MODEL = {m.model: m for m in MASTERS.values()}
+CACHE = ListCache(FOR_MODEL)
 
 
 class MasterRefused(ValueError):
@@ -105,16 +107,20 @@ def rows(session: Session, master: Master) -> list[Any]:
     return list(session.scalars(_sorted(master, sa.select(master.model))))
 
 
-def offered(session: Session, model: type, keep: Any = None) -> list[Any]:
+def offered(session: Session, model: type, keep: Any = None) -> list[sa.Row]:
     """What a screen offers: the active rows, plus the rows whose key is `keep` or in it
-    (the order's own values), in the list's order. One small query."""
+    (the order's own values), in the list's order, as read-only rows. From the process's
+    copy of the list while no list has changed (oms.services.list_cache)."""
     master = FOR_MODEL[model]
-    column = getattr(model, master.key)
     keep = [value for value in (keep if isinstance(keep, list) else [keep])
             if value is not None]
+    return [row for row in CACHE.rows(session, model, lambda: _all(session, master))
+            if row.active or getattr(row, master.key) in keep]
+
+
+def _all(session: Session, master: Master) -> list[sa.Row]:
     ensure_default(session, master)
-    condition = model.active if not keep else sa.or_(model.active, column.in_(keep))
-    return list(session.scalars(_sorted(master, sa.select(model).where(condition))))
+    return list(session.execute(_sorted(master, sa.select(*master.model.__table__.c))))
 
 
 def is_offered(session: Session, model: type, value: Any) -> bool:
@@ -196,9 +202,11 @@ def ensure_default(session: Session, master: Master) -> None:
     if master.model is StockLocation and session.scalar(
             sa.select(StockLocation.id).limit(1)) is None:
         # Two sweeps may read the empty list at once: the second one's row is skipped.
-        session.execute(upsert(session, StockLocation.__table__).values(
+        added = session.execute(upsert(session, StockLocation.__table__).values(
             code=DEFAULT_LOCATION, name=DEFAULT_LOCATION, priority=1, active=True)
             .on_conflict_do_nothing(index_elements=["code"]))
+        if added.rowcount:
+            changed(session)
 
 
 def allocation_locations(session: Session) -> list[str]:

@@ -29,6 +29,10 @@ ACTOR = Actor(None, "admin", "192.0.2.1", "screen")
 pytestmark = pytest.mark.usefixtures("in_english")
 
 
+def _ids(rows) -> list[int]:
+    return [row.id for row in rows]
+
+
 def save(session, order, **values):
     tag_ids = values.pop("tag_ids", None)
     return order_edit.update_order(session, order, OrderEdit(values=values, tag_ids=tag_ids),
@@ -52,8 +56,8 @@ def test_a_status_stamps_its_date_and_one_in_use_is_retired_not_deleted(session,
     assert "12件の注文で使用中" in refused.value.errors[""]
     masters.set_active(session, MASTERS["handling-statuses"], status, False, ACTOR)
     session.commit()
-    assert status not in masters.offered(session, HandlingStatus)
-    assert masters.offered(session, HandlingStatus, status.id) == [status]  # the order's own
+    assert status.id not in _ids(masters.offered(session, HandlingStatus))
+    assert _ids(masters.offered(session, HandlingStatus, status.id)) == [status.id]  # its own
     other = factory.order()
     with pytest.raises(EditRefused) as edit:
         save(session, other, handling_status_id=status.id)
@@ -133,5 +137,5 @@ def test_a_new_label_must_be_active_and_the_order_keeps_a_retired_one(session, f
     other = factory.order()
     with pytest.raises(EditRefused):
         save(session, other, tag_ids=[retired.id])
-    assert masters.offered(session, Tag) == [active]
+    assert _ids(masters.offered(session, Tag)) == [active.id]
     assert masters.offered(session, Wrapping) == []

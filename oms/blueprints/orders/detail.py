@@ -124,7 +124,7 @@ def _status_label(row: order_detail.HistoryRow, value: str | None) -> str:
 # ------------------------------------------------------------------ editing
 
 def _listed(model, keep, label=lambda row: row.name, value=lambda row: row.id):
-    """A list of 設定 as choices: its active rows and the order's own (one query)."""
+    """A list of 設定 as choices: its active rows and the order's own."""
     return forms.options([("", "—"), *((value(row), label(row))
                                        for row in masters.offered(db.session, model, keep))])
 
