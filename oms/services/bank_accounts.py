@@ -15,6 +15,7 @@ from oms import labels
 from oms.models import AccountType, BankAccount
 from oms.services import audit
 from oms.services.actor import Actor
+from oms.services.list_cache import ListCache
 
 MAX_NUMBER_DIGITS = 8
 _NUMBER = re.compile(rf"[0-9]{{1,{MAX_NUMBER_DIGITS}}}")
@@ -49,10 +50,15 @@ def accounts(session: Session) -> list[BankAccount]:
         BankAccount.active.desc(), BankAccount.position, BankAccount.id)))
 
 
+ACTIVE = ListCache([BankAccount])
+
+
 def choices(session: Session) -> list[tuple[int, str]]:
-    """The active accounts as (id, label) for a select, by position."""
-    rows = session.scalars(sa.select(BankAccount).where(BankAccount.active)
-                           .order_by(BankAccount.position, BankAccount.id))
+    """The active accounts as (id, label) for a select, by position (kept per process:
+    入金確認 offers them on every order's page)."""
+    rows = ACTIVE.rows(session, BankAccount, lambda: list(session.execute(
+        sa.select(*BankAccount.__table__.c).where(BankAccount.active)
+        .order_by(BankAccount.position, BankAccount.id))))
     return [(account.id, describe(account)) for account in rows]
 
 

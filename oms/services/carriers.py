@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from oms.models import Carrier, CarrierFormat, CarrierService, CarrierTimeSlot, MallKind
+from oms.services.list_cache import ListCache
 
 F = CarrierFormat
 # (code, name, format, amazon code, rakuten, qoo10, yahoo, np, tracking url, pattern, hint,
@@ -152,7 +153,19 @@ def number_fits(carrier: Carrier | None, tracking_number: str) -> bool:
     return re.fullmatch(carrier.tracking_pattern, digits(tracking_number)) is not None
 
 
-def tracking_link(carrier: Carrier | None, tracking_number: str | None) -> str | None:
-    if carrier is None or not carrier.tracking_url or not tracking_number:
+TRACKING_URLS = ListCache([Carrier])
+
+
+def tracking_link(session: Session, carrier_name: str | None,
+                  tracking_number: str | None) -> str | None:
+    """The carrier's page for a tracking number (the carriers' URLs kept per process)."""
+    if not carrier_name or not tracking_number:
         return None
-    return carrier.tracking_url.replace("{number}", quote(digits(tracking_number)))
+    def load() -> list[sa.Row]:
+        ensure_defaults(session)
+        return list(session.execute(sa.select(Carrier.name, Carrier.tracking_url)
+                                    .where(Carrier.tracking_url != "")))
+
+    urls = TRACKING_URLS.rows(session, Carrier, load)
+    url = next((row.tracking_url for row in urls if row.name == carrier_name), None)
+    return url.replace("{number}", quote(digits(tracking_number))) if url else None

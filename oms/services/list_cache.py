@@ -1,17 +1,19 @@
-"""The operator-defined lists (oms.services.masters) as each process keeps them: the edit
-screen, the bulk operations' forms and allocation read them from memory while no list
-has changed anywhere (SCOPE P3: each master one small cached select).
+"""Small lists that change rarely and are read on every page, kept per process: the
+operator-defined lists (oms.services.masters), the shops and payment methods the order
+list's search offers, the bank accounts of 入金確認. Pages read them from memory while none
+has changed anywhere (SCOPE P3: each master one small cached select; issue 14: a request
+reads one row instead of several lists).
 
-Every change to a list, in any process, stores a new random token in
+Every change to a watched table, in any process, stores a new random token in
 app_settings['masters'] in the transaction that makes it: a flush hook sees every ORM write
-to a list, and writers in plain SQL call `changed`. A reader checks the token once per
-transaction (one primary-key select) and uses the process's copy only while that copy
-was read under the token stored now. A database whose lists were never changed since
-this version has no token, and nothing is kept for it.
+to a watched table, and writers in plain SQL call `changed`. A reader checks the token once
+per transaction (one primary-key select) and uses the process's copy only while that copy
+was read under the token stored now (a database never changed has none yet: that is a
+token too).
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,35 +26,40 @@ KEY = "masters"
 _READ = "list_cache.token"  # session.info: the token read in this transaction
 
 
+_WATCHED: set[type] = set()  # every cache's models: a write to one of them changes the token
+
+
 class ListCache:
-    """Copies of the rows of `models`, as immutable rows, kept per process."""
+    """Copies of lists read from `models`, as immutable rows, kept per process."""
 
     def __init__(self, models: Iterable[type]):
         self.models = frozenset(models)
-        self._copies: dict[type, tuple[str, list[sa.Row]]] = {}
-        sa.event.listen(Session, "before_flush", self._flushing)
+        _WATCHED.update(self.models)
+        self._copies: dict[Hashable, tuple[str | None, list[sa.Row]]] = {}
 
-    def rows(self, session: Session, model: type, load: Callable[[], list[sa.Row]]
+    def rows(self, session: Session, key: Hashable, load: Callable[[], list[sa.Row]]
              ) -> list[sa.Row]:
-        """The model's rows: the process's copy while it is current, else `load()`."""
-        if session.autoflush and self._pending(session):
+        """The list named `key`: the process's copy while it is current, else `load()`."""
+        if session.autoflush and _pending(session, self.models):
             session.flush()  # as a query would: this transaction's own changes count
         current = token(session)
-        kept = self._copies.get(model)
-        if current is not None and kept is not None and kept[0] == current:
+        kept = self._copies.get(key)
+        if kept is not None and kept[0] == current:
             return kept[1]
         rows = load()
-        if current is not None:
-            self._copies[model] = (current, rows)
+        self._copies[key] = (current, rows)
         return rows
 
-    def _pending(self, session: Session) -> bool:
-        return any(type(row) in self.models for row in (*session.new, *session.deleted)) or any(
-            type(row) in self.models and session.is_modified(row) for row in session.dirty)
 
-    def _flushing(self, session: Session, flush_context: Any, instances: Any) -> None:
-        if self._pending(session):
-            changed(session)
+def _pending(session: Session, models: frozenset[type] | set[type]) -> bool:
+    return any(type(row) in models for row in (*session.new, *session.deleted)) or any(
+        type(row) in models and session.is_modified(row) for row in session.dirty)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _flushing(session: Session, flush_context: Any, instances: Any) -> None:
+    if _pending(session, _WATCHED):
+        changed(session)
 
 
 def token(session: Session) -> str | None:

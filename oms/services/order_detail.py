@@ -22,7 +22,6 @@ from oms.models import (
     StatusHistory,
     User,
 )
-from oms.models.carriers import Carrier
 from oms.services import (
     blacklist,
     carriers,
@@ -146,7 +145,6 @@ class ShipmentRow:
     """A parcel as the shipping section shows it."""
 
     shipment: Shipment
-    carrier: Carrier | None
     link: str | None          # the carrier's tracking page
     instructed_at: datetime | None  # 出荷指示日: when its 出荷指示 file was written
 
@@ -158,10 +156,9 @@ def shipment_rows(session: Session, order: Order) -> list[ShipmentRow]:
         .where(ShippingExport.id.in_(export_ids))).all()) if export_ids else {}
     rows = []
     for shipment in sorted(order.shipments, key=lambda s: s.id):
-        carrier = carriers.by_name(session, shipment.carrier)
-        rows.append(ShipmentRow(shipment, carrier,
-                                carriers.tracking_link(carrier, shipment.tracking_number),
-                                exported.get(shipment.export_id)))
+        rows.append(ShipmentRow(
+            shipment, carriers.tracking_link(session, shipment.carrier, shipment.tracking_number),
+            exported.get(shipment.export_id)))
     return rows
 
 

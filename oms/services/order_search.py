@@ -36,6 +36,7 @@ from oms.models import (
     order_tags,
 )
 from oms.services import blacklist, item_links, order_rows
+from oms.services.list_cache import ListCache
 from oms.services.order_rows import ListRow
 from oms.services.report_progress import Progress, progress_condition
 
@@ -179,10 +180,13 @@ class FilterChoices:
     tags: list[tuple[int, str]]
 
 
+CHOICES = ListCache([Shop, PaymentMethod, HandlingStatus, Tag])
+
+
 def filter_choices(session: Session) -> FilterChoices:
     def rows(model, order_by) -> list[tuple[int, str]]:
-        return [(i, name) for i, name in session.execute(
-            sa.select(model.id, model.name).order_by(order_by))]
+        return [(i, name) for i, name in CHOICES.rows(session, model, lambda: list(
+            session.execute(sa.select(model.id, model.name).order_by(order_by))))]
 
     return FilterChoices(rows(Shop, Shop.id), rows(PaymentMethod, PaymentMethod.id),
                          rows(HandlingStatus, HandlingStatus.position), rows(Tag, Tag.name))

@@ -67,7 +67,7 @@ def test_add_a_carrier_with_a_service_and_a_slot(admin, session):
     assert (carrier.code, carrier.amazon_name, carrier.rakuten_code, carrier.tracking_pattern,
             carrier.cod_limit, carrier.position, carrier.active) == (
         "kangaroo", "Kangaroo", "1004", r"\d{10}", 300_000, 9, True)
-    assert carriers.tracking_link(carrier, "12-3456-7890") == (
+    assert carriers.tracking_link(session, carrier.name, "12-3456-7890") == (
         "https://example.jp/track?no=1234567890")
     base = f"/settings/carriers/{carrier.id}"
     assert _post(admin, f"{base}/services/new", name="カンガルー便", slip_code="1",
