@@ -507,6 +507,7 @@ def _derive(session: Session, order: Order, values: dict[str, Any],
         values["attention_reason_id"] = None
     if method.id != order.payment_method_id:
         values["auto_advance"] = False
+        values["payment_fee"] = method.fee  # 支払い方法管理's fee: the total follows
         values.update(_left_payment(order))
     if method.kind is PaymentKind.card and order.payment_status in _AUTHORIZED_ONCE and (
             method.id != order.payment_method_id
