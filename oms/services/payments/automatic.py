@@ -112,8 +112,9 @@ def retry_in_doubt(session: Session, user: User | None = None, *,
                    lease: timedelta = RECOVERY_LEASE, now: datetime | None = None,
                    locale: str = "ja") -> Notification | None:
     """A job calling again, under their keys, the effects left pending or unknown longer
-    than the lease whose job has finished (a lost answer, a job given up). 楽天カード
-    transactions accepted and awaiting their result are polled instead."""
+    than the lease whose job has finished (given up or stopped: a running job calls its
+    own lost answers again). 楽天カード transactions accepted and awaiting their result
+    are polled instead."""
     now = now or utcnow()
     awaited = sa.and_(PaymentTransaction.gateway == Gateway.rakuten_card,
                       PaymentTransaction.state == T.pending,
