@@ -9,17 +9,11 @@ import sqlalchemy as sa
 
 from oms.models import AuditEvent, MallKind, OrderStatus, PaymentStatus, Shop
 from oms.services.payments import rules
-from tests.conftest import csrf_token, switch_to_english
+from tests.conftest import csrf_token
 from tests.html_forms import submitted
+from tests.web.test_shop_shipping_settings import admin  # noqa: F401 (Settings → Shops)
 
 SECTION = {"HX-Request": "true", "HX-Target": "rakuten-card"}
-
-
-@pytest.fixture
-def admin(client, auth):
-    switch_to_english(client)
-    assert auth.login("admin").status_code == 303
-    return client
 
 
 def card_order(factory, session, shop):
@@ -37,7 +31,7 @@ def offered(client, order) -> str:
 
 
 @pytest.mark.parametrize("headers", [{}, SECTION], ids=["no-js", "htmx"])
-def test_a_rakuten_shop_is_switched_to_the_card_api_and_back(admin, session, factory,
+def test_a_rakuten_shop_is_switched_to_the_card_api_and_back(admin, session, factory,  # noqa: F811
                                                              headers):
     shop = factory.shop(MallKind.rakuten)
     order = card_order(factory, session, shop)
