@@ -46,7 +46,7 @@ end
 """
 
 
-def prepare(database_url: str) -> str:
+def prepare() -> str:
     """The bench user (made if missing) and an order with five lines, as the other benches."""
     import sqlalchemy as sa
 

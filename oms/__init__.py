@@ -10,7 +10,7 @@ from flask_login.config import SESSION_KEYS
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from oms import config, database, formatting, templating, transactions, validation
+from oms import config, database, formatting, templating, transactions, validation, widgets
 from oms.access import enforce_access
 from oms.extensions import babel, csrf, db, login_manager, migrate
 from oms.htmx import vary_on_htmx
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     formatting.init_app(app)
     templating.init_app(app)
+    widgets.install()
 
     from oms import cli, errors
     from oms.blueprints import register_blueprints

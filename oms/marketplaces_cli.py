@@ -22,10 +22,11 @@ from oms.services.actor import SYSTEM, Actor
 @click.option("--db", "db_path", type=click.Path(path_type=Path),
               help="The sandbox's own state (default: instance/sandbox.db).")
 @click.option("--connect/--no-connect", default=True, show_default=True,
-              help="Point the mall shops without an API endpoint at this sandbox.")
+              help="Point the mall shops without an API endpoint, and the payment settings "
+                   "without a card gateway, at this sandbox.")
 def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
     """Run the sandbox marketplace on loopback until stopped (Ctrl-C or SIGTERM)."""
-    from oms.sandbox.connect import connect_shops
+    from oms.sandbox.connect import connect_gateway, connect_shops
 
     db_path = db_path or Path(current_app.instance_path) / "sandbox.db"
     # SIGTERM as Ctrl-C, from the start: a stop while the server starts leaves no child.
@@ -35,11 +36,15 @@ def sandbox(port: int, db_path: Path | None, connect: bool) -> None:
         process = start(db_path, port)  # stops its child itself if interrupted
         click.echo(f"Sandbox marketplace on http://127.0.0.1:{port} (state in {db_path})")
         if connect:
-            codes = connect_shops(db.session, Sandbox(f"http://127.0.0.1:{port}"),
-                                  current_app.config["SECRET_KEY"])
+            control = Sandbox(f"http://127.0.0.1:{port}")
+            secret_key = current_app.config["SECRET_KEY"]
+            codes = connect_shops(db.session, control, secret_key)
+            cards = connect_gateway(db.session, control, secret_key)
             db.session.commit()
             if codes:
                 click.echo(f"Connected shops: {', '.join(codes)}")
+            if cards is not None:
+                click.echo(f"Card gateway: the sandbox's ({cards} customers given test cards)")
         process.wait()
     except KeyboardInterrupt:
         if process is not None:

@@ -6,9 +6,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from oms import labels
 from oms.services import blacklist
@@ -68,6 +70,20 @@ def htmx_available() -> bool:
     return _htmx_file_exists(current_app.static_folder)
 
 
+def render_gettext(translations) -> Callable:
+    """`_` for one render, with the catalog looked up once: Flask-Babel's own looks up the
+    request's locale and catalog on every call, a hundred times per page. Same result as
+    Jinja's newstyle gettext (escaped when autoescaping, always %-formatted). Macros
+    imported without context keep Flask-Babel's."""
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, **variables):
+        text = translations.ugettext(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our catalog's text, as in Jinja's gettext)
+        return text % variables
+    return gettext
+
+
 def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
     app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
@@ -77,6 +93,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def globals_():
         return {
+            "_": render_gettext(get_translations()),
             "current_locale": lambda: str(get_locale()),
             "nav_items": nav_items,
             "nav_active": nav_active,

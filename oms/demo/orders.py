@@ -44,7 +44,7 @@ ORDER_COLUMNS = (
     # money (OrderRows._amounts), then gift, payment and shipping
     "subtotal", "discount", "points_used", "wrapping", "wrapping_fee", "shipping_fee",
     "payment_fee", "tax_10", "tax_8", "adjustment", "total",
-    "paid_total", "points_to_grant", "points_granted",
+    "paid_total", "authorized_amount", "captured_amount", "points_to_grant", "points_granted",
     "gift_product", "gift_noshi", "gift_name_print", "gift_target_product", "gift_quantity",
     "payment_method_id", "installments", "transaction_id",
     "carrier", "delivery_method", "delivery_time_slot", "stock_location",
@@ -262,6 +262,7 @@ class OrderRows:
 
         # --- dates and payment
         payment = _payment_status(kind, status, when, credit_ng)
+        gateway_card = mall is M.own and kind is P.card
         shipped = when.get("shipped")
         delivered = when.get("delivered")
         updated = max(when.values()) if when else ordered + rng.uniform(30, 300)
@@ -295,6 +296,10 @@ class OrderRows:
             f"203.0.113.{rng.randrange(1, 255)}" if mall is M.own else None,
             customer + 1, *buyer, *recipient, country,
             *money, total if payment in (PS.captured, PS.paid) else 0,
+            # What our card gateway holds (a mall's card payment is the mall's).
+            total if gateway_card and payment in (PS.authorized, PS.captured, PS.refunded)
+            else 0,
+            total if gateway_card and payment in (PS.captured, PS.refunded) else 0,
             points_to_grant, points_to_grant if completed else 0,
             "メッセージカード" if gift and rng.random() < 0.3 else None,
             rng.choice(ref.NOSHI) if gift else None, name.split()[0] if gift else None,

@@ -1,16 +1,34 @@
-"""Point the OMS's mall shops at the sandbox (make run, the demo): one seller account per
-shop, our SKUs listed as its products (plus a few old product codes that no SKU has, so
-item linking has FAIL orders to fix), and new orders and buyer changes over time."""
+"""Point the OMS at the sandbox (make run, the demo): one seller account per mall shop,
+our SKUs listed as its products (plus a few old product codes that no SKU has, so item
+linking has FAIL orders to fix), and new orders and buyer changes over time; and a merchant
+at the sandbox card gateway, with saved test cards for the customers who pay by card."""
 
 import random
+import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from oms.integrations.malls import ADAPTERS
-from oms.models import TABS, LinkResult, Order, OrderLine, OrderStatus, Shop, Sku, SkuMapping
+from oms.models import (
+    TABS,
+    CustomerCard,
+    LinkResult,
+    MallKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    Shop,
+    Sku,
+    SkuMapping,
+)
+from oms.models.base import utcnow
 from oms.sandbox.control import Sandbox
 from oms.services import malls
+from oms.services.actor import SYSTEM, Actor
+from oms.services.payments import settings as payment_settings
+from oms.services.payments.automatic import gateway_orders
 
 ADOPT_CHUNK = 2000
 PAYMENTS = {"cod": "cod", "prepaid_konbini": "konbini", "prepaid_bank": "konbini",
@@ -20,6 +38,15 @@ PRODUCTS_PER_SHOP = 60
 OLD_CODES = 2  # products listed under a code our SKU master does not know
 DEMO_SETTINGS = {"latency_ms": 40, "new_per_minute": 3.0, "changes_per_minute": 1.0,
                  "rate_per_second": 20}
+# The demo's merchant at the card gateway: 楽天カード決済API answers a minute later.
+DEMO_GATEWAY = {"latency_ms": 40, "async_seconds": 60}
+# The demo customers' saved cards (token, last four digits) by customer id modulo
+# DEMO_CARD_CYCLE: one in 20 is declined and one held by the fraud screening for review
+# (与信NG and 不正注文審査 in the demo); the others are good.
+DEMO_CARD_CYCLE = 20
+DEMO_CARDS = {0: ("tok_decline", "0002"), 10: ("tok_fraud_review", "0010")}
+GOOD_CARD = ("tok_ok", "4242")
+CARD_YEARS = 4  # how long the demo's cards stay valid
 
 
 def token_for(shop: Shop) -> str:
@@ -45,6 +72,78 @@ def connect_shops(session: Session, sandbox: Sandbox, secret_key: str) -> list[s
         connected.append(shop.code)
     session.flush()
     return connected
+
+
+def connect_gateway(session: Session, sandbox: Sandbox, secret_key: str) -> int | None:
+    """When 決済設定 names no card gateway: a merchant of its own at the sandbox's (and its
+    楽天カード決済API), saved in the settings with the key encrypted, and a saved test card
+    for every customer whose card orders the gateway takes and who has none, which those
+    orders without a card then use (so the scheduler's payment steps authorize the ones
+    waiting in 確認待ち). Returns how many customers got a card; None when a gateway was
+    already set (nothing is changed). Flushes; the caller commits."""
+    current = payment_settings.read(session)
+    if current.endpoint:
+        return None
+    api_key = f"sk_demo_{secrets.token_hex(12)}"
+    sandbox.gateway(api_key, **DEMO_GATEWAY)
+    current.endpoint = sandbox.endpoint("gateway")
+    rakuten = not current.rakuten_card_endpoint
+    if rakuten:
+        current.rakuten_card_endpoint = sandbox.endpoint("rakuten_card")
+    payment_settings.save(session, payment_settings.with_keys(
+        current, secret_key, api_key=api_key,
+        rakuten_card_api_key=api_key if rakuten else None), Actor(None, None, via=SYSTEM))
+    given = _give_cards(session)
+    _adopt_authorizations(session, sandbox, api_key)
+    return given
+
+
+def _give_cards(session: Session) -> int:
+    """Set-based: a demo of a million orders has tens of thousands of card customers."""
+    paying = sa.and_(gateway_orders(), Order.customer_id.is_not(None))
+    carded = sa.select(CustomerCard.id).where(CustomerCard.customer_id == Order.customer_id,
+                                              CustomerCard.gateway_token.is_not(None))
+    cycle = Order.customer_id % DEMO_CARD_CYCLE
+
+    def by_cycle(pick: int) -> sa.Case:
+        return sa.case(*((cycle == rest, card[pick]) for rest, card in DEMO_CARDS.items()),
+                       else_=GOOD_CARD[pick])
+
+    columns = CustomerCard.__table__.c
+    cards = sa.select(
+        Order.customer_id, sa.literal("VISA"), by_cycle(1),
+        sa.literal(12), sa.literal(utcnow().year + CARD_YEARS), sa.true(), by_cycle(0),
+        sa.literal(utcnow(), columns.created_at.type),
+    ).where(paying, ~carded.exists()).distinct()
+    given = session.execute(sa.insert(CustomerCard).from_select(
+        ["customer_id", "brand", "last4", "exp_month", "exp_year", "is_default",
+         "gateway_token", "created_at"], cards).returning(CustomerCard.id)).all()
+    card = carded.with_only_columns(sa.func.min(CustomerCard.id)).scalar_subquery()
+    session.execute(sa.update(Order).where(paying, Order.customer_card_id.is_(None),
+                                           carded.exists())
+                    .values(customer_card_id=card, version=Order.version + 1)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    return len(given)
+
+
+def _adopt_authorizations(session: Session, sandbox: Sandbox, api_key: str) -> None:
+    """The gateway learns the own shop's standing authorizations (the demo's history), so
+    capturing them on 出荷済, voiding or re-authorizing them works as for its own."""
+    own = sa.select(Shop.id).where(Shop.kind == MallKind.own)
+    last_id = 0
+    while rows := session.execute(
+            sa.select(Order.id, Order.transaction_id, CustomerCard.gateway_token,
+                      Order.authorized_amount, Order.order_number)
+            .join(CustomerCard, CustomerCard.id == Order.customer_card_id)
+            .where(gateway_orders(), Order.shop_id.in_(own), Order.id > last_id,
+                   Order.payment_status == PaymentStatus.authorized,
+                   Order.transaction_id.is_not(None), Order.authorized_amount > 0)
+            .order_by(Order.id).limit(ADOPT_CHUNK)).all():
+        last_id = rows[-1].id
+        sandbox.gateway_adopt(api_key, [
+            {"id": tx_id, "token": token, "amount": amount, "order_ref": number}
+            for _, tx_id, token, amount, number in rows])
 
 
 def _products(shop: Shop, skus: list[Sku]) -> list[dict]:

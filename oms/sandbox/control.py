@@ -78,6 +78,10 @@ class Sandbox:
         """{"keys": {key: {operation, effects, requests, status}}, "totals": {operation: n}}"""
         return self._get(f"/_sandbox/gateway/{api_key}/effects")
 
+    def gateway_adopt(self, api_key: str, transactions: list[dict]) -> int:
+        """Authorizations the merchant already holds: [{id, token, amount, order_ref}]."""
+        return self._post(f"/_sandbox/gateway/{api_key}/adopt", transactions)["adopted"]
+
     def gateway_transaction(self, api_key: str, transaction_id: str) -> dict:
         """The whole record: amounts, token, fraud verdict, history of operations and keys."""
         return self._get(f"/_sandbox/gateway/{api_key}/transactions/{transaction_id}")

@@ -57,7 +57,10 @@ Control API (no authentication: loopback only), under `/_sandbox/gateway/<api ke
   (done, then the answer held), `pass` (no fault: aims a fault at a later call);
 * `GET .../effects`: per key {operation, effects, requests, status} and per operation the
   number of effects;
-* `GET .../transactions/<id>`: the whole record, with the token and the operations' history.
+* `GET .../transactions/<id>`: the whole record, with the token and the operations' history;
+* `POST .../adopt` [{id, token, amount, order_ref}]: authorizations the merchant already
+  holds (the demo's history) become transactions of `/gateway/` under their ids, authorized
+  whatever the token, so they can be captured, voided or replaced; ids known are skipped.
 """
 
 import hashlib
@@ -128,6 +131,7 @@ def _rules() -> Map:
     rules += [Rule(control, endpoint="configure", methods=["POST"]),
               Rule(f"{control}/faults", endpoint="faults", methods=["POST"]),
               Rule(f"{control}/effects", endpoint="effects", methods=["GET"]),
+              Rule(f"{control}/adopt", endpoint="adopt", methods=["POST"]),
               Rule(f"{control}/transactions/<tx_id>", endpoint="record", methods=["GET"])]
     return Map(rules)
 
@@ -429,6 +433,37 @@ class Gateway:
                            "requests": requests, "status": status}
                      for key, operation, requests, status in keys},
             "totals": dict(Counter(operation for _, operation in ran.elements()))})
+
+    def adopt(self, request: Request, api_key: str) -> Response:
+        items = request.get_json(silent=True)
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise SandboxError("send a list of {id, token, amount, order_ref}")
+        # An authorization's parameters, checked as a reauthorize's (id, token, amount).
+        checked = [(_params("reauthorize", {**item, "transaction_id": item.get("id")}), item)
+                   for item in items]
+        now = time.time()
+        days = self._merchant(api_key)["auth_valid_days"]
+        adopted = 0
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")  # one commit for the whole list
+            for params, item in checked:
+                tx_id = params["transaction_id"]
+                if self.db.execute("SELECT 1 FROM gateway_transactions WHERE id=?",
+                                   (tx_id,)).fetchone():
+                    continue
+                tx = {"id": tx_id, "api_key": api_key, "mode": "gateway",
+                      "order_ref": str(item.get("order_ref") or tx_id)[:128],
+                      "token": params["token"], "status": "authorized",
+                      "authorized_amount": params["amount"], "captured_amount": 0,
+                      "refunded_amount": 0, "fraud": {"verdict": "OK", "reasons": []},
+                      "expires_at": now + days * 86400, "created_at": now, "replaces": None,
+                      "ready_at": None, "history": []}
+                self._record(tx, "authorize", params["amount"], f"adopted:{tx_id}", now,
+                             "succeeded")
+                self._save(tx)
+                adopted += 1
+            self.db.execute("COMMIT")
+        return json_response({"adopted": adopted})
 
     def record(self, request: Request, api_key: str, tx_id: str) -> Response:
         with self.lock:

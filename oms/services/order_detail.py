@@ -75,6 +75,7 @@ class OrderView:
     shipments: list["ShipmentRow"]       # the shipping section's parcels
     reports: list[ReportRow]             # 荷物番号報告, per channel
     offers_report_again: bool            # 再報告
+    payment_refusal: str | None          # the gateway's reason for 与信NG
 
     @property
     def recipient_changed_at(self) -> datetime | None:
@@ -106,6 +107,7 @@ def view(session: Session, order: Order) -> OrderView:
         reports=reports,
         offers_report_again=tracking_reports.uses_api(order.shop) and any(
             s.tracking_number and s.voided_at is None for s in order.shipments),
+        payment_refusal=payment_history.refusal(session, order),
     )
 
 

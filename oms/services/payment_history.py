@@ -9,6 +9,7 @@ from oms.models import (
     PaymentStatus,
     PaymentTransaction,
     ShipReportState,
+    TransactionKind,
     TransactionState,
 )
 
@@ -28,6 +29,20 @@ def in_doubt(session: Session, order_id: int) -> bool:
         sa.select(PaymentTransaction.id).where(
             PaymentTransaction.order_id == order_id,
             PaymentTransaction.state == TransactionState.unknown).exists())) or False
+
+
+def refusal(session: Session, order: Order) -> str | None:
+    """Why the gateway declined the card, while the payment is 与信NG: the message of the
+    order's latest failed authorization (the newest end of the (order_id, id) index)."""
+    if order.payment_status is not PaymentStatus.auth_failed:
+        return None
+    return session.scalar(
+        sa.select(PaymentTransaction.message)
+        .where(PaymentTransaction.order_id == order.id,
+               PaymentTransaction.kind.in_((TransactionKind.authorize,
+                                            TransactionKind.reauthorize)),
+               PaymentTransaction.state == TransactionState.failed)
+        .order_by(PaymentTransaction.id.desc()).limit(1))
 
 
 # The payment statuses that are a 状態区分 of their own (keys of labels.STATUS_BADGE).

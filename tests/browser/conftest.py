@@ -62,6 +62,7 @@ class LiveServer:
     port: int
     url: str
     logs: dict[str, Path]
+    env: dict[str, str]  # its processes' environment: a `flask` command run alike
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def check_alive(self) -> None:
@@ -108,7 +109,7 @@ def live_server(app, test_env, tmp_path_factory):
         "worker": worker_command(),  # both queues, short jobs first
     }
     server = LiveServer(port=port, url=f"http://127.0.0.1:{port}",
-                        logs={name: logdir / f"{name}.log" for name in commands})
+                        logs={name: logdir / f"{name}.log" for name in commands}, env=env)
     try:
         for name, command in commands.items():
             with server.logs[name].open("w") as log:

@@ -222,6 +222,13 @@ def test_payment_status_matches_the_method(seeded, session):
             assert paid is PaymentStatus.paid and order.paid_at == order.delivered_at
         if kind is PaymentKind.zero_yen and order.status is not OrderStatus.cancelled:
             assert paid is PaymentStatus.not_required
+        # Our gateway's authorization covers the total, so 出荷済 can capture it.
+        if order.shop.kind is MallKind.own and paid is PaymentStatus.authorized \
+                and kind is PaymentKind.card:
+            assert order.authorized_amount == order.total > 0
+            assert order.captured_amount == 0
+        if order.shop.kind is MallKind.own and paid is PaymentStatus.captured:
+            assert order.captured_amount == order.authorized_amount == order.total
 
 
 def test_lines_link_to_skus_or_fail(seeded, session):
