@@ -451,6 +451,7 @@ STATUS_BADGE.update({
     "deferred_approved": _l("Credit approved"),
     "capturing": _l("Capturing"),
     "captured": _l("Capture complete"),
+    "payment_unknown": _l("Payment result unknown"),
     "ship_reported": _l("Shipment reported"),
     "ship_report_ng": _l("Shipment report NG"),
 })

@@ -10,6 +10,7 @@ out of 与信NG (SCOPE A26). The 代引き自動変更メール is queued with t
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from oms.models import Order, OrderStatus, PaymentMethod, PaymentStatus
 from oms.services import amounts, attention_reasons
@@ -25,7 +26,7 @@ NOT_DECLINED = _l("Only orders whose credit check failed can be switched to cash
 NO_COD = _l("No active cash-on-delivery method: add or reactivate one in Payment methods.")
 
 
-def switch(order: Order, cod: PaymentMethod) -> dict[str, tuple[Any, Any]]:
+def switch(session: Session, order: Order, cod: PaymentMethod) -> dict[str, tuple[Any, Any]]:
     """Switch the order to `cod`; returns column -> (old, new) of what changed. The caller
     has checked the targets (SHIPPING_OR_LATER, payment_status auth_failed)."""
     changed: dict[str, tuple[Any, Any]] = {}
@@ -47,6 +48,6 @@ def switch(order: Order, cod: PaymentMethod) -> dict[str, tuple[Any, Any]]:
                         ("customer_card_id", None), ("installments", None),
                         ("reauth_required", False)):
         put(name, value)
-    for name, value in amounts.recomputed(order).items():
+    for name, value in amounts.recomputed(session, order).items():
         put(name, value)
     return changed

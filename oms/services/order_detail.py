@@ -84,6 +84,7 @@ class OrderView:
 def view(session: Session, order: Order) -> OrderView:
     draft = custom_field_values.stored_draft(session, order)
     reports = report_progress.for_order(session, order.id)
+    in_doubt = payment_history.in_doubt(session, order.id)
     return OrderView(
         order=order,
         memos=memos.for_order(session, order),
@@ -97,7 +98,7 @@ def view(session: Session, order: Order) -> OrderView:
             sa.select(ConversionNotice).where(ConversionNotice.order_id == order.id)
             .order_by(ConversionNotice.id.desc()))),
         blacklist=blacklist_of(session, order),
-        badges=(payment_history.badges(order) + status_badges(order)
+        badges=(payment_history.badges(order, in_doubt=in_doubt) + status_badges(order)
                 + tracking_badges(reports)),
         offers_confirm=payment_checks.offers_confirm(order),
         offers_transfer=payment_checks.offers_transfer(order),

@@ -42,6 +42,7 @@ from oms.models import (
 from oms.models.base import utcnow
 from oms.services import (
     allocation,
+    amounts,
     audit,
     auto_advance,
     carriers,
@@ -255,6 +256,8 @@ def update_order(session: Session, order: Order, edit: OrderEdit, actor: Actor, 
         values.update({f"ship_{part}": values.get(f"buyer_{part}", getattr(order, f"buyer_{part}"))
                        for part in _ADDRESS_PARTS})
     changes = _assign(order, values)
+    if amounts.INPUTS & {change.field for change in changes}:
+        changes += _assign(order, amounts.recomputed(session, order))
     changes += _set_tags(session, order, edit.tag_ids)
     tracking = _tracking_change(order, edit.tracking_number)
     changes += tracking
@@ -499,11 +502,12 @@ def _derive(session: Session, order: Order, values: dict[str, Any],
             method: PaymentMethod) -> None:
     """Values that follow from others (seeds 001 and 002)."""
     if "wrapping" in values:
-        _wrap(session, order, values)
+        values["wrapping_fee"] = _wrapping_fee(session, order, values["wrapping"])
     if values.get("needs_attention") is False:
         values["attention_reason_id"] = None
     if method.id != order.payment_method_id:
         values["auto_advance"] = False
+        values["payment_fee"] = method.fee  # 支払い方法管理's fee: the total follows
         values.update(_left_payment(order))
     if method.kind is PaymentKind.card and order.payment_status in _AUTHORIZED_ONCE and (
             method.id != order.payment_method_id
@@ -559,26 +563,14 @@ def _check_lists(session: Session, order: Order, edit: OrderEdit, values: dict[s
                                    "deactivated meanwhile: reload the page)."))
 
 
-def _wrap(session: Session, order: Order, values: dict[str, Any]) -> None:
-    """Choosing a ラッピング sets its fee (excluding tax) and adds its tax, at its rate, to
-    the order's tax and total; the previous wrapping's fee and tax come off (M8, A22). A
-    previous wrapping the list does not know had a fee with tax included (a mall's)."""
-    name = values["wrapping"].strip() or None if values["wrapping"] else None
+def _wrapping_fee(session: Session, order: Order, chosen: str | None) -> int:
+    """The fee of the chosen ラッピング, as ラッピング管理 sets it (M8, A22); the order's
+    own wrapping keeps its fee (a mall's, the list may not know it)."""
+    name = chosen.strip() or None if chosen else None
     if name == order.wrapping:
-        return
-    old = session.scalar(sa.select(Wrapping).where(Wrapping.name == order.wrapping)
-                         ) if order.wrapping else None
-    new = session.scalar(sa.select(Wrapping).where(Wrapping.name == name)) if name else None
-    taxes = {"tax_10": order.tax_10, "tax_8": order.tax_8}
-    total = order.total - order.wrapping_fee
-    if old is not None and old.tax_rate:
-        taxes[f"tax_{old.tax_rate}"] -= old.tax_rate * order.wrapping_fee // 100
-        total -= old.tax_rate * order.wrapping_fee // 100
-    fee = new.fee if new else 0
-    if new is not None and new.tax_rate:
-        taxes[f"tax_{new.tax_rate}"] += new.tax_rate * fee // 100
-        total += new.tax_rate * fee // 100
-    values.update(taxes, wrapping_fee=fee, total=total + fee)
+        return order.wrapping_fee
+    return (session.scalar(sa.select(Wrapping.fee).where(Wrapping.name == name)) or 0
+            ) if name else 0
 
 
 def _assign(order: Order, values: dict[str, Any]) -> list[FieldChange]:

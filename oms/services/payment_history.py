@@ -22,6 +22,15 @@ def for_order(session: Session, order_id: int) -> list[PaymentTransaction]:
         .order_by(PaymentTransaction.id.desc())))
 
 
+def in_doubt(session: Session, order_id: int) -> bool:
+    """Whether a gateway's answer about the order was lost (不明): the effect is asked
+    again under its key, so it is neither done nor failed yet."""
+    return session.scalar(sa.select(
+        sa.select(PaymentTransaction.id).where(
+            PaymentTransaction.order_id == order_id,
+            PaymentTransaction.state == TransactionState.unknown).exists())) or False
+
+
 def refusal(session: Session, order: Order) -> str | None:
     """Why the gateway declined the card, while the payment is 与信NG: the message of the
     order's latest failed authorization (the newest end of the (order_id, id) index)."""
@@ -44,12 +53,15 @@ _STATUS_BADGES = {status: status.value for status in (
 _SHIP_REPORT_BADGES = {ShipReportState.ok: "ship_reported", ShipReportState.ng: "ship_report_ng"}
 
 
-def badges(order: Order) -> list[str]:
+def badges(order: Order, *, in_doubt: bool = False) -> list[str]:
     """オーソリ中 / オーソリ済 / 与信NG / 与信待ち / 与信保留 / 与信済 / 売上請求中 / 売上請求済,
-    then 出荷報告済 / 出荷報告NG of a deferred payment."""
+    決済結果不明 while a gateway's answer is lost, then 出荷報告済 / 出荷報告NG of a deferred
+    payment."""
     found = []
     if order.payment_status in _STATUS_BADGES:
         found.append(_STATUS_BADGES[order.payment_status])
+    if in_doubt:
+        found.append("payment_unknown")
     if order.ship_report_state in _SHIP_REPORT_BADGES:
         found.append(_SHIP_REPORT_BADGES[order.ship_report_state])
     return found

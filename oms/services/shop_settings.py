@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from oms import crypto
 from oms.integrations.malls import ADAPTERS
-from oms.models import OrderStatus, Shop
+from oms.models import MallKind, OrderStatus, Shop
 from oms.services import audit, malls, shop_shipping
 from oms.services.actor import Actor
+from oms.services.payments import rules
 from oms.services.shop_shipping import ShopShipping
 
 
@@ -97,6 +98,24 @@ def update_shop(session: Session, shop: Shop, change: ShopChange, actor: Actor,
         changed.append("credentials")
     session.flush()
     return changed
+
+
+def set_rakuten_card(session: Session, shop: Shop, on: bool, actor: Actor) -> bool:
+    """Whether the Rakuten shop's card orders go through 楽天カード決済API (SCOPE P4 G13:
+    the gateway actions, オーソリ in 確認待ち and 売上 at 出荷済), audited; the API's
+    credentials are the installation's (決済設定). Returns whether it changed."""
+    if shop.kind is not MallKind.rakuten:
+        raise ValueError(f"shop {shop.id} is not a Rakuten shop")
+    before = rules.uses_rakuten_card(shop)
+    if before == on:
+        return False
+    settings = dict(shop.settings or {})
+    settings[rules.RAKUTEN_CARD_SETTING] = on
+    shop.settings = settings  # a new dict: JSON columns notice reassignment only
+    audit.record(session, actor, "shop.update", entity_type="shop", entity_id=shop.id,
+                 field=rules.RAKUTEN_CARD_SETTING, old=_text(before), new=_text(on))
+    session.flush()
+    return True
 
 
 def _snapshot(shop: Shop, settings: dict[str, Any]) -> dict[str, Any]:

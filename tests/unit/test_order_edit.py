@@ -9,8 +9,10 @@ from oms.models import (
     AuditEvent,
     CardPlan,
     DateStamp,
+    LineStatus,
     Media,
     Order,
+    OrderLine,
     OrderStatus,
     PaymentKind,
     PaymentStatus,
@@ -143,6 +145,32 @@ def test_a_method_change_turns_auto_advance_off(session, factory, actor):
     assert {"payment_method_id", "auto_advance"} <= {c.field for c in changes}
     labels = {r.field: r.details for r in audit_rows(session, order)}
     assert labels["payment_method_id"]["new_label"] == bank.name
+
+
+def test_a_method_change_takes_its_fee_and_recomputes_the_total(session, factory, actor):
+    """The fee of 支払い方法管理 follows the method, as the bulk 決済方法 → 代引き does."""
+    bank = factory.payment_method(PaymentKind.prepaid_bank, fee=0)
+    cod = factory.payment_method(PaymentKind.cod, fee=330)
+    order = factory.order(payment_method=bank, payment_status=PaymentStatus.unpaid)
+    save(session, order, actor, payment_method_id=cod.id)
+    assert (order.payment_fee, order.tax_10, order.total, order.auto_advance) == (
+        330, 100, 1430, False)
+    audited = {r.field: (r.old_value, r.new_value) for r in audit_rows(session, order)}
+    assert (audited["payment_fee"], audited["total"]) == (("0", "330"), ("1100", "1430"))
+    save(session, order, actor, payment_method_id=bank.id)
+    assert (order.payment_fee, order.total) == (0, 1100)
+
+
+def test_tax_is_rounded_once_per_rate_over_lines_and_wrapping(session, factory, actor):
+    """Three ¥105 lines and a ¥105 wrapping at 10%: 42 once per rate, not 31 + 10."""
+    session.add(Wrapping(name="リボン", fee=105, tax_rate=10, position=1))
+    lines = [OrderLine(line_no=n, mall_product_code=f"P-{n}", product_name="飴", quantity=1,
+                       unit_price=105, tax_rate=10, status=LineStatus.preparing)
+             for n in (1, 2, 3)]
+    order = factory.order(lines=lines, subtotal=315, tax_10=31, total=346)
+    save(session, order, actor, wrapping="リボン")
+    assert (order.subtotal, order.wrapping_fee, order.tax_10, order.total) == (
+        315, 105, 42, 462)
 
 
 def test_zero_yen_payment_locks_the_carrier(session, factory, actor):

@@ -121,7 +121,8 @@ def test_add_edit_and_deactivate_a_method_orders_keep(admin, factory, session):
     session.commit()
     def offered(order) -> bool:
         page = admin.get(f"/orders/{order.order_number}/edit").text
-        return re.search(rf'<option (selected )?value="{gmo.id}">GMO後払い<', page) is not None
+        return re.search(rf'<option (selected )?value="{gmo.id}">GMO後払い \(fee ¥300\)<',
+                         page) is not None
 
     assert offered(other)
 
@@ -170,6 +171,43 @@ def test_np_to_np_wiz_needs_the_tick_on_the_edit_screen(operator, factory, sessi
     assert saved.status_code == 303
     session.expire_all()
     assert session.get(Order, order.id).payment_method_id == wiz.id
+
+
+@pytest.mark.parametrize("headers", [{}, DIALOG], ids=["no-js", "htmx"])
+def test_a_method_change_on_the_edit_screen_takes_its_fee_and_recomputes_the_total(
+        operator, factory, session, headers):
+    """The fee of 支払い方法管理 and the total follow the method, as 決済方法 → 代引き
+    does; an authorized card is voided first (seed 002), and the change turns 自動 off."""
+    card = factory.payment_method(PaymentKind.card, card_plan=CardPlan.lump)
+    cod = factory.payment_method(PaymentKind.cod, name="代金引換", fee=330)
+    order = factory.order(payment_method=card, payment_status=PaymentStatus.authorized,
+                          auto_advance=True)
+    session.commit()
+    url = f"/orders/{order.order_number}/edit"
+    page = operator.get(url, headers=headers).text
+    assert ("<html" in page) is not bool(headers)
+    assert f'<option value="{cod.id}">代金引換 (fee ¥330)</option>' in page
+    data = submitted(page, url)
+    data["payment_method_id"] = str(cod.id)
+    refused = operator.post(url, data=data, headers=headers)
+    assert refused.status_code == 422 and "void the authorization" in refused.text
+    session.expire_all()
+    kept = session.get(Order, order.id)
+    assert (kept.payment_method_id, kept.payment_fee, kept.total) == (card.id, 0, 1100)
+
+    kept.payment_status = PaymentStatus.voided  # 取消 at the gateway
+    session.commit()
+    data = submitted(operator.get(url, headers=headers).text, url)
+    data["payment_method_id"] = str(cod.id)
+    saved = operator.post(url, data=data, headers=headers)
+    assert saved.status_code == 303
+    detail = operator.get(saved.headers["Location"], headers=headers).text
+    assert "¥330" in detail and "¥1,430" in detail
+    session.expire_all()
+    changed = session.get(Order, order.id)
+    assert (changed.payment_method_id, changed.payment_fee, changed.tax_10, changed.total,
+            changed.payment_status, changed.auto_advance) == (
+        cod.id, 330, 100, 1430, PaymentStatus.unpaid, False)
 
 
 def test_installments_show_only_for_an_installment_method(operator, factory, session):

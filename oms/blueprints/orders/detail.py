@@ -134,6 +134,12 @@ def _wrapping_label(row: Wrapping) -> str:
              fee=f"{row.fee:,}", rate=row.tax_rate)
 
 
+def _method_label(method: PaymentMethod) -> str:
+    if not method.fee:
+        return method.name
+    return _("%(name)s (fee ¥%(fee)s)", name=method.name, fee=f"{method.fee:,}")
+
+
 def _edit_choices(form: forms.EditForm, order: Order) -> None:
     session = db.session
     form.status.choices = forms.options((s.value, labels.ORDER_STATUS[s])
@@ -151,7 +157,7 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
     methods = session.scalars(db.select(PaymentMethod).where(
         (PaymentMethod.active.is_(True)) | (PaymentMethod.id == order.payment_method_id))
         .order_by(PaymentMethod.id))
-    form.payment_method_id.choices = forms.options((m.id, m.name) for m in methods)
+    form.payment_method_id.choices = forms.options((m.id, _method_label(m)) for m in methods)
     today = datetime.now(tz()).date()
     cards = order_edit.saved_cards(session, order)
     if order.customer_card and order.customer_card not in cards:

@@ -55,6 +55,10 @@ SHIPPING_FIELDS = ("sender_name", "sender_phone", "sender_postcode", "sender_add
                    "amazon_tsv_version", "rakuten_csv_header")
 
 
+class RakutenCardForm(FlaskForm):
+    rakuten_card_api = BooleanField(_l("Card orders go through the Rakuten card payment API"))
+
+
 class MappingForm(FlaskForm):
     shop_id = IntegerField(_l("Shop"), validators=[DataRequired()], minimum=1)
     product_code = StringField(_l("Mall product code"), validators=[DataRequired(),

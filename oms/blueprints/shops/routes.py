@@ -8,16 +8,20 @@ from oms import labels, validation
 from oms.access import Access, access, current_actor
 from oms.blueprints.common import EmptyForm, get_or_404
 from oms.blueprints.shops import bp
-from oms.blueprints.shops.forms import MappingForm, MappingImportForm, ShopForm
+from oms.blueprints.shops.forms import MappingForm, MappingImportForm, RakutenCardForm, ShopForm
 from oms.csvfiles import UploadError
 from oms.extensions import db
+from oms.htmx import render_page, wants_fragment
 from oms.integrations.malls import ADAPTERS
-from oms.models import MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
+from oms.models import MallKind, MallSyncFailure, OrderStatus, Shop, ShopSync, Sku, SkuMapping
 from oms.queue import get_queue, get_redis
 from oms.services import item_links, mall_schedule, malls, shop_settings, shop_shipping
 from oms.services.paging import Page
+from oms.services.payments import rules as payment_rules
+from oms.services.payments import settings as payment_settings
 
 MAPPINGS_PER_PAGE = 100
+RAKUTEN_CARD = "rakuten-card"  # the section htmx swaps after its switch is saved
 
 
 def _shop(shop_id: int) -> Shop:
@@ -74,8 +78,15 @@ def _change(form: ShopForm, shop: Shop) -> shop_settings.ShopChange:
 
 def _edit_page(shop: Shop, form: ShopForm, mapping_errors: dict[str, str], status: int):
     adapter = ADAPTERS.get(shop.kind.value)
-    return render_template(
-        "shops/edit.html", shop=shop, form=form, adapter=adapter, labels=labels,
+    card_settings = payment_settings.read(db.session)
+    return render_page(
+        "shops/edit.html", "rakuten_card", RAKUTEN_CARD, shop=shop, form=form,
+        adapter=adapter, labels=labels,
+        card_form=RakutenCardForm(formdata=None,
+                                  rakuten_card_api=payment_rules.uses_rakuten_card(shop)),
+        card_api_ready=bool(card_settings.rakuten_card_endpoint
+                            and card_settings.rakuten_card_api_key),
+        card_fragment=wants_fragment(RAKUTEN_CARD),
         mapping=malls.status_map(shop) if adapter else {}, mapping_errors=mapping_errors,
         statuses=list(OrderStatus), sync=db.session.get(ShopSync, shop.id),
         masked=malls.masked_credentials(shop, current_app.config["SECRET_KEY"]),
@@ -83,6 +94,27 @@ def _edit_page(shop: Shop, form: ShopForm, mapping_errors: dict[str, str], statu
             sa.select(MallSyncFailure).where(MallSyncFailure.shop_id == shop.id)
             .order_by(MallSyncFailure.id.desc()).limit(50)).all(),
         poll_form=EmptyForm(formdata=None)), status
+
+
+@bp.post("/<int:shop_id>/rakuten-card")
+@access(Access.admin)
+def rakuten_card(shop_id: int):
+    """Whether a Rakuten shop's card orders go through 楽天カード決済API."""
+    shop = _shop(shop_id)
+    if shop.kind is not MallKind.rakuten:
+        abort(404)
+    form = RakutenCardForm()
+    if not form.validate():
+        abort(400)
+    if shop_settings.set_rakuten_card(db.session, shop, form.rakuten_card_api.data,
+                                      current_actor()):
+        flash(_("Card orders of this shop now go through the Rakuten card payment API.")
+              if form.rakuten_card_api.data else
+              _("Card orders of this shop no longer go through the Rakuten card payment "
+                "API."), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for(".edit", shop_id=shop.id), 303)
 
 
 @bp.post("/<int:shop_id>/poll")

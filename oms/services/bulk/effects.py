@@ -4,8 +4,9 @@ guards evaluated in SQL on its locked orders, then the payments services' three 
 results with the orders' new states and the workflow's advance.
 
 A target whose key is already on the ledger was intended by a lane lost during its call
-(or its answer was lost): it skips the guards (its order shows the effect in flight) and
-is called again under the same key, so the gateway sees one effect."""
+(or its answer was lost, which leaves it `calling`, as the payment job's): it skips the
+guards (its order shows the effect in flight) and is called again under the same key, so
+the gateway sees one effect."""
 
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.models import Order, TargetState
-from oms.models.payments import PaymentTransaction, TransactionState
+from oms.models.payments import PaymentTransaction
 from oms.services import auto_advance
 from oms.services.bulk.engine import refusal_case
 from oms.services.bulk.operations.base import Operation, Options
@@ -69,10 +70,6 @@ def record(session: Session, effects: Effects, answered: list[tuple[Item, Any]]
             outcomes.append(work)
             continue
         outcome = effects.outcome(session, target, work, answer)
-        if answer is not None and answer.state is TransactionState.unknown:
-            # The answer was lost: the item finishes when the effect does, so it is
-            # called again under its key after the lease (as after a lost lane).
-            outcome = Outcome(target.id, TargetState.calling, outcome.error)
         order = session.get(Order, target.order_id)
         if outcome.state is TargetState.ok and order is not None:
             outcome.before = {"payment_status": before}

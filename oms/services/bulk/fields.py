@@ -154,7 +154,7 @@ def _switch_to_cod(batch: Batch, order: Order, value: Value) -> None:
     """決済方法 → 代引き: the method, fee, amounts and payment status, each audited, and the
     代引き自動変更メール queued."""
     cod = batch.session.get(PaymentMethod, value)
-    for name, (old, new) in cod_change.switch(order, cod).items():
+    for name, (old, new) in cod_change.switch(batch.session, order, cod).items():
         batch.audit("order.update", entity_type="order", entity_id=order.id, field=name,
                     old=old, new=new)
     batch.changed_through_orm(order)

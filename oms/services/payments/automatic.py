@@ -13,14 +13,12 @@ from oms.integrations.payments import ChargeState, GatewayError
 from oms.models import (
     JobState,
     JobTarget,
-    MallKind,
     Notification,
     Order,
     OrderStatus,
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
-    Shop,
     TargetState,
     User,
 )
@@ -41,11 +39,7 @@ def gateway_orders() -> sa.ColumnElement[bool]:
     """Card orders whose payment the gateway takes: the own shop's, and those of Rakuten
     shops set up for 楽天カード決済API (G13)."""
     cards = sa.select(PaymentMethod.id).where(PaymentMethod.kind == PaymentKind.card)
-    shops = sa.select(Shop.id).where(sa.or_(
-        Shop.kind == MallKind.own,
-        sa.and_(Shop.kind == MallKind.rakuten,
-                Shop.settings[rules.RAKUTEN_CARD_SETTING].as_boolean())))
-    return sa.and_(Order.payment_method_id.in_(cards), Order.shop_id.in_(shops),
+    return sa.and_(Order.payment_method_id.in_(cards), Order.shop_id.in_(rules.gateway_shops()),
                    Order.deleted_at.is_(None))
 
 
@@ -112,8 +106,9 @@ def retry_in_doubt(session: Session, user: User | None = None, *,
                    lease: timedelta = RECOVERY_LEASE, now: datetime | None = None,
                    locale: str = "ja") -> Notification | None:
     """A job calling again, under their keys, the effects left pending or unknown longer
-    than the lease whose job has finished (a lost answer, a job given up). 楽天カード
-    transactions accepted and awaiting their result are polled instead."""
+    than the lease whose job has finished (given up or stopped: a running job calls its
+    own lost answers again). 楽天カード transactions accepted and awaiting their result
+    are polled instead."""
     now = now or utcnow()
     awaited = sa.and_(PaymentTransaction.gateway == Gateway.rakuten_card,
                       PaymentTransaction.state == T.pending,

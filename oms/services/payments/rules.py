@@ -3,10 +3,11 @@ allows (SCOPE P4 G1, G3–G5, G13, G14). A refusal is a sentence for the operato
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from oms.labels import PAYMENT_STATUS
-from oms.models import MallKind, Order, OrderStatus, PaymentKind, PaymentStatus
+from oms.models import MallKind, Order, OrderStatus, PaymentKind, PaymentStatus, Shop
 from oms.models.payments import Gateway, TransactionKind
 
 P, A = PaymentStatus, TransactionKind
@@ -61,9 +62,23 @@ def gateway_for(order: Order) -> Gateway:
     shop = order.shop
     if shop.kind is MallKind.own:
         return Gateway.card
-    if shop.kind is MallKind.rakuten and (shop.settings or {}).get(RAKUTEN_CARD_SETTING):
+    if uses_rakuten_card(shop):
         return Gateway.rakuten_card
     raise Refused(str(MALL_PAYS))
+
+
+def uses_rakuten_card(shop: Shop) -> bool:
+    """Whether the Rakuten shop's card orders go through 楽天カード決済API (its shop
+    settings, 設定 > ショップ)."""
+    return shop.kind is MallKind.rakuten and bool((shop.settings or {}).get(RAKUTEN_CARD_SETTING))
+
+
+def gateway_shops() -> sa.Select:
+    """The shops whose card orders the gateway serves, as SQL: the own shop's, and the
+    Rakuten shops set for 楽天カード決済API (G13)."""
+    return sa.select(Shop.id).where(sa.or_(
+        Shop.kind == MallKind.own,
+        sa.and_(Shop.kind == MallKind.rakuten, Shop.settings[RAKUTEN_CARD_SETTING].as_boolean())))
 
 
 def check(order: Order, action: TransactionKind) -> Gateway:

@@ -84,17 +84,22 @@ class Effects:
     def outcome(self, session: Session, target: runner.Target, item: Work,
                 answer: ledger.Answer | None) -> runner.Outcome:
         """Phase C for one target: the result on the ledger and the order; the target's
-        outcome finishes with the effect."""
+        outcome finishes with the effect. A lost answer leaves the effect unknown and the
+        target `calling`: the runner claims it again after the lease and calls under the
+        same key (RELIABILITY B), whichever job asked for it."""
+        state = TargetState.failed
         if isinstance(item, ledger.Call) and answer is not None:
             row = session.get(PaymentTransaction, item.row_id)
             error = ledger.record(session, row, answer, self.actor,
                                   valid_days=self.settings.auth_valid_days)
+            if row.state is TransactionState.unknown:
+                state = TargetState.calling
         elif isinstance(item, ledger.Done):
             error = None if item.state is TransactionState.succeeded else (
                 item.message or str(_l("The gateway refused the payment.")))
         else:
             error = str(item)
-        return runner.Outcome(target.id, TargetState.ok if error is None else TargetState.failed,
+        return runner.Outcome(target.id, TargetState.ok if error is None else state,
                               error[:500] if error else None)
 
     def _gateway(self, gateway: Gateway) -> CardGateway | str:

@@ -1,15 +1,16 @@
-"""決済状況一括変更 (seed 002, SCOPE P4): 売上, 取消 or 再オーソリ of own-shop card orders
-through the card gateway. An effect operation: its chunks run on the target runner's
-calls_out path (bulk/effects.py) under the keys `bulk:<job>:<order>:<action>`, and each
-order's outcome is decided by the gateway's answer. The guards are the payment rules
-(payments/rules.check) as SQL, so the confirm step counts them."""
+"""決済状況一括変更 (seed 002, SCOPE P4): 売上, 取消 or 再オーソリ of the card orders the
+gateway serves (the own shop's, and Rakuten shops' set for 楽天カード決済API). An effect
+operation: its chunks run on the target runner's calls_out path (bulk/effects.py) under
+the keys `bulk:<job>:<order>:<action>`, and each order's outcome is decided by the
+gateway's answer. The guards are the payment rules (payments/rules.check) as SQL, so the
+confirm step counts them."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice
 
 from oms.labels import PAYMENT_ACTION, PAYMENT_STATUS
-from oms.models import MallKind, Order, PaymentKind, PaymentMethod, PaymentStatus, Shop, TargetState
+from oms.models import Order, PaymentKind, PaymentMethod, PaymentStatus, TargetState
 from oms.models.payments import TransactionKind
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.payments import ledger, rules
@@ -48,10 +49,9 @@ class ChangeCardPayment(Operation):
     def refusals(self, options):
         action = self.action(options)
         cards = sa.select(PaymentMethod.id).where(PaymentMethod.kind == PaymentKind.card)
-        own_shops = sa.select(Shop.id).where(Shop.kind == MallKind.own)
         refused = [
             Refusal(~Order.payment_method_id.in_(cards), str(rules.NOT_CARD)),
-            Refusal(~Order.shop_id.in_(own_shops), str(rules.MALL_PAYS)),
+            Refusal(~Order.shop_id.in_(rules.gateway_shops()), str(rules.MALL_PAYS)),
             Refusal(Order.status.in_(rules.CLOSED_ORDERS), str(rules.CLOSED)),
         ]
         if action is not A.reauthorize:
