@@ -101,6 +101,11 @@ def test_bulk_send_from_the_list_with_a_dry_run_and_resend_failed(client, auth, 
     assert start.status_code == 303
     compose = operator.get(start.location + f"&template_id={saved.id}").text
     assert 'data-mail-count="4"' in compose and 'data-without-address="1"' in compose
+    # With JS, choosing the template swaps in the compose block alone (with the tag list).
+    fragment = operator.get(start.location + f"&template_id={saved.id}",
+                            headers={"HX-Request": "true", "HX-Target": "mail-compose"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "発送準備中です" in fragment.text and "data-mail-tags" in fragment.text
     assert f'data-no-address="{orders[3].order_number}"' in compose
     data = submitted(compose, "/mail/run")
     run = operator.post("/mail/run", data=data)
