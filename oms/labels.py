@@ -498,3 +498,15 @@ MAIL_EVENT = {
     MailEvent.payment_received: _l("Payment received"),
     MailEvent.order_received: _l("Order received"),
 }
+# When each system mail goes out (システムメール管理).
+MAIL_EVENT_WHEN = {
+    MailEvent.ship_complete: _l("At the shipment confirmation import, to orders not marked "
+                                "as having had it."),
+    MailEvent.cod_changed: _l("When a bulk update changes an order's payment method to cash "
+                              "on delivery."),
+    MailEvent.payment_received: _l("When a payment is recorded as received: payment "
+                                   "confirmation on the order, or the prepaid or deferred "
+                                   "payment bulk update."),
+    MailEvent.order_received: _l("When an import brings a new order that is not yet shipped "
+                                 "or cancelled."),
+}

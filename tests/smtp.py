@@ -1,6 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for the tests
-and bench/mail_bench.py: `with smtp_sink() as sink: ... sink.messages`."""
+and bench/mail_bench.py: `with smtp_sink() as sink: ... sink.messages`; `smtp_sink(delay=s)`
+takes `s` seconds over each message (a slow server, to stop a worker in mid-send)."""
 
+import asyncio
 import contextlib
 import email
 import socket
@@ -19,11 +21,14 @@ def free_port() -> int:
 class Collector:
     """The aiosmtpd handler: every message accepted, kept parsed with its envelope."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0):
+        self.delay = delay
         self.lock = threading.Lock()
         self.received: list[tuple[list[str], Message]] = []
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.original_content or envelope.content)
         with self.lock:
             self.received.append((list(envelope.rcpt_tos), parsed))
@@ -46,10 +51,14 @@ class Sink:
         with self.collector.lock:
             return [to for to, _message in self.collector.received]
 
+    def clear(self) -> None:
+        with self.collector.lock:
+            self.collector.received.clear()
+
 
 @contextlib.contextmanager
-def smtp_sink():
-    collector = Collector()
+def smtp_sink(delay: float = 0):
+    collector = Collector(delay)
     controller = Controller(collector, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:

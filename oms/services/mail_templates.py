@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from oms.models import MailEvent, MailTemplate, Order, SystemMail
 from oms.services import audit, mail_tags
@@ -30,6 +31,11 @@ class TemplateRefused(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class TemplateConflict(Exception):
+    """Someone saved the template after the version the edit was based on. Nothing
+    changed."""
 
 
 @dataclass
@@ -82,12 +88,17 @@ def check_text(subject: str, body: str) -> dict[str, str]:
     return errors
 
 
-def _check(session: Session, spec: TemplateSpec, template: MailTemplate | None) -> None:
+def _normalise(spec: TemplateSpec) -> TemplateSpec:
     spec.name = spec.name.strip()
     spec.from_name = (spec.from_name or "").strip() or None
     spec.from_address = (spec.from_address or "").strip() or None
     spec.bcc = (spec.bcc or "").strip() or None
     spec.body = spec.body.replace("\r\n", "\n")
+    return spec
+
+
+def _check(session: Session, spec: TemplateSpec, template: MailTemplate | None) -> None:
+    _normalise(spec)
     errors = check_text(spec.subject, spec.body)
     if not 1 <= len(spec.name) <= 64:
         errors["name"] = _("Enter 1 to 64 characters.")
@@ -115,9 +126,12 @@ def create(session: Session, spec: TemplateSpec, actor: Actor) -> MailTemplate:
     return template
 
 
-def update(session: Session, template: MailTemplate, spec: TemplateSpec, actor: Actor) -> bool:
-    """Change the template; one audit row per changed field. Returns whether anything
-    changed."""
+def update(session: Session, template: MailTemplate, spec: TemplateSpec, actor: Actor, *,
+           version: int) -> bool:
+    """Change the template, as edited from `version`; one audit row per changed field.
+    Returns whether anything changed. TemplateConflict when someone saved it since."""
+    if version != template.version:
+        raise TemplateConflict
     _check(session, spec, template)
     changed = False
     for name, value in asdict(spec).items():
@@ -128,10 +142,18 @@ def update(session: Session, template: MailTemplate, spec: TemplateSpec, actor: 
             setattr(template, name, value)
             changed = True
     if changed:
-        template.version += 1
         template.updated_by = actor.username
-    session.flush()
+    try:
+        session.flush()  # the version column: a save that raced ours is caught here
+    except StaleDataError as error:
+        raise TemplateConflict from error
     return changed
+
+
+def differences(template: MailTemplate, spec: TemplateSpec) -> list[str]:
+    """The fields whose saved value differs from the edit's (shown on a conflict)."""
+    edited = asdict(_normalise(spec))
+    return [name for name, value in edited.items() if getattr(template, name) != value]
 
 
 def sender(template: MailTemplate | None) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from oms.integrations.malls import Batch, MallOrder
 from oms.models import (
     ConversionEvent,
+    MailEvent,
     MallOrderState,
     NumberCounter,
     Order,
@@ -29,7 +30,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.models.base import upsert, utcnow
-from oms.services import blacklist, conversions, malls
+from oms.services import blacklist, conversions, mail, malls
 from oms.services.actor import Actor
 from oms.services.mall_failures import (
     id_problem,
@@ -55,6 +56,10 @@ from oms.services.storable import shown
 NUMBER_SERIES = "order_number"
 # Imported orders are numbered from here up, clear of hand-made and demo numbers.
 FIRST_IMPORTED_NUMBER = 2_000_000_000
+# The ご注文受付 system mail goes to orders that arrive open: a shop's first import brings
+# its history, whose shipped or cancelled orders are no news to their customers.
+RECEIVED_ON_ARRIVAL = (S.pending_review, S.awaiting_payment, S.new, S.awaiting_allocation,
+                       S.ready_to_ship)
 
 
 @dataclass
@@ -203,6 +208,10 @@ def _insert(session: Session, shop: Shop, orders: list[MallOrder],
     mapped = {item.mall_order.mall_order_id: statuses[item.mall_order.status] for item in new}
     conversions.notify(session, [order_id for order_id, _mall_id, _status in created],
                        ConversionEvent.order_created, import_actor())
+    # One job for the batch's new orders, when ご注文受付 is on (it is off by default).
+    mail.queue_system_mail(session, MailEvent.order_received, [
+        order_id for order_id, _mall_id, status in created if status in RECEIVED_ON_ARRIVAL],
+        import_actor())
     for _order_id, mall_id, status in created:
         if status != mapped[mall_id]:  # confirmed here on the mall's behalf
             result.to_confirm.append(mall_id)

@@ -12,6 +12,7 @@ from oms import labels
 from oms.models import (
     BankAccount,
     LineStatus,
+    MailEvent,
     Order,
     OrderLine,
     OrderStatus,
@@ -20,7 +21,7 @@ from oms.models import (
     StatusHistory,
 )
 from oms.models.base import utcnow
-from oms.services import app_settings, audit, auto_advance, bank_accounts
+from oms.services import app_settings, audit, auto_advance, bank_accounts, mail
 from oms.services.actor import Actor
 from oms.services.order_edit import as_text
 from oms.validation import ID_MAX, has_control
@@ -90,8 +91,8 @@ def offers_confirm(order: Order) -> bool:
 
 def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
     """入金確認: the order is paid, its 入金前 lines move on (商品準備中, or 発送準備中 when
-    allocation is off), and the order advances if its guards hold. Returns how many lines
-    moved."""
+    allocation is off), the order advances if its guards hold, and the 入金確認 system
+    mail is queued when it is on. Returns how many lines moved."""
     # Lock the row and read it afresh: a second click or another operator waits here and
     # then finds nothing left to confirm.
     session.refresh(order, with_for_update={"of": Order})  # not the joined references
@@ -117,6 +118,7 @@ def confirm_payment(session: Session, order: Order, actor: Actor) -> int:
         line.status = target
     session.flush()
     auto_advance.advance(session, [order.id], actor)
+    mail.queue_system_mail(session, MailEvent.payment_received, [order.id], actor)
     return len(waiting)
 
 

@@ -2,8 +2,9 @@
 
 `live_server` runs the app as production does (gunicorn, the production cookie settings)
 plus a real `flask worker` process, both configured from `test_env` and using the database
-that the `app` fixture migrated. Every test that takes `ui` runs twice: with JavaScript
-on (htmx enhances the pages) and off (plain HTML forms and links, meta refresh).
+that the `app` fixture migrated; its mail goes to `mail_sink`, a real SMTP server. Every
+test that takes `ui` runs twice: with JavaScript on (htmx enhances the pages) and off (plain
+HTML forms and links, meta refresh).
 
 Playwright never downloads a browser here: a missing /usr/bin/chromium is a failure
 that says how to install it (`apt-get install chromium`; .ci/run does that).
@@ -24,6 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import PASSWORD, ROOT
+from tests.smtp import Sink, smtp_sink
 from tests.workers import worker_command
 
 CHROMIUM = "/usr/bin/chromium"
@@ -86,12 +88,20 @@ def _stop(proc: subprocess.Popen, timeout: float) -> None:
 
 
 @pytest.fixture(scope="package")
-def live_server(app, test_env, tmp_path_factory):
+def mail_sink():
+    """The SMTP server on loopback that the live server's mail goes to (tests/smtp.py)."""
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="package")
+def live_server(app, test_env, tmp_path_factory, mail_sink: Sink):
     """gunicorn + a worker on a free loopback port, for the browser tests of this package."""
     logdir = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {
         **os.environ, **test_env,
+        "MAIL_URL": mail_sink.url,
         # The production default, kept on purpose: Chromium keeps the Secure `__Host-`
         # session cookie on http://127.0.0.1 (a "potentially trustworthy" origin).
         "OMS_SECURE_COOKIES": "1",

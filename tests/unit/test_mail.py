@@ -184,14 +184,14 @@ def test_smtp_down_fails_every_target_and_resend_failed_sends_only_those(
         session, factory, users, app, in_english):
     saved = template(session)
     orders = [factory.order() for _ in range(4)]
-    folder = app.config["MAIL_URL"]
+    file_sink = app.config["MAIL_URL"]  # put back after each change below
     app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
     try:
         note = mail.start_bulk(session, users["operator"], [Order.id.in_([o.id for o in orders])],
                                4, saved, saved.subject, saved.body, ACTOR, "en")
         [done] = run_mail_jobs(session)
     finally:
-        app.config["MAIL_URL"] = folder
+        app.config["MAIL_URL"] = file_sink
     assert (done.done, done.failed) == (4, 4)
     errors = set(session.scalars(sa.select(SentMail.error)))
     assert len(errors) == 1 and errors.pop().startswith("Cannot connect to the SMTP server")
@@ -208,7 +208,7 @@ def test_smtp_down_fails_every_target_and_resend_failed_sends_only_those(
             assert mail.resend_failed(session, session.get(Notification, again.id),
                                       users["operator"], ACTOR, "en") is None
         finally:
-            app.config["MAIL_URL"] = folder
+            app.config["MAIL_URL"] = file_sink
     # The first job's rows stay failed; the copies are sent.
     states = sorted(s.value for s in session.scalars(sa.select(SentMail.status)))
     assert states == ["failed"] * 4 + ["sent"] * 4

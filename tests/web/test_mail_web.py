@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from oms.models import JobTarget, MailState, MailTemplate, Notification, SentMail
 from oms.services import mail_templates
 from oms.services.actor import Actor
-from tests.conftest import switch_to_english
+from tests.conftest import AuthActions, switch_to_english
 from tests.html_forms import submitted
 from tests.unit.test_mail import _empty_file_sink, run_mail_jobs, sink_files  # noqa: F401
 
@@ -101,6 +101,11 @@ def test_bulk_send_from_the_list_with_a_dry_run_and_resend_failed(client, auth, 
     assert start.status_code == 303
     compose = operator.get(start.location + f"&template_id={saved.id}").text
     assert 'data-mail-count="4"' in compose and 'data-without-address="1"' in compose
+    # With JS, choosing the template swaps in the compose block alone (with the tag list).
+    fragment = operator.get(start.location + f"&template_id={saved.id}",
+                            headers={"HX-Request": "true", "HX-Target": "mail-compose"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "発送準備中です" in fragment.text and "data-mail-tags" in fragment.text
     assert f'data-no-address="{orders[3].order_number}"' in compose
     data = submitted(compose, "/mail/run")
     run = operator.post("/mail/run", data=data)
@@ -137,3 +142,37 @@ def test_system_mails_are_admins_only_and_saved(client, auth, session):
     assert admin.post("/mail/system/", data=data).status_code == 303
     settings = mail_templates.system_mails(session)
     assert settings[next(iter(settings))].enabled is True
+
+
+def test_two_admins_editing_one_template_the_second_save_is_refused(
+        app, client, auth, session, make_user):
+    saved = _template(session)
+    make_user("admin2", "admin")
+    first = _login(client, auth, "admin")
+    other = app.test_client()
+    _login(other, AuthActions(other), "admin2")
+    edit = f"/mail/templates/{saved.id}/edit"
+    # Both open the edit screen, before either saves.
+    mine, theirs = submitted(first.get(edit).text, edit), submitted(other.get(edit).text, edit)
+    mine["subject"] = "ご注文の発送 {受注番号}"
+    assert first.post(edit, data=mine).status_code == 303
+
+    theirs["body"] = "別の本文\n"
+    refused = other.post(edit, data=theirs)
+    assert refused.status_code == 409
+    assert "admin saved this template" in refused.text
+    assert "Nothing of yours was saved" in refused.text
+    assert 'data-changed-field="subject"' in refused.text  # what the first admin saved
+    assert "ご注文の発送 {受注番号}" in refused.text
+    session.expire_all()
+    kept = session.get(MailTemplate, saved.id)
+    assert kept.subject == "ご注文の発送 {受注番号}"
+    assert (kept.body, kept.version) == ("{注文者名} 様\n発送準備中です\n", 2)
+
+    # The refused page keeps the second admin's edit; saving it again is a knowing choice.
+    again = submitted(refused.text, edit)
+    assert again["body"].replace("\r\n", "\n") == "別の本文\n"
+    assert again["subject"] == "発送 {受注番号}"  # their own form, as they left it
+    assert other.post(edit, data=again).status_code == 303
+    session.expire_all()
+    assert session.get(MailTemplate, saved.id).body == "別の本文\n"

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from oms.blueprints.orders.detail_forms import stripped
 from oms.services import mail_templates
 from oms.services.mail_templates import TemplateSpec
-from oms.validation import IntegerField, coerce_optional_int
+from oms.validation import IntegerField, coerce_optional_int, parse_int
 
 
 class TemplateForm(FlaskForm):
@@ -24,6 +24,12 @@ class TemplateForm(FlaskForm):
     bcc = StringField(_l("BCC"), [Optional(), Length(max=254)], filters=[stripped])
     active = BooleanField(_l("Active"), default=True)
     position = IntegerField(_l("Position"), [Optional()], default=0, minimum=0, maximum=9999)
+    # The version the form was filled from (an edit's optimistic lock).
+    version = HiddenField()
+
+    def version_number(self) -> int:
+        number = parse_int(self.version.data, 0)
+        return -1 if number is None else number
 
     def spec(self) -> TemplateSpec:
         return TemplateSpec(

@@ -34,7 +34,10 @@ def _form_page(form: TemplateForm, target: MailTemplate | None):
             if target is None:
                 mail_templates.create(db.session, form.spec(), current_actor())
             else:
-                mail_templates.update(db.session, target, form.spec(), current_actor())
+                mail_templates.update(db.session, target, form.spec(), current_actor(),
+                                      version=form.version_number())
+        except mail_templates.TemplateConflict:
+            return _conflict(form, target)
         except mail_templates.TemplateRefused as refused:
             for name, message in refused.errors.items():
                 form[name].errors = [*form[name].errors, message]
@@ -44,6 +47,18 @@ def _form_page(form: TemplateForm, target: MailTemplate | None):
     status = 422 if request.method == "POST" else 200
     return render_template("mail/template_form.html", form=form, target=target,
                            tags=mail_tags.TAGS), status
+
+
+def _conflict(form: TemplateForm, target: MailTemplate):
+    """Another admin saved the template since this form was filled: nothing was saved.
+    Show what they saved where it differs from this edit, which is kept; saving again
+    replaces theirs knowingly."""
+    db.session.rollback()
+    db.session.refresh(target)
+    differing = mail_templates.differences(target, form.spec())
+    form.version.data = str(target.version)
+    return render_template("mail/template_form.html", form=form, target=target,
+                           tags=mail_tags.TAGS, conflict=differing), 409
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])

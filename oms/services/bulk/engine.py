@@ -71,6 +71,10 @@ def apply_chunk(session: Session, job_id: int, operation: Operation, options: Op
     except Exception:
         # Whatever failed, isolate the order that caused it; the others still apply.
         outcomes = [_isolated(session, t, apply) for t in targets]
+    # After the savepoints: only what stayed applied, and once for the chunk.
+    operation.applied(session, [target.order_id for target, outcome
+                                in zip(targets, outcomes, strict=True)
+                                if outcome.state is TargetState.ok], options, actor)
     return outcomes
 
 

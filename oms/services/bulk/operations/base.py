@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from wtforms import Form
 
 from oms.models import MallKind, Order, Shop, TargetState
+from oms.services.actor import Actor
 from oms.services.bulk.fields import Refused, Value
 
 Options = dict[str, Any]
@@ -92,6 +93,11 @@ class Operation:
     def plan(self, order: Order, options: Options, context: Any) -> dict[str, Value]:
         """Field key -> new value for this order. Raise Refused (or Skip) to refuse."""
         raise NotImplementedError
+
+    def applied(self, session: Session, order_ids: list[int], options: Options,
+                actor: Actor) -> None:
+        """Follow-up of the orders a chunk changed, in its transaction (a system mail's job,
+        queued once for the chunk)."""
 
 
 def waiting_refusal() -> Refusal:

@@ -5,8 +5,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, RadioField, SelectChoice
 
-from oms.models import Order, PaymentMethod, PaymentStatus, TargetState
+from oms.models import MailEvent, Order, PaymentMethod, PaymentStatus, TargetState
 from oms.models.base import utcnow
+from oms.services import mail
 from oms.services.bulk.fields import field, timestamp
 from oms.services.bulk.operations.base import Operation, Refusal
 from oms.services.bulk.operations.paid_at import paid_at_field, shown, utc_option
@@ -78,3 +79,8 @@ class RecordPayment(Operation):
             return {"payment_status": PaymentStatus.unpaid.value, "paid_at": None}
         paid_at = options["paid_at"] or field("paid_at").get(order) or timestamp(utcnow())
         return {"payment_status": PaymentStatus.paid.value, "paid_at": paid_at}
+
+    def applied(self, session, order_ids, options, actor):
+        # 入金確認 by the list (seed 001 §2, §6), as by the detail screen: the system mail.
+        if options["state"] == PAID:
+            mail.queue_system_mail(session, MailEvent.payment_received, order_ids, actor)
