@@ -16,7 +16,6 @@ HTMX := oms/static/vendor/htmx.min.js
 PORT ?= 5000
 SANDBOX_PORT ?= 8765
 DEMO_ORDERS ?= 2000
-WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: help run test setup htmx translations clean browser-packages
@@ -73,8 +72,7 @@ translations: $(CATALOGS:.po=.mo)
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed --orders $(DEMO_ORDERS) --if-empty
-	@exec $(BIN)/python scripts/run.py --port $(PORT) --sandbox-port $(SANDBOX_PORT) \
-	  --web-workers $(WEB_WORKERS)
+	@exec $(BIN)/python scripts/run.py --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: setup browser-packages
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -4,8 +4,9 @@ Run against a database filled by the seed command (1,000,000 orders for the figu
 the README), with wrk from Debian (`apt-get install wrk`):
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/oms_bench \\
         .venv/bin/python bench/load_bench.py --clients 8 --seconds 15
-Starts gunicorn with the given worker settings, signs in once, and lets N clients request
-the default list, a status tab and an order's detail page as fast as they are answered.
+Starts gunicorn with gunicorn.conf.py's settings (or --workers / --threads), signs in
+once, and lets N clients request the default list, a status tab and an order's detail page
+as fast as they are answered.
 Prints one line per page:
     default list: 120 req/s, p50 60 ms, p99 110 ms, errors 0
 where errors counts every answer other than 200 and every socket error.
@@ -14,6 +15,7 @@ where errors counts every answer other than 200 and every socket error.
 import argparse
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -94,8 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 4)))
-    parser.add_argument("--threads", type=int, default=1)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # what production runs
+    parser.add_argument("--workers", type=int, default=settings["workers"])
+    parser.add_argument("--threads", type=int, default=settings["threads"])
     parser.add_argument("--port", type=int, default=8399)
     args = parser.parse_args()
     if shutil.which("wrk") is None:

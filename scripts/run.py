@@ -1,6 +1,6 @@
 """`make run`'s supervisor: the whole app on one machine, stopped cleanly by Ctrl-C or SIGTERM.
 
-    python scripts/run.py [--port 5000] [--sandbox-port 8765] [--web-workers 2]
+    python scripts/run.py [--port 5000] [--sandbox-port 8765]
 
 Starts, each in a process group of its own (so a Ctrl-C reaches only this supervisor, which
 then sends each exactly one SIGTERM: gunicorn stops gracefully, an RQ worker finishes the
@@ -42,7 +42,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--sandbox-port", type=int, default=8765)
-    parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
 
     stopping: list[int] = []
@@ -52,8 +51,8 @@ def main() -> int:
 
     redis_url = _redis_url()
     instance = ROOT / "instance"
-    web = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{args.port}",
-           "--workers", str(args.web_workers), "--threads", "4"]
+    # Processes and threads from gunicorn.conf.py, as in production.
+    web = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{args.port}"]
     if _gunicorn_has_control_socket():
         # Not ~/.gunicorn/gunicorn.ctl, shared by every gunicorn of the user.
         web += ["--control-socket", str(instance / "gunicorn.ctl")]
