@@ -101,6 +101,8 @@ FREE_TEXT = {
     "masters.edit",
     # Each system mail's on/off is a checkbox: a form with none ticked turns them all off.
     "mail.system_mails",
+    # A Rakuten shop's 楽天カード決済API switch is one checkbox: unticked turns it off.
+    "shops.rakuten_card",
 }
 # What a refused sign-in may write (it counts towards the lock).
 SIGN_IN_ACTIONS = ("login", "login_failed", "login_locked", "logout")
