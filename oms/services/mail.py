@@ -141,11 +141,13 @@ def queue_system_mail(session: Session, event: MailEvent, order_ids: list[int], 
     """Queue the system mail of `event` to these orders, in the caller's transaction (its
     job runs after the commit). None when the event is off or has no active template.
     出荷完了 (M5) goes only to orders not marked 出荷完了メール送信済み, and marks them."""
+    if not order_ids:  # an import batch or a bulk chunk with nothing for this mail
+        return None
     setting = session.get(SystemMail, event)
     if setting is None or not setting.enabled or setting.template_id is None:
         return None
     template = session.get(MailTemplate, setting.template_id)
-    if template is None or not template.active or not order_ids:
+    if template is None or not template.active:
         return None
     ids = sorted(set(order_ids))
     if event is MailEvent.ship_complete:
