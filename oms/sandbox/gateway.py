@@ -443,27 +443,33 @@ class Gateway:
                    for item in items]
         now = time.time()
         days = self._merchant(api_key)["auth_valid_days"]
-        adopted = 0
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # one commit for the whole list
-            for params, item in checked:
-                tx_id = params["transaction_id"]
-                if self.db.execute("SELECT 1 FROM gateway_transactions WHERE id=?",
-                                   (tx_id,)).fetchone():
-                    continue
-                tx = {"id": tx_id, "api_key": api_key, "mode": "gateway",
-                      "order_ref": str(item.get("order_ref") or tx_id)[:128],
-                      "token": params["token"], "status": "authorized",
-                      "authorized_amount": params["amount"], "captured_amount": 0,
-                      "refunded_amount": 0, "fraud": {"verdict": "OK", "reasons": []},
-                      "expires_at": now + days * 86400, "created_at": now, "replaces": None,
-                      "ready_at": None, "history": []}
-                self._record(tx, "authorize", params["amount"], f"adopted:{tx_id}", now,
-                             "succeeded")
-                self._save(tx)
-                adopted += 1
-            self.db.execute("COMMIT")
+            try:
+                adopted = sum(self._adopt(api_key, params, item, now, days)
+                              for params, item in checked)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
         return json_response({"adopted": adopted})
+
+    def _adopt(self, api_key: str, params: dict, item: dict, now: float, days: float) -> int:
+        """One adopted authorization (1), or 0 for an id the gateway already knows."""
+        tx_id = params["transaction_id"]
+        if self.db.execute("SELECT 1 FROM gateway_transactions WHERE id=?",
+                           (tx_id,)).fetchone():
+            return 0
+        tx = {"id": tx_id, "api_key": api_key, "mode": "gateway",
+              "order_ref": str(item.get("order_ref") or tx_id)[:128],
+              "token": params["token"], "status": "authorized",
+              "authorized_amount": params["amount"], "captured_amount": 0,
+              "refunded_amount": 0, "fraud": {"verdict": "OK", "reasons": []},
+              "expires_at": now + days * 86400, "created_at": now, "replaces": None,
+              "ready_at": None, "history": []}
+        self._record(tx, "authorize", params["amount"], f"adopted:{tx_id}", now, "succeeded")
+        self._save(tx)
+        return 1
 
     def record(self, request: Request, api_key: str, tx_id: str) -> Response:
         with self.lock:
