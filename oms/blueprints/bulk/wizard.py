@@ -37,10 +37,6 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["OMS_TZ"])
 
 
-def _selection(values: MultiDict) -> BulkSelection | None:
-    return own_selection(values)
-
-
 def _operation(values: MultiDict, chosen: BulkSelection | None) -> Operation | None:
     """The chosen operation, if the selection's list offers it."""
     operation = operations.get(values.get("op"))
@@ -84,7 +80,7 @@ def start():
 def csv_form():
     """注文番号指定 (CSV): choose orders by a file of order numbers; with `selection`, what
     the upload found (the page an upload redirects to)."""
-    chosen = _selection(request.args)
+    chosen = own_selection(request.args)
     kind = chosen.kind if chosen else kind_arg(request.args)
     return render_page("bulk/csv.html", "wizard", TARGET, form=CsvForm(formdata=None, kind=kind),
                        result=csv_selection.read_report(chosen.report) if chosen else None,
@@ -122,7 +118,7 @@ def csv_upload():
 @access(Access.operator)
 def operation():
     """Step ②: choose the operation."""
-    chosen = _selection(request.args)
+    chosen = own_selection(request.args)
     if chosen is None:
         return selection_lost()
     return _step("operation.html", chosen,
@@ -134,7 +130,7 @@ def operation():
 @access(Access.operator)
 def options():
     """Step ③: the operation's options."""
-    chosen = _selection(request.args)
+    chosen = own_selection(request.args)
     if chosen is None:
         return selection_lost()
     op = _operation(request.args, chosen)
@@ -148,7 +144,7 @@ def options():
 @access(Access.operator)
 def confirm():
     """Step ④: what will happen (a dry run over every target), and the final 確定."""
-    chosen = _selection(request.args)
+    chosen = own_selection(request.args)
     if chosen is None:
         return selection_lost()
     op = _operation(request.args, chosen)
@@ -175,7 +171,7 @@ def confirm():
 def run():
     """Step ⑤ 確定: freeze the targets and queue the job."""
     run_form = RunForm()
-    chosen = _selection(request.form)
+    chosen = own_selection(request.form)
     if not run_form.validate() or chosen is None:
         return selection_lost()
     op = _operation(request.form, chosen)
