@@ -15,6 +15,7 @@ from oms.models import (
 )
 from oms.services import audit
 from oms.services.actor import Actor
+from oms.services.list_cache import ListCache
 
 MAX_TEXT = 4000
 MAX_CHOICES = 100
@@ -48,6 +49,48 @@ def fields_in_order(session: Session) -> list[CustomField]:
         .options(selectinload(CustomField.category))
         .order_by(CustomFieldCategory.position.nulls_first(), CustomFieldCategory.id.nulls_first(),
                   CustomField.position, CustomField.id)))
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category as the order screens read it: a copy, kept per process."""
+
+    id: int
+    name: str
+    multiple: bool
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field as the order screens read it: a copy, kept per process."""
+
+    id: int
+    category: Category | None
+    name: str
+    field_type: FieldType
+    required: bool
+    max_length: int | None
+    min_value: int | None
+    max_value: int | None
+    choices: tuple[str, ...]
+
+
+DEFINED = ListCache([CustomField, CustomFieldCategory])
+
+
+def defined(session: Session) -> list[Field]:
+    """`fields_in_order` as copies, from the process's copy while no definition has
+    changed anywhere (oms.services.list_cache): every order screen reads them."""
+    def load() -> list[Field]:
+        kept: dict[int, Category] = {}
+        return [Field(f.id, f.category and kept.setdefault(
+                          f.category.id, Category(f.category.id, f.category.name,
+                                                  f.category.multiple)),
+                      f.name, f.field_type, f.required, f.max_length, f.min_value,
+                      f.max_value, tuple(f.choices))
+                for f in fields_in_order(session)]
+
+    return DEFINED.rows(session, CustomField, load)
 
 
 def categories(session: Session) -> list[CustomFieldCategory]:

@@ -19,17 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from oms import validation
-from oms.models import (
-    CustomField,
-    CustomFieldCategory,
-    CustomFieldValue,
-    FieldType,
-    Order,
-)
+from oms.models import CustomFieldValue, FieldType, Order
 from oms.models.base import utcnow
 from oms.services import audit
 from oms.services.actor import Actor
-from oms.services.custom_field_definitions import MAX_TEXT, fields_in_order
+from oms.services.custom_field_definitions import MAX_TEXT, Category, Field, defined
 from oms.services.order_edit import EditConflict
 
 _INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII: \d would also take other scripts' digits
@@ -37,7 +31,7 @@ _INTEGER = re.compile(r"-?[0-9]{1,15}")  # ASCII: \d would also take other scrip
 
 
 
-def problem(target: CustomField, value: Any) -> str | None:
+def problem(target: Field, value: Any) -> str | None:
     """Why a stored value does not fit the field (e.g. written by an import), or None."""
     kind = target.field_type
     if value is None or value == "" or value == []:
@@ -63,7 +57,7 @@ def problem(target: CustomField, value: Any) -> str | None:
     return None
 
 
-def _parse_scalar(target: CustomField, raw: str) -> tuple[str | None, str | None]:
+def _parse_scalar(target: Field, raw: str) -> tuple[str | None, str | None]:
     """(value to store, error) for a typed text answer."""
     kind = target.field_type
     text = raw.strip()
@@ -100,7 +94,7 @@ def _parse_scalar(target: CustomField, raw: str) -> tuple[str | None, str | None
     raise AssertionError(kind)
 
 
-def parse_answer(target: CustomField, raw: list[str]) -> tuple[Any, str | None]:
+def parse_answer(target: Field, raw: list[str]) -> tuple[Any, str | None]:
     """(value to store, error) for what a form sent for one field."""
     if target.field_type.multiple:
         chosen = [v for v in raw if v]
@@ -120,7 +114,7 @@ def parse_answer(target: CustomField, raw: list[str]) -> tuple[Any, str | None]:
 class Slot:
     """One field in one answer set, as the form shows it."""
 
-    field: CustomField
+    field: Field
     answer_no: int
     value: Any = None           # stored or submitted (raw list of strings when submitted)
     stored_problem: str | None = None   # the stored value does not fit: shown, kept as is
@@ -151,7 +145,7 @@ class AnswerSet:
 
 @dataclass
 class Group:
-    category: CustomFieldCategory | None
+    category: Category | None
     sets: list[AnswerSet]
 
     @property
@@ -176,10 +170,10 @@ class Draft:
         return any(slot.error for slot in self.slots)
 
 
-def _grouped(session: Session) -> list[tuple[CustomFieldCategory | None, list[CustomField]]]:
-    groups: dict[int | None, tuple[CustomFieldCategory | None, list[CustomField]]] = {}
-    for item in fields_in_order(session):
-        groups.setdefault(item.category_id, (item.category, []))[1].append(item)
+def _grouped(session: Session) -> list[tuple[Category | None, list[Field]]]:
+    groups: dict[int | None, tuple[Category | None, list[Field]]] = {}
+    for item in defined(session):
+        groups.setdefault(item.category and item.category.id, (item.category, []))[1].append(item)
     return list(groups.values())
 
 

@@ -22,13 +22,12 @@ def for_order(session: Session, order_id: int) -> list[PaymentTransaction]:
         .order_by(PaymentTransaction.id.desc())))
 
 
-def in_doubt(session: Session, order_id: int) -> bool:
-    """Whether a gateway's answer about the order was lost (不明): the effect is asked
-    again under its key, so it is neither done nor failed yet."""
-    return session.scalar(sa.select(
-        sa.select(PaymentTransaction.id).where(
-            PaymentTransaction.order_id == order_id,
-            PaymentTransaction.state == TransactionState.unknown).exists())) or False
+def in_doubt(order_id) -> sa.Exists:
+    """Whether a gateway's answer about the order `order_id` (a column or a value) was
+    lost (不明): the effect is asked again under its key, so it is neither done nor failed
+    yet."""
+    return sa.exists().where(PaymentTransaction.order_id == order_id,
+                             PaymentTransaction.state == TransactionState.unknown)
 
 
 def refusal(session: Session, order: Order) -> str | None:

@@ -46,10 +46,12 @@ def get_order(order_number: str) -> Order:
     return or_404(order_detail.find(db.session, order_number))
 
 
-def render_detail(order: Order, status: int = 200, **forms_):
+def render_detail(order: Order, status: int = 200,
+                  present: order_detail.Present | None = None, **forms_):
     """The detail page, or its block for the dialog or for htmx on the page itself (its
-    forms swap the whole order, so the header follows what they changed); `forms_`
-    replaces blank forms (to show a refused memo with its errors, for instance)."""
+    forms swap the whole order, so the header follows what they changed); `present` as
+    read with the order, if it was; `forms_` replaces blank forms (to show a refused memo
+    with its errors, for instance)."""
     context = {
         "memo_form": forms.MemoForm(formdata=None),
         "blacklist_form": forms.BlacklistForm(formdata=None),
@@ -60,7 +62,7 @@ def render_detail(order: Order, status: int = 200, **forms_):
     context["transfer_form"].set_choices(payment_checks.account_choices(db.session, order))
     target = "order-detail" if wants_fragment("order-detail") else "dialog"
     return render_page(
-        "orders/detail.html", "detail", target, view=order_detail.view(db.session, order),
+        "orders/detail.html", "detail", target, view=order_detail.view(db.session, order, present),
         order=order, labels=labels, as_dialog=wants_fragment("dialog"),
         as_fragment=wants_fragment(target), may_change_memo=memos.may_change,
         **context), status
@@ -87,7 +89,8 @@ def render_panel(template: str, status: int = 200, **context):
 @access(Access.operator)
 def detail(order_number: str):
     """One order with every group of seed 002 (a full page; a dialog from the list)."""
-    return render_detail(get_order(order_number))
+    order, present = or_404(order_detail.located(db.session, order_number))
+    return render_detail(order, present=present)
 
 
 @bp.route("/<order_number>/history")
