@@ -83,6 +83,43 @@ def listed(session: Session, *, active_only: bool = True) -> list[Carrier]:
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class ServiceChoice:
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    label: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A carrier as the edit screen's selects offer it: a copy, kept per process."""
+
+    name: str
+    active: bool
+    services: tuple[ServiceChoice, ...]
+    time_slots: tuple[SlotChoice, ...]
+
+
+CHOICES = ListCache([Carrier, CarrierService, CarrierTimeSlot])
+
+
+def for_choices(session: Session) -> list[Choice]:
+    """Every carrier (inactive ones too) as `listed` orders them, with its services and
+    slots, from the process's copy while none has changed anywhere (list_cache)."""
+    def load() -> list[Choice]:
+        return [Choice(c.name, c.active,
+                       tuple(ServiceChoice(s.name, s.active) for s in c.services),
+                       tuple(SlotChoice(t.label, t.active) for t in c.time_slots))
+                for c in listed(session, active_only=False)]
+
+    return CHOICES.rows(session, Carrier, load)
+
+
 def by_name(session: Session, name: str | None) -> Carrier | None:
     """The carrier an order names (orders keep the name as text), or None."""
     if not name:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from oms.models import (
@@ -48,7 +48,6 @@ class Present:
     query of its own that finds nothing."""
 
     tags: bool
-    shipments: bool
     custom_values: bool
     reports: bool
     payment_in_doubt: bool
@@ -58,17 +57,16 @@ class Present:
     notices: bool
 
 
-def _present(order_id) -> list[sa.Label[bool]]:
-    """Present's fields as columns, for the order `order_id` (a column or a value)."""
+def _present() -> list[sa.Label[bool]]:
+    """Present's fields as columns of a query of orders."""
     def having(child_order_id) -> sa.Exists:
-        return sa.exists().where(child_order_id == order_id)
+        return sa.exists().where(child_order_id == Order.id)
 
     found = {
         "tags": having(order_tags.c.order_id),
-        "shipments": having(Shipment.order_id),
         "custom_values": having(CustomFieldValue.order_id),
         "reports": having(TrackingReport.order_id),
-        "payment_in_doubt": payment_history.in_doubt(order_id),
+        "payment_in_doubt": payment_history.in_doubt(Order.id),
         "memos": having(OrderMemo.order_id),
         "inquiries": having(Inquiry.order_id),
         "recipient_changes": having(RecipientChange.order_id),
@@ -77,26 +75,31 @@ def _present(order_id) -> list[sa.Label[bool]]:
     return [found[f.name].label(f.name) for f in fields(Present)]
 
 
+# Built once: SQLAlchemy then keeps the statement's cache key instead of working it out
+# for every page.
+_LOCATE = (
+    sa.select(Order, *_present())
+    .where(Order.order_number == sa.bindparam("order_number"), Order.deleted_at.is_(None))
+    .options(
+        joinedload(Order.shop), joinedload(Order.payment_method),
+        joinedload(Order.handling_status), joinedload(Order.attention_reason),
+        joinedload(Order.customer), joinedload(Order.customer_card),
+        joinedload(Order.bank_account), joinedload(Order.lines),
+        joinedload(Order.shipments),  # most orders have one: fewer rows than a round trip
+    ))
+_PRESENCE = sa.select(*_present()).where(Order.id == sa.bindparam("order_id"))
+
+
 def located(session: Session, order_number: str) -> tuple[Order, Present] | None:
     """A live (not deleted) order with everything its detail and edit screens show, and
-    which of its child rows exist: what it refers to joined into one query (a round trip
-    each cost more than the join), its lines in one more, its tags and shipments in one
-    each only when it has some."""
-    row = session.execute(
-        sa.select(Order, *_present(Order.id))
-        .where(Order.order_number == order_number, Order.deleted_at.is_(None))
-        .options(
-            joinedload(Order.shop), joinedload(Order.payment_method),
-            joinedload(Order.handling_status), joinedload(Order.attention_reason),
-            joinedload(Order.customer), joinedload(Order.customer_card),
-            joinedload(Order.bank_account), selectinload(Order.lines),
-        )).one_or_none()
+    which of its child rows exist, in one query (a round trip each cost more than the
+    joins); its tags in one more, only when it has some."""
+    row = session.execute(_LOCATE, {"order_number": order_number}).unique().one_or_none()
     if row is None:
         return None
     order, present = row[0], Present(*row[1:])
-    for name in ("tags", "shipments"):
-        if not getattr(present, name):
-            set_committed_value(order, name, [])
+    if not present.tags:
+        set_committed_value(order, "tags", [])
     return order, present
 
 
@@ -108,7 +111,7 @@ def find(session: Session, order_number: str) -> Order | None:
 
 def presence(session: Session, order: Order) -> Present:
     """Which of the order's child rows exist now."""
-    return Present(*session.execute(sa.select(*_present(order.id))).one())
+    return Present(*session.execute(_PRESENCE, {"order_id": order.id}).one())
 
 
 def find_bare(session: Session, order_number: str) -> Order | None:

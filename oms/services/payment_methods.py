@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from oms.models import CardPlan, DeferredVariant, Gateway, Order, PaymentKind, PaymentMethod
 from oms.services import audit
 from oms.services.actor import Actor
+from oms.services.list_cache import ListCache
 
 FEE_MAX = 99_999
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
@@ -49,6 +50,19 @@ class MethodSpec:
 class MethodRow:
     method: PaymentMethod
     orders: int  # orders that use it (「N件の注文で使用中」)
+
+
+OFFERED = ListCache([PaymentMethod])
+
+
+def offered(session: Session, keep: int | None = None) -> list[sa.Row]:
+    """The active methods and the method `keep` (an order's own), by id, as read-only
+    rows (id, name, fee), from the process's copy while none has changed anywhere
+    (oms.services.list_cache)."""
+    rows = OFFERED.rows(session, PaymentMethod, lambda: list(session.execute(
+        sa.select(PaymentMethod.id, PaymentMethod.name, PaymentMethod.fee,
+                  PaymentMethod.active).order_by(PaymentMethod.id))))
+    return [row for row in rows if row.active or row.id == keep]
 
 
 def listed(session: Session) -> list[MethodRow]:

@@ -4,6 +4,7 @@ changes with optimistic locking, status history, and deletion by admins."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -21,7 +22,6 @@ from oms.models import (
     Media,
     Order,
     OrderStatus,
-    PaymentMethod,
     StockLocation,
     Tag,
     Wrapping,
@@ -34,6 +34,7 @@ from oms.services import (
     order_edit,
     payment_checks,
     payment_history,
+    payment_methods,
 )
 from oms.services.delivery_choices import carrier_options, part_options
 
@@ -137,7 +138,7 @@ def _wrapping_label(row: Wrapping) -> str:
              fee=f"{row.fee:,}", rate=row.tax_rate)
 
 
-def _method_label(method: PaymentMethod) -> str:
+def _method_label(method: sa.Row) -> str:
     if not method.fee:
         return method.name
     return _("%(name)s (fee ¥%(fee)s)", name=method.name, fee=f"{method.fee:,}")
@@ -157,10 +158,9 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
     form.stock_location.choices = _listed(
         StockLocation, order.stock_location, lambda row: f"{row.code} {row.name}"
         if row.name != row.code else row.code, lambda row: row.code)
-    methods = session.scalars(db.select(PaymentMethod).where(
-        (PaymentMethod.active.is_(True)) | (PaymentMethod.id == order.payment_method_id))
-        .order_by(PaymentMethod.id))
-    form.payment_method_id.choices = forms.options((m.id, _method_label(m)) for m in methods)
+    form.payment_method_id.choices = forms.options(
+        (m.id, _method_label(m))
+        for m in payment_methods.offered(session, order.payment_method_id))
     today = datetime.now(tz()).date()
     cards = order_edit.saved_cards(session, order)
     if order.customer_card and order.customer_card not in cards:
@@ -170,7 +170,7 @@ def _edit_choices(form: forms.EditForm, order: Order) -> None:
     counts = sorted({*forms.INSTALLMENTS, *([order.installments] if order.installments else [])})
     form.installments.choices = forms.options([("", "—"), *(
         (n, _("Lump sum") if n == 1 else _("%(n)d payments", n=n)) for n in counts)])
-    offered = carriers.listed(session)
+    offered = [carrier for carrier in carriers.for_choices(session) if carrier.active]
     form.carrier.choices = carrier_options(offered, order.carrier, "—")
     _set_delivery_choices(form, order, offered, grouped=True)
     form.carrier.render_kw = {
@@ -202,9 +202,11 @@ def delivery_choices(order_number: str):
     chosen stays when the new carrier offers it too."""
     order = get_order(order_number)
     form = forms.EditForm(formdata=request.args)
-    chosen = carriers.by_name(db.session, form.carrier.data)
+    every = carriers.for_choices(db.session)
+    chosen = next((c for c in every if form.carrier.data and c.name == form.carrier.data),
+                  None)
     if chosen is None or not (chosen.active or chosen.name == order.carrier):
-        _set_delivery_choices(form, order, carriers.listed(db.session), grouped=True)
+        _set_delivery_choices(form, order, [c for c in every if c.active], grouped=True)
     else:
         _set_delivery_choices(form, order, [chosen], grouped=False)
     for name in ("delivery_method", "delivery_time_slot"):
