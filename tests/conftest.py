@@ -226,6 +226,23 @@ def csrf_token(client) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
+@contextlib.contextmanager
+def statements():
+    """Every statement the app's database runs while the block runs."""
+    from oms.extensions import db
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+
+
 def switch_to_english(client) -> None:
     """Switch a test client to English, so tests read the msgids (the default locale is
     Japanese); the session keeps the choice across sign-in."""

@@ -3,16 +3,13 @@ are not queried, and the lists they offer (custom field definitions, carriers, p
 methods) are kept per process. Whatever is skipped or kept, an order with each kind of row
 shows it, and a change made by another process is on the next page."""
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
 
 import pytest
-import sqlalchemy as sa
 
-from oms.extensions import db
 from oms.models import (
     ConversionNotice,
     Inquiry,
@@ -27,7 +24,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.services import carriers
-from tests.conftest import ROOT, csrf_token, switch_to_english
+from tests.conftest import ROOT, csrf_token, statements, switch_to_english
 
 CHILD_TABLES = ("order_tags", "custom_field_values", "tracking_reports",
                 "payment_transactions", "order_memos", "inquiries", "recipient_changes",
@@ -39,20 +36,6 @@ def operator(client, auth):
     switch_to_english(client)
     assert auth.login("operator").status_code == 303
     return client
-
-
-@contextlib.contextmanager
-def statements():
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
 
 
 def queried(seen: list[str], table: str) -> bool:

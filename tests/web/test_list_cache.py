@@ -11,10 +11,9 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from oms.extensions import db
 from oms.models import StockLocation
 from oms.services import carriers
-from tests.conftest import ROOT, switch_to_english
+from tests.conftest import ROOT, statements, switch_to_english
 
 # Another process changing the lists through the services, as an admin's request would.
 OTHER_PROCESS = """
@@ -43,18 +42,11 @@ def change_in_other_process(added: str, retired: str) -> None:
 
 @contextlib.contextmanager
 def list_reads():
-    """The statements that read the tag list, while the block runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        if "FROM tags" in statement and "JOIN tags" not in statement:
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
+    """The statements that read the tag list, once the block has run."""
+    reads: list[str] = []
+    with statements() as seen:
+        yield reads
+    reads.extend(s for s in seen if "FROM tags" in s and "JOIN tags" not in s)
 
 
 def offered_tags(page: str) -> set[str]:
