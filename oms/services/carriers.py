@@ -198,11 +198,13 @@ def tracking_link(session: Session, carrier_name: str | None,
     """The carrier's page for a tracking number (the carriers' URLs kept per process)."""
     if not carrier_name or not tracking_number:
         return None
-    def load() -> list[sa.Row]:
-        ensure_defaults(session)
-        return list(session.execute(sa.select(Carrier.name, Carrier.tracking_url)
-                                    .where(Carrier.tracking_url != "")))
+    def load() -> list[tuple[str, str]]:
+        # Without installing the defaults: the pages that show links only read.
+        if session.scalar(sa.select(Carrier.id).limit(1)) is None:
+            return [(row[1], row[8]) for row in DEFAULTS if row[8]]
+        return [(name, url) for name, url in session.execute(
+            sa.select(Carrier.name, Carrier.tracking_url).where(Carrier.tracking_url != ""))]
 
     urls = TRACKING_URLS.rows(session, Carrier, load)
-    url = next((row.tracking_url for row in urls if row.name == carrier_name), None)
+    url = next((url for name, url in urls if name == carrier_name), None)
     return url.replace("{number}", quote(digits(tracking_number))) if url else None

@@ -83,6 +83,18 @@ def test_an_order_with_every_kind_of_child_row_shows_them_all(operator, factory,
     assert 'data-no-shipments' not in page
 
 
+def test_a_tracking_link_on_a_database_without_carriers_writes_nothing(operator, factory,
+                                                                         session):
+    """The carriers' defaults give the link; installing them is left to a page that edits."""
+    order = factory.order()
+    factory.shipment(order, tracking_number="1111-2222-3333", carrier="ヤマト運輸")
+    session.commit()
+    with statements() as seen:
+        page = operator.get(f"/orders/{order.order_number}").text
+    assert "tneko?number01=111122223333" in page
+    assert [s for s in seen if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))] == []
+
+
 def test_the_page_of_a_refused_post_reads_what_exists(
         operator, factory, session):
     """A page rendered for an order loaded elsewhere (a refused memo) reads what exists."""
