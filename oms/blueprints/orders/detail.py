@@ -36,6 +36,7 @@ from oms.services import (
     payment_history,
 )
 from oms.services.delivery_choices import carrier_options, part_options
+from oms.transactions import read_only
 
 
 def tz() -> ZoneInfo:
@@ -85,6 +86,7 @@ def render_panel(template: str, status: int = 200, **context):
 
 @bp.route("/<order_number>")
 @access(Access.operator)
+@read_only
 def detail(order_number: str):
     """One order with every group of seed 002 (a full page; a dialog from the list)."""
     return render_detail(get_order(order_number))

@@ -22,6 +22,7 @@ from oms.models import (
 )
 from oms.services import action_results, allocation_job, list_controls, order_search, presets
 from oms.services import jobs as job_service
+from oms.transactions import read_only
 
 
 def _tz() -> ZoneInfo:
@@ -44,6 +45,7 @@ def _choices(found: order_search.FilterChoices) -> dict[str, list[tuple[object, 
 
 @bp.route("/")
 @access(Access.operator)
+@read_only
 def index():
     """The order list: status tabs with counts, search, presets, selection and paging."""
     if preset := request.args.get("preset"):
