@@ -39,6 +39,8 @@ def one_connection_app(app, users):
     yield other
     with other.app_context():
         db.engine.dispose()
+    if (queue := other.extensions.pop("oms_redis", None)) is not None:
+        queue.close()  # the list page asked its queue; else a socket left to the collector
 
 
 def tag_names(app) -> set[str]:
