@@ -1,6 +1,6 @@
-"""The order list reads the names its rows show (shop, payment method, handling status,
-tags) from the process's copies (oms.services.list_cache): not again while unchanged, and
-a change made by another process is on the very next page."""
+"""The order list reads the operator's presets and the names its rows show (shop, payment
+method, handling status, tags) from the process's copies (oms.services.list_cache): not
+again while unchanged, and a change made by another process is on the very next page."""
 
 import contextlib
 import os
@@ -14,6 +14,19 @@ import sqlalchemy as sa
 from oms.extensions import db
 from oms.models import MallKind, PaymentKind
 from tests.conftest import ROOT
+
+# Another process saving a preset for each user, as their requests would.
+SAVE_PRESETS = """
+import sqlalchemy as sa
+from oms import create_app
+from oms.extensions import db
+from oms.models import User
+from oms.services import presets
+with create_app().app_context():
+    for user in db.session.scalars(sa.select(User).order_by(User.username)):
+        presets.save(db.session, user, f"{user.username} の検索", "tab=new&needs_attention=1")
+    db.session.commit()
+"""
 
 # Another process renaming every shop, payment method, handling status and tag.
 RENAME = """
@@ -54,6 +67,24 @@ def reads(table: str):
 def operator(auth):
     auth.login("operator")
     return auth.client
+
+
+def my_presets(page: str) -> list[str]:
+    return re.findall(r'<a class="preset mine" [^>]*data-my-preset="\d+">([^<]*)</a>', page)
+
+
+def test_a_preset_saved_in_another_process_is_on_the_next_page(operator, users):
+    assert my_presets(operator.get("/orders/").text) == []
+    with reads("search_presets") as seen:
+        assert my_presets(operator.get("/orders/").text) == []
+    assert seen == []  # kept by this process
+
+    in_other_process(SAVE_PRESETS)
+
+    page = operator.get("/orders/").text
+    # The operator's own preset only, not the admin's.
+    assert my_presets(page) == ["operator の検索"]
+    assert "/orders/?tab=new&amp;needs_attention=1" in page
 
 
 def test_names_changed_in_another_process_are_on_the_next_page(operator, factory, session):
