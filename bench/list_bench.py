@@ -80,7 +80,8 @@ def main() -> None:
 
     client = signed_in(app)
     print(f"{total:,} orders · {engine.dialect.name} · {args.runs} runs per case")
-    print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6} {'stmts':>6}")
+    print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6} "
+          f"{'stmts':>6}")
     for name, url in cases(values):
         requests, sqls, statements = [], [], 0
         for run in range(args.runs + 2):
