@@ -6,7 +6,7 @@ search", so what an operator sees selected is exactly what a job will touch.
 
 import math
 import unicodedata
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -93,13 +93,14 @@ class OrderSearch:
         return self != neutral
 
     def query_args(self, **changes) -> dict[str, str]:
-        """The query string that reproduces this search (defaults left out)."""
-        search = replace(self, **changes)
-        default = OrderSearch()
+        """The query string that reproduces this search (defaults left out), with some
+        conditions changed. Built for every link of the list, so without a new search."""
+        if unknown := changes.keys() - _DEFAULTS.keys():
+            raise TypeError(f"Not search conditions: {', '.join(sorted(unknown))}")
         args = {}
-        for f in fields(search):
-            value = getattr(search, f.name)
-            if value == getattr(default, f.name) and f.name != "tab":
+        for name, default in _DEFAULTS.items():
+            value = changes[name] if name in changes else getattr(self, name)
+            if value == default and name != "tab":
                 continue
             if isinstance(value, bool):
                 value = "1" if value else "0"
@@ -107,11 +108,14 @@ class OrderSearch:
                 value = value.isoformat()
             elif hasattr(value, "value"):
                 value = value.value
-            args[f.name] = str(value)
+            args[name] = str(value)
         return args
 
     def query_string(self, **changes) -> str:
         return urlencode(self.query_args(**changes))
+
+
+_DEFAULTS = {f.name: f.default for f in fields(OrderSearch)}
 
 
 @dataclass

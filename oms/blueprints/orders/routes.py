@@ -67,7 +67,6 @@ def index():
         sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
         controls=list_controls.for_tab(search.tab), export_form=ExportForm(formdata=None),
-        selection_form=SelectionForm(formdata=None), preset_form=PresetForm(formdata=None),
     ), status
 
 
