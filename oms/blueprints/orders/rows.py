@@ -6,15 +6,18 @@ escaped per row."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, get_template_attribute
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from oms import labels
 from oms.formatting import yen
 from oms.models import OrderStatus, PaymentStatus
+from oms.services import list_controls, order_search, presets
 from oms.services.blacklist import Flag
 from oms.services.order_rows import ListRow
 from oms.templating import url_pattern
@@ -98,12 +101,32 @@ class RowKit:
                 f'hx-swap="outerHTML" data-action="{action}-order">{self.text[action]}</button>')
 
 
+@cache
+def fixed_texts(locale: str) -> dict[str, dict]:
+    """The list's fixed texts in `locale` (tabs, statuses, what its selects, presets and
+    controls offer), translated once per process: a lazy string looks its catalog up
+    through Flask-Babel every time it is shown, a hundred times per page. As Markup,
+    since a lazy string renders itself unescaped."""
+    controls = list_controls.CONTROLS.values()
+    return {name: {key: Markup(text)  # noqa: S704 (our catalog's text)
+                   for key, text in mapping.items()} for name, mapping in {
+        "tab": labels.TAB, "status": labels.ORDER_STATUS,
+        "payment_status": labels.PAYMENT_STATUS, "mall": labels.MALL,
+        "allocation_state": labels.ALLOCATION_STATE, "report_progress": labels.REPORT_PROGRESS,
+        "date_basis": order_search.DATE_BASES, "sort": order_search.SORTS,
+        "preset": {p.key: p.label for p in presets.BUILTIN},
+        "control": {c.key: c.label for c in controls},
+        "control_title": {c.key: c.title for c in controls if c.title},
+    }.items()}
+
+
 def row_kit() -> RowKit:
     flag = get_template_attribute("orders/_blacklist_flag.html", "blacklist_flag")
-    shown = labels.resolved(status=labels.ORDER_STATUS, payment_status=labels.PAYMENT_STATUS)
+    shown = fixed_texts(str(get_locale()))
     return RowKit(
-        status={key: escape(text) for key, text in shown["status"].items()},
-        payment_status={key: escape(text) for key, text in shown["payment_status"].items()},
+        status={key: escape(str(text)) for key, text in shown["status"].items()},
+        payment_status={key: escape(str(text))
+                        for key, text in shown["payment_status"].items()},
         text={key: escape(text) for key, text in (
             ("attention", _("Attention")), ("hold", _("Hold")),
             ("needs_attention", _("Needs attention")), ("shipping_hold", _("Shipping hold")),
