@@ -1,10 +1,12 @@
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from oms.access import Access, access, current_actor
 from oms.blueprints.common import or_404
@@ -42,6 +44,16 @@ def _choices(found: order_search.FilterChoices, texts: dict[str, dict]
     }
 
 
+@cache
+def _encodings(locale: str) -> tuple[Markup, list[tuple[Markup, Markup]]]:
+    """The export's encoding choice as shown (legend, then each radio and its label): never
+    bound to a request's data, so the same on every page in a locale, where building the
+    form loaded WTForms' catalog each time. Markup, as the lazy labels render."""
+    field = ExportForm(formdata=None).encoding
+    return Markup(field.label.text), [  # noqa: S704 (our catalog's text)
+        (choice(), Markup(choice.label.text)) for choice in field]  # noqa: S704
+
+
 @bp.route("/")
 @access(Access.operator)
 def index():
@@ -67,7 +79,7 @@ def index():
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
-        controls=list_controls.for_tab(search.tab), export_form=ExportForm(formdata=None),
+        controls=list_controls.for_tab(search.tab), encodings=_encodings(str(get_locale())),
     ), status
 
 
