@@ -2,18 +2,16 @@
 method, handling status, tags) from the process's copies (oms.services.list_cache): not
 again while unchanged, and a change made by another process is on the very next page."""
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
 
 import pytest
-import sqlalchemy as sa
 
-from oms.extensions import db
 from oms.models import MallKind, PaymentKind
 from tests.conftest import ROOT
+from tests.web.test_list_cache import list_reads
 
 # Another process saving a preset for each user, as their requests would.
 SAVE_PRESETS = """
@@ -47,22 +45,6 @@ def in_other_process(script: str) -> None:
                    check=True, timeout=60)
 
 
-@contextlib.contextmanager
-def reads(table: str):
-    """The statements that read `table` (not merely join it), while the block runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        if f"FROM {table}" in statement:
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
-
-
 @pytest.fixture
 def operator(auth):
     auth.login("operator")
@@ -75,7 +57,7 @@ def my_presets(page: str) -> list[str]:
 
 def test_a_preset_saved_in_another_process_is_on_the_next_page(operator, users):
     assert my_presets(operator.get("/orders/").text) == []
-    with reads("search_presets") as seen:
+    with list_reads("search_presets") as seen:
         assert my_presets(operator.get("/orders/").text) == []
     assert seen == []  # kept by this process
 
@@ -96,7 +78,7 @@ def test_names_changed_in_another_process_are_on_the_next_page(operator, factory
     names = ("楽天ショップ", "クレジットカード", "梱包中", "ギフト")
     row = operator.get("/orders/").text.split("data-order-number", 1)[1]
     assert all(f">{name}<" in row for name in names)
-    with reads("shops") as seen:
+    with list_reads("shops") as seen:
         operator.get("/orders/")
     assert seen == []  # kept by this process
 
