@@ -42,12 +42,12 @@ def change_in_other_process(added: str, retired: str) -> None:
 
 
 @contextlib.contextmanager
-def list_reads():
-    """The statements that read the tag list, while the block runs."""
+def list_reads(table: str = "tags"):
+    """The statements that read the list in `table`, while the block runs."""
     seen: list[str] = []
 
     def note(conn, cursor, statement, *args):
-        if "FROM tags" in statement and "JOIN tags" not in statement:
+        if f"FROM {table}" in statement and f"JOIN {table}" not in statement:
             seen.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", note)

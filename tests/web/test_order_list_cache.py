@@ -1,0 +1,88 @@
+"""The order list reads the operator's presets and the names its rows show (shop, payment
+method, handling status, tags) from the process's copies (oms.services.list_cache): not
+again while unchanged, and a change made by another process is on the very next page."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from oms.models import MallKind, PaymentKind
+from tests.conftest import ROOT
+from tests.web.test_list_cache import list_reads
+
+# Another process saving a preset for each user, as their requests would.
+SAVE_PRESETS = """
+import sqlalchemy as sa
+from oms import create_app
+from oms.extensions import db
+from oms.models import User
+from oms.services import presets
+with create_app().app_context():
+    for user in db.session.scalars(sa.select(User).order_by(User.username)):
+        presets.save(db.session, user, f"{user.username} の検索", "tab=new&needs_attention=1")
+    db.session.commit()
+"""
+
+# Another process renaming every shop, payment method, handling status and tag.
+RENAME = """
+import sqlalchemy as sa
+from oms import create_app
+from oms.extensions import db
+from oms.models import HandlingStatus, PaymentMethod, Shop, Tag
+with create_app().app_context():
+    for model in (Shop, PaymentMethod, HandlingStatus, Tag):
+        for row in db.session.scalars(sa.select(model)):
+            row.name = "新" + row.name
+    db.session.commit()
+"""
+
+
+def in_other_process(script: str) -> None:
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=os.environ.copy(),
+                   check=True, timeout=60)
+
+
+@pytest.fixture
+def operator(auth):
+    auth.login("operator")
+    return auth.client
+
+
+def my_presets(page: str) -> list[str]:
+    return re.findall(r'<a class="preset mine" [^>]*data-my-preset="\d+">([^<]*)</a>', page)
+
+
+def test_a_preset_saved_in_another_process_is_on_the_next_page(operator, users):
+    assert my_presets(operator.get("/orders/").text) == []
+    with list_reads("search_presets") as seen:
+        assert my_presets(operator.get("/orders/").text) == []
+    assert seen == []  # kept by this process
+
+    in_other_process(SAVE_PRESETS)
+
+    page = operator.get("/orders/").text
+    # The operator's own preset only, not the admin's.
+    assert my_presets(page) == ["operator の検索"]
+    assert "/orders/?tab=new&amp;needs_attention=1" in page
+
+
+def test_names_changed_in_another_process_are_on_the_next_page(operator, factory, session):
+    shop = factory.shop(MallKind.rakuten, name="楽天ショップ")
+    method = factory.payment_method(PaymentKind.card, name="クレジットカード")
+    factory.order(shop=shop, payment_method=method, handling_status=factory.handling_status(
+        "梱包中"), tags=[factory.tag("ギフト", color="red")])
+    session.commit()
+    names = ("楽天ショップ", "クレジットカード", "梱包中", "ギフト")
+    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    assert all(f">{name}<" in row for name in names)
+    with list_reads("shops") as seen:
+        operator.get("/orders/")
+    assert seen == []  # kept by this process
+
+    in_other_process(RENAME)
+
+    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    assert all(f">新{name}<" in row for name in names), row
