@@ -67,19 +67,26 @@ _SELECT = (
 NAMES = ListCache([Shop, PaymentMethod, HandlingStatus, Tag])
 
 
-def _names(session: Session, model: type) -> dict[int, sa.Row]:
-    """id -> the row's shown columns, of one of the small lists a row names."""
+def _names(session: Session, model: type, wanted: set[int]) -> dict[int, tuple]:
+    """id -> the shown columns of one of the small lists a row names, from the process's
+    copy; read again when the copy lacks one of `wanted`, a row made after this request
+    read the lists' token (its later statements already see it)."""
     shown = {Shop: (Shop.kind, Shop.name), Tag: (Tag.name, Tag.color)}.get(
         model, (model.name,))
-    rows = NAMES.rows(session, model, lambda: list(
-        session.execute(sa.select(model.id, *shown))))
-    return {row[0]: row[1:] for row in rows}
+
+    def load() -> dict[int, tuple]:
+        return {row[0]: tuple(row[1:]) for row in session.execute(sa.select(model.id, *shown))}
+
+    names = NAMES.rows(session, model, load)
+    return names if wanted <= names.keys() else load()
 
 
 def _rows(session: Session, found: sa.Result) -> dict[int, ListRow]:
     """One ListRow per order of `found` (an order comes once per tag), in its order."""
+    found = found.all()
     shops, payments, handling, tags = (
-        _names(session, m) for m in (Shop, PaymentMethod, HandlingStatus, Tag))
+        _names(session, model, {row[column] for row in found} - {None})
+        for model, column in ((Shop, 2), (PaymentMethod, 9), (HandlingStatus, 13), (Tag, 19)))
     rows: dict[int, ListRow] = {}
     for (order_id, number, shop_id, ordered_at, name, kana, prefecture, country, total,
          payment_id, payment_status, status, note, handling_id, link_result, attention,
@@ -93,7 +100,7 @@ def _rows(session: Session, found: sa.Result) -> dict[int, ListRow]:
                 handling[handling_id][0] if handling_id else None, link_result, attention,
                 hold, blacklist.flag_of(entry_id, customer_status), [])
         if tag_id is not None:
-            row.tags.append(tuple(tags[tag_id]))
+            row.tags.append(tags[tag_id])
     return rows
 
 
