@@ -3,7 +3,8 @@
 Run against a database filled by the seed command, e.g.
     DATABASE_URL=postgresql://postgres@127.0.0.1/oms_bench .venv/bin/python bench/list_bench.py
 Prints the median and p95 in milliseconds of the whole request (tabs, counts and page,
-rendered through the Flask test client) and of the SQL it ran.
+rendered through the Flask test client) and of the SQL it ran, and how many statements
+that were.
 """
 
 import argparse
@@ -79,9 +80,10 @@ def main() -> None:
 
     client = signed_in(app)
     print(f"{total:,} orders · {engine.dialect.name} · {args.runs} runs per case")
-    print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6}")
+    print(f"{'case':34} {'request med':>11} {'p95':>7} {'SQL med':>8} {'p95':>7} {'ratio':>6} "
+          f"{'stmts':>6}")
     for name, url in cases(values):
-        requests, sqls = [], []
+        requests, sqls, statements = [], [], 0
         for run in range(args.runs + 2):
             clock.reset()
             t0 = time.perf_counter()
@@ -91,9 +93,10 @@ def main() -> None:
             if run >= 2:  # the first runs warm caches
                 requests.append(elapsed * 1000)
                 sqls.append(clock.seconds * 1000)
+                statements = clock.statements
         req_med, sql_med = statistics.median(requests), statistics.median(sqls)
         print(f"{name:34} {req_med:11.1f} {p95(requests):7.1f} {sql_med:8.1f} "
-              f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.1f}")
+              f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.1f} {statements:6d}")
 
 
 def p95(values: list[float]) -> float:

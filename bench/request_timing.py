@@ -1,9 +1,11 @@
 """What the request benches share: the bench user, a signed-in test client, a clock of
 the SQL each request runs, and the median of repeated runs."""
 
+import runpy
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -43,6 +45,10 @@ def bench_user() -> User:
 
 
 def signed_in(app):
+    """A test client signed in as the bench user, in a process set up as gunicorn sets up
+    a web worker (gunicorn.conf.py's post_worker_init: the garbage collector's settings)."""
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py")
+                   )["post_worker_init"](None)
     client = app.test_client()
     client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
     return client

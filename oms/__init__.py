@@ -5,6 +5,7 @@ from hashlib import sha512
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, request, session
 from flask_login.config import SESSION_KEYS
 from jinja2 import StrictUndefined
@@ -75,6 +76,7 @@ def _select_locale() -> str:
 
 def _init_login(app: Flask) -> None:
     from oms.models import User
+    from oms.services import list_cache
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -99,10 +101,10 @@ def _init_login(app: Flask) -> None:
         epoch = validation.parse_int(epoch_text, 0)
         if uid is None or epoch is None:
             return None
-        user = db.session.get(User, uid)
-        if user is None or user.session_epoch != epoch or not user.active:
+        row = list_cache.first_with_token(db.session, sa.select(User).where(User.id == uid))
+        if row is None or row.User.session_epoch != epoch or not row.User.active:
             return None
-        return user
+        return row.User
 
 
 def client_fingerprint() -> str:

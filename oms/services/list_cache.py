@@ -14,7 +14,7 @@ token too).
 
 import uuid
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,19 +26,20 @@ KEY = "masters"
 _READ = "list_cache.token"  # session.info: the token read in this transaction
 
 
+T = TypeVar("T")
 _WATCHED: set[type] = set()  # every cache's models: a write to one of them changes the token
 
 
 class ListCache:
-    """Copies of lists read from `models`, as immutable rows, kept per process."""
+    """Copies of what was read from `models` (rows, or a mapping of them), kept per
+    process and never changed by their readers."""
 
     def __init__(self, models: Iterable[type]):
         self.models = frozenset(models)
         _WATCHED.update(self.models)
-        self._copies: dict[Hashable, tuple[str | None, list[sa.Row]]] = {}
+        self._copies: dict[Hashable, tuple[str | None, Any]] = {}
 
-    def rows(self, session: Session, key: Hashable, load: Callable[[], list[sa.Row]]
-             ) -> list[sa.Row]:
+    def rows(self, session: Session, key: Hashable, load: Callable[[], T]) -> T:
         """The list named `key`: the process's copy while it is current, else `load()`."""
         if session.autoflush and _pending(session, self.models):
             session.flush()  # as a query would: this transaction's own changes count
@@ -62,12 +63,29 @@ def _flushing(session: Session, flush_context: Any, instances: Any) -> None:
         changed(session)
 
 
+def _stored() -> sa.Select:
+    return sa.select(AppSetting.value).where(AppSetting.key == KEY)
+
+
 def token(session: Session) -> str | None:
     """The token stored now, read once per transaction of `session`."""
     if _READ not in session.info:
-        value = session.scalar(sa.select(AppSetting.value).where(AppSetting.key == KEY))
-        session.info[_READ] = (value or {}).get("token")
+        _remember(session, session.scalar(_stored()))
     return session.info[_READ]
+
+
+def _remember(session: Session, value: dict[str, Any] | None) -> None:
+    session.info[_READ] = (value or {}).get("token")
+
+
+def first_with_token(session: Session, statement: sa.Select) -> sa.Row | None:
+    """The first row of `statement`, with the token read in the same statement: every
+    request reads the signed-in user's row first, and one round trip is cheaper than two."""
+    row = session.execute(statement.add_columns(_stored().scalar_subquery())).first()
+    if row is None:
+        return None
+    _remember(session, row[-1])
+    return row
 
 
 @sa.event.listens_for(Session, "after_commit")

@@ -1,8 +1,10 @@
 """What a row of the order list shows, loaded as plain values.
 
-A page of 50 to 200 rows is read with one select of only the shown columns and one for
-the tags; building ORM objects (identity map, instance state, lazy-load guards) for them
-cost more than the query itself.
+A page of 50 to 200 rows is read with one select of only the shown columns, its tags
+joined (an order has a few at most); building ORM objects (identity map, instance state,
+lazy-load guards) for them cost more than the query itself. The names of its shop,
+payment method, handling status and tags come from the process's copy of those small
+lists: joining them made planning the statement cost more than running it.
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from oms.models import (
     order_tags,
 )
 from oms.services import blacklist
+from oms.services.list_cache import ListCache
 
 
 @dataclass(slots=True)
@@ -50,34 +53,70 @@ class ListRow:
     tags: list[tuple[str, str]]
 
 
-_COLUMNS = (
-    Order.id, Order.order_number, Shop.kind, Shop.name, Order.ordered_at, Order.buyer_name,
-    Order.buyer_kana, Order.ship_prefecture, Order.destination_country, Order.total,
-    PaymentMethod.name, Order.payment_status, Order.status, Order.allocation_note,
-    HandlingStatus.name, Order.link_result, Order.needs_attention, Order.shipping_hold,
+_SELECT = (
+    sa.select(
+        Order.id, Order.order_number, Order.shop_id, Order.ordered_at, Order.buyer_name,
+        Order.buyer_kana, Order.ship_prefecture, Order.destination_country, Order.total,
+        Order.payment_method_id, Order.payment_status, Order.status, Order.allocation_note,
+        Order.handling_status_id, Order.link_result, Order.needs_attention,
+        Order.shipping_hold, Order.blacklist_entry_id, Customer.blacklist_status,
+        order_tags.c.tag_id)
+    .outerjoin(Customer, Customer.id == Order.customer_id)
+    .outerjoin(order_tags, order_tags.c.order_id == Order.id)
 )
+NAMES = ListCache([Shop, PaymentMethod, HandlingStatus, Tag])
+
+
+def _names(session: Session, model: type, wanted: set[int]) -> dict[int, tuple]:
+    """id -> the shown columns of one of the small lists a row names, from the process's
+    copy; read again when the copy lacks one of `wanted`, a row made after this request
+    read the lists' token (its later statements already see it)."""
+    shown = {Shop: (Shop.kind, Shop.name), Tag: (Tag.name, Tag.color)}.get(
+        model, (model.name,))
+
+    def load() -> dict[int, tuple]:
+        return {row[0]: tuple(row[1:]) for row in session.execute(sa.select(model.id, *shown))}
+
+    names = NAMES.rows(session, model, load)
+    return names if wanted <= names.keys() else load()
+
+
+def _rows(session: Session, found: sa.Result) -> dict[int, ListRow]:
+    """One ListRow per order of `found` (an order comes once per tag), in its order."""
+    found = found.all()
+    shops, payments, handling, tags = (
+        _names(session, model, {row[column] for row in found} - {None})
+        for model, column in ((Shop, 2), (PaymentMethod, 9), (HandlingStatus, 13), (Tag, 19)))
+    rows: dict[int, ListRow] = {}
+    for (order_id, number, shop_id, ordered_at, name, kana, prefecture, country, total,
+         payment_id, payment_status, status, note, handling_id, link_result, attention,
+         hold, entry_id, customer_status, tag_id) in found:
+        row = rows.get(order_id)
+        if row is None:
+            kind, shop_name = shops[shop_id]
+            row = rows[order_id] = ListRow(
+                order_id, number, kind.value, shop_name, ordered_at, name, kana, prefecture,
+                country, total, payments[payment_id][0], payment_status, status, note,
+                handling[handling_id][0] if handling_id else None, link_result, attention,
+                hold, blacklist.flag_of(entry_id, customer_status), [])
+        if tag_id is not None:
+            row.tags.append(tags[tag_id])
+    return rows
 
 
 def load(session: Session, ids: list[int]) -> list[ListRow]:
     """The rows of these orders, in the order of `ids` (deleted or unknown ids left out)."""
     if not ids:
         return []
-    found = session.execute(
-        sa.select(*_COLUMNS, Order.blacklist_entry_id, Customer.blacklist_status)
-        .join(Shop, Shop.id == Order.shop_id)
-        .join(PaymentMethod, PaymentMethod.id == Order.payment_method_id)
-        .outerjoin(HandlingStatus, HandlingStatus.id == Order.handling_status_id)
-        .outerjoin(Customer, Customer.id == Order.customer_id)
-        .where(Order.id.in_(ids)))
-    tags: dict[int, list[tuple[str, str]]] = {}
-    for order_id, name, color in session.execute(
-            sa.select(order_tags.c.order_id, Tag.name, Tag.color)
-            .join(Tag, Tag.id == order_tags.c.tag_id)
-            .where(order_tags.c.order_id.in_(ids)).order_by(Tag.id)):
-        tags.setdefault(order_id, []).append((name, color))
-    rows = {}
-    for *shown, entry_id, customer_status in found:
-        rows[shown[0]] = ListRow(
-            shown[0], shown[1], shown[2].value, *shown[3:],
-            blacklist=blacklist.flag_of(entry_id, customer_status), tags=tags.get(shown[0], []))
+    rows = _rows(session, session.execute(
+        _SELECT.where(Order.id.in_(ids)).order_by(order_tags.c.tag_id)))
     return [rows[i] for i in ids if i in rows]
+
+
+def load_page(session: Session, page: sa.Subquery, order_by: list[sa.ColumnElement]
+              ) -> list[ListRow]:
+    """The rows of the orders of `page` (a sub-query of their ids, column `id`), sorted by
+    `order_by` (over its columns): one statement for the page and its rows."""
+    return list(_rows(session, session.execute(
+        _SELECT.join(page, page.c.id == Order.id).order_by(*order_by, order_tags.c.tag_id)
+    )).values())

@@ -6,7 +6,7 @@ search", so what an operator sees selected is exactly what a job will touch.
 
 import math
 import unicodedata
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -93,13 +93,14 @@ class OrderSearch:
         return self != neutral
 
     def query_args(self, **changes) -> dict[str, str]:
-        """The query string that reproduces this search (defaults left out)."""
-        search = replace(self, **changes)
-        default = OrderSearch()
+        """The query string that reproduces this search (defaults left out), with some
+        conditions changed. Built for every link of the list, so without a new search."""
+        if unknown := changes.keys() - _DEFAULTS.keys():
+            raise TypeError(f"Not search conditions: {', '.join(sorted(unknown))}")
         args = {}
-        for f in fields(search):
-            value = getattr(search, f.name)
-            if value == getattr(default, f.name) and f.name != "tab":
+        for name, default in _DEFAULTS.items():
+            value = changes[name] if name in changes else getattr(self, name)
+            if value == default and name != "tab":
                 continue
             if isinstance(value, bool):
                 value = "1" if value else "0"
@@ -107,11 +108,14 @@ class OrderSearch:
                 value = value.isoformat()
             elif hasattr(value, "value"):
                 value = value.value
-            args[f.name] = str(value)
+            args[name] = str(value)
         return args
 
     def query_string(self, **changes) -> str:
         return urlencode(self.query_args(**changes))
+
+
+_DEFAULTS = {f.name: f.default for f in fields(OrderSearch)}
 
 
 @dataclass
@@ -460,18 +464,23 @@ SORT_ALL_MATCHES_BELOW = 10_000
 
 
 def _page_query(search: OrderSearch, where: list[sa.ColumnElement[bool]], total: int
-                ) -> sa.Select:
-    """The ids of the search, in its order."""
-    query = sa.select(Order.id).where(*where)
+                ) -> tuple[sa.Select, list[str]]:
+    """The ids of the search with their sort keys, in its order; and the keys' names."""
     column = getattr(Order, search.sort)
     keys = [column] if search.sort == "order_number" else [column, Order.id]
+    names = [f"k{i}" for i in range(len(keys))]
+    query = sa.select(Order.id, *(k.label(n) for k, n in zip(keys, names, strict=True))) \
+        .where(*where)
     ranged = bool(search.date_from or search.date_to) and search.date_basis != search.sort
     if total < SORT_ALL_MATCHES_BELOW or ranged:
         # OFFSET 0 keeps the planner from merging the inner query into the sorted one.
-        inner = query.add_columns(*(k.label(f"k{i}") for i, k in enumerate(keys))) \
-            .offset(0).subquery()
-        query, keys = sa.select(inner.c.id), [inner.c[f"k{i}"] for i in range(len(keys))]
-    return query.order_by(*(k.asc() if search.direction == "asc" else k.desc() for k in keys))
+        inner = query.offset(0).subquery()
+        query, keys = sa.select(*inner.c), [inner.c[n] for n in names]
+    return query.order_by(*_directed(search, keys)), names
+
+
+def _directed(search: OrderSearch, keys: list) -> list[sa.ColumnElement]:
+    return [k.asc() if search.direction == "asc" else k.desc() for k in keys]
 
 
 def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
@@ -480,15 +489,14 @@ def matching_ids(search: OrderSearch, tz: ZoneInfo) -> sa.Select:
 
 
 def fetch_page(session: Session, search: OrderSearch, total: int, tz: ZoneInfo) -> ResultPage:
-    """One page of the search: ids first from an ordered index scan, then their rows."""
+    """One page of the search in one statement: its ids from an ordered index scan, as a
+    sub-query that their rows are joined to."""
     pages = max(1, math.ceil(total / search.per_page))
     page = min(search.page, pages)
-    ids = list(session.scalars(
-        _page_query(search, conditions(search, tz), total)
-        .offset((page - 1) * search.per_page)
-        .limit(search.per_page)
-    ))
-    return ResultPage(order_rows.load(session, ids), page, search.per_page, total)
+    ids, keys = _page_query(search, conditions(search, tz), total)
+    ids = ids.offset((page - 1) * search.per_page).limit(search.per_page).subquery()
+    rows = order_rows.load_page(session, ids, _directed(search, [ids.c[k] for k in keys]))
+    return ResultPage(rows, page, search.per_page, total)
 
 
 def query_with(session: Session, search_query: str, **changes) -> str:

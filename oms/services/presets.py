@@ -9,8 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.models import SearchPreset, User
+from oms.services.list_cache import ListCache
 
 MAX_PRESETS_PER_USER = 50
+SAVED = ListCache([SearchPreset])
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,12 @@ def _check_name(name: str) -> str:
     return name
 
 
-def list_for(session: Session, user: User) -> list[SearchPreset]:
-    return list(session.scalars(
-        sa.select(SearchPreset).where(SearchPreset.user_id == user.id)
-        .order_by(SearchPreset.name)))
+def list_for(session: Session, user: User) -> list[sa.Row]:
+    """The user's presets (id, name, query) by name, from the process's copy while no
+    preset has changed anywhere: the list shows them on every page."""
+    return SAVED.rows(session, user.id, lambda: list(session.execute(
+        sa.select(SearchPreset.id, SearchPreset.name, SearchPreset.query)
+        .where(SearchPreset.user_id == user.id).order_by(SearchPreset.name))))
 
 
 def save(session: Session, user: User, name: str, query: str) -> SearchPreset:

@@ -41,12 +41,13 @@ def change_in_other_process(added: str, retired: str) -> None:
 
 
 @contextlib.contextmanager
-def list_reads():
-    """The statements that read the tag list, once the block has run."""
+@contextlib.contextmanager
+def list_reads(table: str = "tags"):
+    """The statements that read the list in `table`, once the block has run."""
     reads: list[str] = []
     with statements() as seen:
         yield reads
-    reads.extend(s for s in seen if "FROM tags" in s and "JOIN tags" not in s)
+    reads.extend(s for s in seen if f"FROM {table}" in s and f"JOIN {table}" not in s)
 
 
 def offered_tags(page: str) -> set[str]:

@@ -37,6 +37,7 @@ from oms.services import (
     payment_methods,
 )
 from oms.services.delivery_choices import carrier_options, part_options
+from oms.transactions import read_only
 
 
 def tz() -> ZoneInfo:
@@ -88,6 +89,7 @@ def render_panel(template: str, status: int = 200, **context):
 
 @bp.route("/<order_number>")
 @access(Access.operator)
+@read_only
 def detail(order_number: str):
     """One order with every group of seed 002 (a full page; a dialog from the list)."""
     order, present = or_404(order_detail.located(db.session, order_number))

@@ -1,18 +1,19 @@
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from oms import labels
 from oms.access import Access, access, current_actor
 from oms.blueprints.common import or_404
 from oms.blueprints.orders import bp
 from oms.blueprints.orders.controls import back_to_list, chosen
 from oms.blueprints.orders.forms import ExportForm, PresetForm, SelectionForm
-from oms.blueprints.orders.rows import row_kit
+from oms.blueprints.orders.rows import fixed_texts, row_kit
 from oms.extensions import db
 from oms.htmx import render_page
 from oms.models import (
@@ -22,28 +23,41 @@ from oms.models import (
 )
 from oms.services import action_results, allocation_job, list_controls, order_search, presets
 from oms.services import jobs as job_service
+from oms.transactions import read_only
 
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["OMS_TZ"])
 
 
-def _choices(found: order_search.FilterChoices) -> dict[str, list[tuple[object, str]]]:
+def _choices(found: order_search.FilterChoices, texts: dict[str, dict]
+             ) -> dict[str, list[tuple[object, str]]]:
     """(value, label) options of the search form's selects."""
     return {
         "shops": found.shops,
         "payment_methods": found.payment_methods,
         "handling_statuses": found.handling_statuses,
         "tags": found.tags,
-        "malls": [(m.value, labels.MALL[m]) for m in MallKind],
-        "payment_statuses": [(s.value, labels.PAYMENT_STATUS[s]) for s in PaymentStatus],
-        "allocation_states": [(s.value, text) for s, text in labels.ALLOCATION_STATE.items()],
-        "tracking_reports": list(labels.REPORT_PROGRESS.items()),
+        "malls": [(m.value, texts["mall"][m]) for m in MallKind],
+        "payment_statuses": [(s.value, texts["payment_status"][s]) for s in PaymentStatus],
+        "allocation_states": [(s.value, text) for s, text in texts["allocation_state"].items()],
+        "tracking_reports": list(texts["report_progress"].items()),
     }
+
+
+@cache
+def _encodings(locale: str) -> tuple[Markup, list[tuple[Markup, Markup]]]:
+    """The export's encoding choice as shown (legend, then each radio and its label): never
+    bound to a request's data, so the same on every page in a locale, where building the
+    form loaded WTForms' catalog each time. Markup, as the lazy labels render."""
+    field = ExportForm(formdata=None).encoding
+    return Markup(field.label.text), [  # noqa: S704 (our catalog's text)
+        (choice(), Markup(choice.label.text)) for choice in field]  # noqa: S704
 
 
 @bp.route("/")
 @access(Access.operator)
+@read_only
 def index():
     """The order list: status tabs with counts, search, presets, selection and paging."""
     if preset := request.args.get("preset"):
@@ -59,15 +73,15 @@ def index():
     result = order_search.fetch_page(db.session, search, total, _tz())
     select = request.args.get("select")
     status = 422 if parsed.errors else 200
+    texts = fixed_texts(str(get_locale()))
     return render_page(
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
         row_kit=row_kit(), select=select if select in ("page", "all") else None,
-        labels=labels, choices=_choices(found), date_bases=order_search.DATE_BASES,
-        sorts=order_search.SORTS, per_page_choices=order_search.PER_PAGE_CHOICES,
+        texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
+        sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
-        controls=list_controls.for_tab(search.tab), export_form=ExportForm(formdata=None),
-        selection_form=SelectionForm(formdata=None), preset_form=PresetForm(formdata=None),
+        controls=list_controls.for_tab(search.tab), encodings=_encodings(str(get_locale())),
     ), status
 
 

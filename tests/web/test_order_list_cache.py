@@ -1,0 +1,113 @@
+"""The order list reads the operator's presets and the names its rows show (shop, payment
+method, handling status, tags) from the process's copies (oms.services.list_cache): not
+again while unchanged, and a change made by another process is on the very next page."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from oms.models import MallKind, Order, PaymentKind, Shop, Tag, order_tags
+from tests.conftest import ROOT
+from tests.web.test_list_cache import list_reads
+
+# Another process saving a preset for each user, as their requests would.
+SAVE_PRESETS = """
+import sqlalchemy as sa
+from oms import create_app
+from oms.extensions import db
+from oms.models import User
+from oms.services import presets
+with create_app().app_context():
+    for user in db.session.scalars(sa.select(User).order_by(User.username)):
+        presets.save(db.session, user, f"{user.username} の検索", "tab=new&needs_attention=1")
+    db.session.commit()
+"""
+
+# Another process renaming every shop, payment method, handling status and tag.
+RENAME = """
+import sqlalchemy as sa
+from oms import create_app
+from oms.extensions import db
+from oms.models import HandlingStatus, PaymentMethod, Shop, Tag
+with create_app().app_context():
+    for model in (Shop, PaymentMethod, HandlingStatus, Tag):
+        for row in db.session.scalars(sa.select(model)):
+            row.name = "新" + row.name
+    db.session.commit()
+"""
+
+
+def in_other_process(script: str) -> None:
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=os.environ.copy(),
+                   check=True, timeout=60)
+
+
+@pytest.fixture
+def operator(auth):
+    auth.login("operator")
+    return auth.client
+
+
+def my_presets(page: str) -> list[str]:
+    return re.findall(r'<a class="preset mine" [^>]*data-my-preset="\d+">([^<]*)</a>', page)
+
+
+def test_a_preset_saved_in_another_process_is_on_the_next_page(operator, users):
+    assert my_presets(operator.get("/orders/").text) == []
+    with list_reads("search_presets") as seen:
+        assert my_presets(operator.get("/orders/").text) == []
+    assert seen == []  # kept by this process
+
+    in_other_process(SAVE_PRESETS)
+
+    page = operator.get("/orders/").text
+    # The operator's own preset only, not the admin's.
+    assert my_presets(page) == ["operator の検索"]
+    assert "/orders/?tab=new&amp;needs_attention=1" in page
+
+
+def test_names_changed_in_another_process_are_on_the_next_page(operator, factory, session):
+    shop = factory.shop(MallKind.rakuten, name="楽天ショップ")
+    method = factory.payment_method(PaymentKind.card, name="クレジットカード")
+    factory.order(shop=shop, payment_method=method, handling_status=factory.handling_status(
+        "梱包中"), tags=[factory.tag("ギフト", color="red")])
+    session.commit()
+    names = ("楽天ショップ", "クレジットカード", "梱包中", "ギフト")
+    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    assert all(f">{name}<" in row for name in names)
+    with list_reads("shops") as seen:
+        operator.get("/orders/")
+    assert seen == []  # kept by this process
+
+    in_other_process(RENAME)
+
+    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    assert all(f">新{name}<" in row for name in names), row
+
+
+def test_a_name_newer_than_the_copy_is_read_again(operator, factory, session):
+    """A shop or tag made after a request read the lists' token, by a statement its later
+    reads already see: the row shows it instead of failing (here the token is left as it
+    was, as it is for the request that began just before the change)."""
+    factory.order(tags=[factory.tag("ギフト", color="red")])
+    session.commit()
+    operator.get("/orders/")  # the copies are read
+    shop_id = session.execute(sa.insert(Shop).values(
+        code="new-shop", kind=MallKind.own, name="新しいショップ").returning(Shop.id)
+    ).scalar_one()
+    tag_id = session.execute(sa.insert(Tag).values(
+        name="新しいタグ", color="blue").returning(Tag.id)).scalar_one()
+    order = factory.order()
+    session.execute(sa.update(Order).where(Order.id == order.id).values(shop_id=shop_id))
+    session.execute(sa.insert(order_tags).values(order_id=order.id, tag_id=tag_id))
+    session.commit()
+
+    response = operator.get("/orders/")
+    assert response.status_code == 200
+    row = response.text.split(f'data-order-number="{order.order_number}"', 1)[1]
+    assert ">新しいショップ<" in row.split("</tr>")[0]
+    assert ">新しいタグ<" in row.split("</tr>")[0]
