@@ -41,7 +41,6 @@ def change_in_other_process(added: str, retired: str) -> None:
 
 
 @contextlib.contextmanager
-@contextlib.contextmanager
 def list_reads(table: str = "tags"):
     """The statements that read the list in `table`, once the block has run."""
     reads: list[str] = []
