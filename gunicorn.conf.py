@@ -5,8 +5,8 @@ WEB_CONCURRENCY sets the number of processes and OMS_WEB_THREADS the threads of 
 Chosen with bench/load_bench.py (8 clients, 1,000,000 orders, PostgreSQL and wrk on the
 same 2 cores; README, "Serving"): a request is mostly Python (templates, ORM) with a few ms
 of SQL, so threads only queue on the GIL. Single-threaded processes, one more than the
-cores, did best: 2×4 threads gave 79 default-list req/s, 3×1 gave 70–98, 4×1 66–70,
-6×1 62."""
+cores: 149-158 default-list req/s (p99 86-118 ms); 2 workers gave 135, 4 gave 138 with a
+worse p99, and before this tuning 2×4 threads gave 79."""
 
 import gc
 import os
