@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import os
 import subprocess
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,16 +123,34 @@ def _clean_tables(request):
             queue.connection.delete(queue.key, *(r.key for r in registries),
                                     *(Job.key_for(i) for i in job_ids))
         db.session.remove()
-        tables = [t.name for t in db.metadata.sorted_tables]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                names = ", ".join(f'"{t}"' for t in tables)
+        _empty_tables(db.engine, [t.name for t in db.metadata.sorted_tables])
+
+
+def _empty_tables(engine, tables: list[str], attempts: int = 20) -> None:
+    """Empty every table; on PostgreSQL one TRUNCATE, tried again if it lost a deadlock.
+
+    A browser test's live server may still answer a late request or run a job when the
+    test ends: its statement holds a share lock on a table the TRUNCATE has yet to take
+    while waiting for one the TRUNCATE already holds, and PostgreSQL aborts the TRUNCATE.
+    The other statement then finishes, so trying again succeeds.
+    """
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            for name in reversed(tables):
+                conn.execute(sa.text(f'DELETE FROM "{name}"'))  # noqa: S608 (our table names)
+            # Deleting orders fired the counter triggers: empty the counters last.
+            conn.execute(sa.text("DELETE FROM order_status_counts"))
+        return
+    names = ", ".join(f'"{t}"' for t in tables)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
                 conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for name in reversed(tables):
-                    conn.execute(sa.text(f'DELETE FROM "{name}"'))  # noqa: S608 (our table names)
-                # Deleting orders fired the counter triggers: empty the counters last.
-                conn.execute(sa.text("DELETE FROM order_status_counts"))
+            return
+        except sa.exc.OperationalError as error:
+            if attempt == attempts - 1 or getattr(error.orig, "sqlstate", None) != "40P01":
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 @pytest.fixture
