@@ -50,3 +50,27 @@ def test_forms_render_through_it(app):
                                 'value="&lt;x &#34;y&#34;&gt;">')
     assert str(html.choice()) == ('<select id="choice" name="choice"><option value="1">一</option>'
                                   '<option selected value="2">&#34;二&#34;</option></select>')
+
+
+def test_wtforms_messages_follow_each_requests_language(app):
+    """The catalog is kept per process: a request in one language must not get the
+    other's messages from it."""
+    from flask import session
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+    from wtforms.validators import Length
+
+    class Sample(FlaskForm):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[Length(max=3)])
+
+    for lang in ("ja", "en", "ja"):
+        with app.test_request_context(method="POST", data={"name": "toolong"}):
+            session["lang"] = lang
+            form = Sample()
+            assert not form.validate()
+            expected = ("フィールドは 3 文字を超えることはできません。" if lang == "ja"
+                        else "Field cannot be longer than 3 characters.")
+            assert form.name.errors == [expected]
