@@ -472,11 +472,19 @@ def _page_query(search: OrderSearch, where: list[sa.ColumnElement[bool]], total:
     query = sa.select(Order.id, *(k.label(n) for k, n in zip(keys, names, strict=True))) \
         .where(*where)
     ranged = bool(search.date_from or search.date_to) and search.date_basis != search.sort
-    if total < SORT_ALL_MATCHES_BELOW or ranged:
+    if not _walks_exactly(search) and (total < SORT_ALL_MATCHES_BELOW or ranged):
         # OFFSET 0 keeps the planner from merging the inner query into the sorted one.
         inner = query.offset(0).subquery()
         query, keys = sa.select(*inner.c), [inner.c[n] for n in names]
     return query.order_by(*_directed(search, keys)), names
+
+
+def _walks_exactly(search: OrderSearch) -> bool:
+    """A tab alone, or a status alone in order-date order, has an index in the sort's
+    order whose every entry matches (orders (tab, key, id) and (status, ordered_at, id)):
+    walking it meets the page at once, where sorting a tab's few thousand matches took
+    ten times as long."""
+    return not search.has_filters and (search.status is None or search.sort == "ordered_at")
 
 
 def _directed(search: OrderSearch, keys: list) -> list[sa.ColumnElement]:
