@@ -225,8 +225,12 @@ class OrderRows:
         reason = None
         if rng.random() < attention_chance or (status is S.on_hold and once("attention")):
             reason = rng.choice(reasons)
-        fails = ((status is S.awaiting_allocation and once("link failure"))
-                 or rng.random() < LINK_FAILURE.get(status, 0.003))
+        # Even a small demo shows both reasons an order waits for allocation: the first
+        # such order an item link failure, the next a stock shortage.
+        waiting = status is S.awaiting_allocation
+        fails = waiting and once("link failure")
+        short = waiting and not fails and once("stock shortage")
+        fails = fails or (rng.random() < LINK_FAILURE.get(status, 0.003) and not short)
         if fails and (status in BEFORE_SHIPPING or status is S.on_hold):
             reason = ref.UNLINKED
         credit_ng = reason == ref.CREDIT_NG and status is S.pending_review
@@ -325,7 +329,7 @@ class OrderRows:
             comment, 1,
             *self._paying_bank(order_id, kind, payment, buyer),
         ))
-        self._allocation(order_id, status, when, out.order_lines[first_line:], out)
+        self._allocation(order_id, status, when, out.order_lines[first_line:], out, short)
         if not unlinked:
             out.order_links.append((order_id, (LinkResult.fail if fails else LinkResult.ok).value))
         # The seed "imported" each order in its current status.
@@ -334,10 +338,11 @@ class OrderRows:
         self._tags(order_id, plan.prior_orders[index], gift, preorder, reason, out.order_tags)
 
     def _allocation(self, order_id: int, status: OrderStatus, when: dict[str, float],
-                    rows: list[tuple], out: Chunk) -> None:
+                    rows: list[tuple], out: Chunk, short: bool) -> None:
         """The order's allocation state and note, and the stock its lines hold: orders
         waiting to ship hold all of theirs; those waiting for allocation say why (a third
-        have not been tried yet: allocation can be manual). Others have no row (none)."""
+        have not been tried yet: allocation can be manual; `short` is always short of
+        stock). Others have no row (none)."""
         if status not in HOLDING_STOCK and status is not S.awaiting_allocation:
             return
         lines = [dict(zip(LINE_COLUMNS, row, strict=True)) for row in rows]
@@ -353,7 +358,7 @@ class OrderRows:
                   if line["link_result"] == LinkResult.fail.value]
         if failed:
             note = f"商品が登録されていません (アイテム紐づけFAIL: {failed[0]})"
-        elif order_id % 3:
+        elif short or order_id % 3:
             sku, needed = self.ids.sku_codes[lines[0]["sku_id"]], lines[0]["quantity"]
             note = f"在庫不足: {sku} 必要{needed} / 引当可能{order_id % needed}"
         else:

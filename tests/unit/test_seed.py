@@ -116,6 +116,23 @@ def test_amounts_add_up(seeded, session):
             assert order.total == 0
 
 
+def assert_both_waiting_reasons(session) -> None:
+    """Orders waiting for allocation say why: short of stock, or an item not linked."""
+    notes = [o.allocation_note for o in all_orders(session)
+             if o.status is OrderStatus.awaiting_allocation and o.allocation_note]
+    assert any(re.fullmatch(r"在庫不足: \S+ 必要\d+ / 引当可能\d+", n) for n in notes), notes
+    assert any(n.startswith("商品が登録されていません (アイテム紐づけFAIL: ") for n in notes), notes
+
+
+@pytest.mark.parametrize("hour", range(0, 24, 3))
+def test_a_small_demo_shows_why_orders_wait_at_any_hour(run_seed, session, hour):
+    """A 300-order demo has three orders waiting for allocation, and which orders they are
+    depends on the moment it is seeded: both reasons must show whenever that is."""
+    result = run_seed("--orders", str(ORDERS), "--now", f"2026-12-04T{hour:02d}:30:00")
+    assert result.exit_code == 0, result.output
+    assert_both_waiting_reasons(session)
+
+
 def test_allocation_follows_the_status_and_matches_the_stock(seeded, session):
     allocations = session.scalars(sa.select(StockAllocation)).all()
     by_line = {a.order_line_id: a for a in allocations}
@@ -133,10 +150,7 @@ def test_allocation_follows_the_status_and_matches_the_stock(seeded, session):
         else:
             assert order.allocation_state is AllocationState.none, order.order_number
     assert not by_line  # no allocation outside those orders
-    waiting = [o for o in all_orders(session) if o.status is OrderStatus.awaiting_allocation]
-    notes = [o.allocation_note for o in waiting if o.allocation_note]
-    assert any(re.fullmatch(r"在庫不足: \S+ 必要\d+ / 引当可能\d+", n) for n in notes)
-    assert any(n.startswith("商品が登録されていません (アイテム紐づけFAIL: ") for n in notes)
+    assert_both_waiting_reasons(session)
 
     # stocks.allocated is the sum of the active allocations of each stock row.
     active = Counter()
