@@ -228,9 +228,10 @@ class OrderRows:
         # Even a small demo shows both reasons an order waits for allocation: the first
         # such order an item link failure, the next a stock shortage.
         waiting = status is S.awaiting_allocation
-        fails = waiting and once("link failure")
-        short = waiting and not fails and once("stock shortage")
-        fails = fails or (rng.random() < LINK_FAILURE.get(status, 0.003) and not short)
+        unlinked_showcase = waiting and once("link failure")
+        short = waiting and not unlinked_showcase and once("stock shortage")
+        fails = unlinked_showcase or (rng.random() < LINK_FAILURE.get(status, 0.003)
+                                      and not short)
         if fails and (status in BEFORE_SHIPPING or status is S.on_hold):
             reason = ref.UNLINKED
         credit_ng = reason == ref.CREDIT_NG and status is S.pending_review
