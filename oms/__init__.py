@@ -94,6 +94,9 @@ def _init_login(app: Flask) -> None:
     login_manager._session_identifier_generator = client_fingerprint
     app.before_request(_refuse_copied_session)  # before enforce_access loads the user
 
+    # Built once: a statement keeps its cache key, and this one is read on every request.
+    signed_in = list_cache.with_token(sa.select(User).where(User.id == sa.bindparam("user_id")))
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         uid_text, _, epoch_text = user_id.partition(":")
@@ -101,7 +104,7 @@ def _init_login(app: Flask) -> None:
         epoch = validation.parse_int(epoch_text, 0)
         if uid is None or epoch is None:
             return None
-        row = list_cache.first_with_token(db.session, sa.select(User).where(User.id == uid))
+        row = list_cache.first_with_token(db.session, signed_in, {"user_id": uid})
         if row is None or row.User.session_epoch != epoch or not row.User.active:
             return None
         return row.User

@@ -13,6 +13,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from oms import labels
+from oms.fragment_cache import FragmentCache
 from oms.services import blacklist
 from oms.services.actor import parse_via
 from oms.services.notifications import outcome as job_outcome
@@ -85,6 +86,7 @@ def render_gettext(translations) -> Callable:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.add_extension(FragmentCache)
     # Globals of the environment, so macros imported without context can use them too.
     app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
                                  parse_via=parse_via, htmx_available=htmx_available,

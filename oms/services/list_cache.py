@@ -78,10 +78,16 @@ def _remember(session: Session, value: dict[str, Any] | None) -> None:
     session.info[_READ] = (value or {}).get("token")
 
 
-def first_with_token(session: Session, statement: sa.Select) -> sa.Row | None:
-    """The first row of `statement`, with the token read in the same statement: every
-    request reads the signed-in user's row first, and one round trip is cheaper than two."""
-    row = session.execute(statement.add_columns(_stored().scalar_subquery())).first()
+def with_token(statement: sa.Select) -> sa.Select:
+    """`statement` with the token as its last column, for `first_with_token`."""
+    return statement.add_columns(_stored().scalar_subquery())
+
+
+def first_with_token(session: Session, statement: sa.Select, params: dict[str, Any]
+                     ) -> sa.Row | None:
+    """The first row of `statement` (made by `with_token`) with `params`: every request
+    reads the signed-in user's row first, and one round trip is cheaper than two."""
+    row = session.execute(statement, params).first()
     if row is None:
         return None
     _remember(session, row[-1])

@@ -113,10 +113,12 @@ def load(session: Session, ids: list[int]) -> list[ListRow]:
     return [rows[i] for i in ids if i in rows]
 
 
-def load_page(session: Session, page: sa.Subquery, order_by: list[sa.ColumnElement]
-              ) -> list[ListRow]:
+def page_statement(page: sa.Subquery, order_by: list[sa.ColumnElement]) -> sa.Select:
     """The rows of the orders of `page` (a sub-query of their ids, column `id`), sorted by
     `order_by` (over its columns): one statement for the page and its rows."""
-    return list(_rows(session, session.execute(
-        _SELECT.join(page, page.c.id == Order.id).order_by(*order_by, order_tags.c.tag_id)
-    )).values())
+    return _SELECT.join(page, page.c.id == Order.id).order_by(*order_by, order_tags.c.tag_id)
+
+
+def load_page(session: Session, statement: sa.Select, params: dict[str, int]) -> list[ListRow]:
+    """The rows a `page_statement` finds with `params`."""
+    return list(_rows(session, session.execute(statement, params)).values())

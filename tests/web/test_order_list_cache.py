@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from oms.models import MallKind, Order, PaymentKind, Shop, Tag, order_tags
-from tests.conftest import ROOT
+from tests.conftest import ROOT, switch_to_english
 from tests.web.test_list_cache import list_reads
 
 # Another process saving a preset for each user, as their requests would.
@@ -77,16 +77,47 @@ def test_names_changed_in_another_process_are_on_the_next_page(operator, factory
         "梱包中"), tags=[factory.tag("ギフト", color="red")])
     session.commit()
     names = ("楽天ショップ", "クレジットカード", "梱包中", "ギフト")
-    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    page = operator.get("/orders/").text
+    row = page.split("data-order-number", 1)[1]
     assert all(f">{name}<" in row for name in names)
+    assert all(f">{name}</option>" in search_form(page) for name in names)
     with list_reads("shops") as seen:
         operator.get("/orders/")
     assert seen == []  # kept by this process
 
     in_other_process(RENAME)
 
-    row = operator.get("/orders/").text.split("data-order-number", 1)[1]
+    page = operator.get("/orders/").text
+    row = page.split("data-order-number", 1)[1]
     assert all(f">新{name}<" in row for name in names), row
+    assert all(f">新{name}</option>" in search_form(page) for name in names)
+
+
+def search_form(page: str) -> str:
+    return page.split('<form id="search-form"', 1)[1].split("</form>", 1)[0]
+
+
+def test_the_kept_search_form_follows_the_search_and_the_language(operator, factory, session):
+    """The search form is rendered once per search, language and lists (see
+    test_names_changed_in_another_process_are_on_the_next_page) and kept."""
+    factory.order()
+    session.commit()
+    for _ in range(2):
+        form = search_form(operator.get("/orders/?tab=new&sort=total").text)
+        assert '<option value="total" selected>' in form
+        assert '<input type="hidden" name="tab" value="new">' in form
+        form = search_form(operator.get("/orders/").text)
+        assert '<option value="ordered_at" selected>' in form
+        assert '<input type="hidden" name="tab" value="all">' in form
+    # What was typed and not understood is shown as typed, on that page only.
+    response = operator.get("/orders/?date_from=2025-13-40")
+    assert response.status_code == 422
+    assert 'value="2025-13-40" aria-invalid="true"' in search_form(response.text)
+    assert "2025-13-40" not in search_form(operator.get("/orders/").text)
+    assert "詳細条件" in search_form(operator.get("/orders/").text)
+    switch_to_english(operator)
+    form = search_form(operator.get("/orders/").text)
+    assert "Detailed conditions" in form and "詳細条件" not in form
 
 
 def test_a_name_newer_than_the_copy_is_read_again(operator, factory, session):

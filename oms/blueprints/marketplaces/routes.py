@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from jinja2_fragments.flask import render_block
 
 from oms import labels
 from oms.access import Access, access, current_actor
@@ -66,9 +65,7 @@ def _row(order: Order, action: str, message: str, ok: bool):
     headers = request.headers
     if (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
             and headers.get("HX-Trigger") == f"{action}-{order.id}"):
-        return render_block(
-            "orders/index.html", "order_row", o=order_rows.load(db.session, [order.id])[0],
-            select=None, row_kit=row_kit(), row_message=message, row_ok=ok)
+        return row_kit().row(order_rows.load(db.session, [order.id])[0], None, message, ok)
     flash(f"{order.order_number}: {message}", "success" if ok else "error")
     return back_to_list(request.form.get("search"))
 

@@ -21,7 +21,14 @@ from oms.models import (
     MallKind,
     PaymentStatus,
 )
-from oms.services import action_results, allocation_job, list_controls, order_search, presets
+from oms.services import (
+    action_results,
+    allocation_job,
+    list_cache,
+    list_controls,
+    order_search,
+    presets,
+)
 from oms.services import jobs as job_service
 from oms.transactions import read_only
 
@@ -55,6 +62,17 @@ def _encodings(locale: str) -> tuple[Markup, list[tuple[Markup, Markup]]]:
         (choice(), Markup(choice.label.text)) for choice in field]  # noqa: S704
 
 
+def _search_form_key(search: order_search.OrderSearch, errors: dict[str, str]
+                     ) -> tuple | None:
+    """Everything the list's search form shows depends on, for the fragment cache: the
+    locale, the script root its links start with, the lists its selects offer (their
+    token) and the search. A search with errors shows what was typed: never kept."""
+    if errors:
+        return None
+    return ("orders.search_form", str(get_locale()), request.script_root,
+            list_cache.token(db.session), search.query_string(page=1))
+
+
 @bp.route("/")
 @access(Access.operator)
 @read_only
@@ -77,6 +95,7 @@ def index():
     return render_page(
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
+        search_form_key=_search_form_key(search, parsed.errors),
         row_kit=row_kit(), select=select if select in ("page", "all") else None,
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, get_template_attribute
+from flask import current_app, get_template_attribute, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -38,6 +38,12 @@ class RowKit:
     refresh_url: Callable[[object], str]
     link_url: Callable[[object], str]
     tz: ZoneInfo
+
+    def rows(self, rows: list[ListRow], select: str | None) -> Markup:
+        """The page's rows, laid out as a loop of the template would (a loop of fifty
+        calls from Jinja cost half as much as the rows themselves)."""
+        return Markup("".join(  # noqa: S704 (each row escapes its own values)
+            f"\n        {self.row(o, select)}\n        " for o in rows))
 
     def row(self, o: ListRow, select: str | None, message: str | None = None,
             ok: bool = True) -> Markup:
@@ -121,8 +127,18 @@ def fixed_texts(locale: str) -> dict[str, dict]:
 
 
 def row_kit() -> RowKit:
+    """The page's RowKit, built once per process, locale and script root: all it holds is
+    fixed there."""
+    kits = current_app.extensions.setdefault("oms_row_kits", {})
+    key = (str(get_locale()), request.script_root)
+    if key not in kits:
+        kits[key] = _row_kit(key[0])
+    return kits[key]
+
+
+def _row_kit(locale: str) -> RowKit:
     flag = get_template_attribute("orders/_blacklist_flag.html", "blacklist_flag")
-    shown = fixed_texts(str(get_locale()))
+    shown = fixed_texts(locale)
     return RowKit(
         status={key: escape(str(text)) for key, text in shown["status"].items()},
         payment_status={key: escape(str(text))

@@ -1,0 +1,47 @@
+"""`{% cached key %}`: the body is rendered once per key, every time without a key, and
+the markup is the same as without the tag."""
+
+from jinja2 import DictLoader, Environment
+
+from oms import fragment_cache
+from oms.fragment_cache import FragmentCache
+
+TEMPLATE = "<p>{% cached key -%}\n  {{ text }} & {{ count() }}\n{%- endcached %}</p>"
+
+
+def environment() -> Environment:
+    return Environment(loader=DictLoader({"t": TEMPLATE}), autoescape=True,
+                       extensions=[FragmentCache])
+
+
+def counter():
+    calls = []
+    return calls, lambda: calls.append(1) or len(calls)
+
+
+def test_a_key_renders_its_body_once():
+    env, (calls, count) = environment(), counter()
+    template = env.get_template("t")
+    first = template.render(key=("a", 1), text="<b>", count=count)
+    assert first == "<p>&lt;b&gt; & 1</p>"  # escaped as without the tag
+    assert template.render(key=("a", 1), text="other", count=count) == first
+    assert template.render(key=("a", 2), text="other", count=count) == "<p>other & 2</p>"
+    assert len(calls) == 2
+
+
+def test_no_key_renders_every_time():
+    env, (_, count) = environment(), counter()
+    template = env.get_template("t")
+    assert [template.render(key=None, text=t, count=count) for t in "xy"] == [
+        "<p>x & 1</p>", "<p>y & 2</p>"]
+
+
+def test_the_oldest_fragment_goes_first(monkeypatch):
+    monkeypatch.setattr(fragment_cache, "LIMIT", 2)
+    env, (calls, count) = environment(), counter()
+    template = env.get_template("t")
+    for key in (1, 2, 3):
+        template.render(key=key, text="", count=count)
+    assert list(env.fragments) == [2, 3]
+    template.render(key=1, text="", count=count)  # rendered again
+    assert len(calls) == 4
