@@ -15,6 +15,7 @@ from oms import config, database, formatting, templating, transactions, validati
 from oms.access import enforce_access
 from oms.extensions import babel, csrf, db, login_manager, migrate
 from oms.htmx import vary_on_htmx
+from oms.sessions import SessionInterface
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -28,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.jinja_env.undefined = StrictUndefined
+    app.session_interface = SessionInterface()
     app.url_map.converters.update(validation.CONVERTERS)  # before any route is added
     if proxies := app.config["PROXY_COUNT"]:
         # Behind a load balancer: trust its X-Forwarded-For/-Proto for audit IPs and HTTPS.

@@ -7,6 +7,7 @@ load balancer reports). A request whose fingerprint differs is signed out."""
 
 import pytest
 
+from oms import sessions
 from tests.conftest import PASSWORD, IsolatedClient, csrf_token
 
 VICTIM = {"HTTP_USER_AGENT": "Mozilla/5.0 (Windows NT 10.0) Chrome/156.0 victim",
@@ -76,3 +77,25 @@ def test_behind_a_load_balancer_the_reported_client_address_counts(users, test_e
     finally:
         with behind.app_context():
             db.engine.dispose()
+
+
+def test_the_cookie_is_signed_again_after_a_minute(app, users, monkeypatch):
+    """A sign-in lasts OMS_SESSION_HOURS from the last request, give or take the minute in
+    which the cookie is not signed again (oms/sessions.py)."""
+    client = signed_in(app, **VICTIM)
+    name = app.config["SESSION_COOKIE_NAME"]
+    response = client.get("/orders/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # signed less than a minute ago
+
+    monkeypatch.setattr(sessions, "REFRESH_AFTER", 0)
+    response = client.get("/orders/")
+    assert response.headers["Set-Cookie"].startswith(f"{name}=")
+    assert client.get("/orders/").status_code == 200  # the new cookie signs in
+
+
+def test_a_changed_session_is_sent_at_once(app, users):
+    client = signed_in(app, **VICTIM)
+    response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
+    assert response.headers["Set-Cookie"].startswith(app.config["SESSION_COOKIE_NAME"])
+    assert "Orders" in client.get("/orders/").text
