@@ -120,5 +120,8 @@ def page_statement(page: sa.Subquery, order_by: list[sa.ColumnElement]) -> sa.Se
 
 
 def load_page(session: Session, statement: sa.Select, params: dict[str, int]) -> list[ListRow]:
-    """The rows a `page_statement` finds with `params`."""
-    return list(_rows(session, session.execute(statement, params)).values())
+    """The rows a `page_statement` finds with `params`. Run as Core, after a flush: the
+    ORM's way of running a statement cost a tenth of the page's SQL time, for columns
+    that need none of it."""
+    session.flush()
+    return list(_rows(session, session.connection().execute(statement, params)).values())

@@ -412,7 +412,8 @@ _STORED_COUNTS = (
 
 
 def stored_status_counts(session: Session) -> dict[OrderStatus, int]:
-    rows = session.execute(_STORED_COUNTS).all()
+    session.flush()  # run as Core, as order_rows.load_page
+    rows = session.connection().execute(_STORED_COUNTS).all()
     if sum(r[2] for r in rows) > COMPACT_AFTER:
         compact_status_counts(session.get_bind())
     return {OrderStatus(status): int(n) for status, n, _rows in rows if n}
