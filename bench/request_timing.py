@@ -35,6 +35,26 @@ class SqlClock:
         self.seconds, self.statements = 0.0, 0
 
 
+class ServedClock:
+    """Wall time of the last request as the app served it: the WSGI call, from the
+    request's environ to its response. The test client's own work around that call
+    (building the environ, keeping the cookies, reading the response) is left out, as a
+    server's would be."""
+
+    def __init__(self, app):
+        self.seconds = 0.0
+        served = app.wsgi_app
+
+        def timed(environ, start_response):
+            t0 = time.perf_counter()
+            try:
+                return served(environ, start_response)
+            finally:
+                self.seconds = time.perf_counter() - t0
+
+        app.wsgi_app = timed
+
+
 def bench_user() -> User:
     """The operator the benches sign in as (made once). Needs an app context."""
     user = db.session.scalar(sa.select(User).where(User.username == BENCH_USER))
