@@ -51,10 +51,16 @@ def url_with(**changes) -> str:
 _PLACEHOLDER = 918273645
 
 
+def url_parts(endpoint: str, key: str) -> tuple[str, str]:
+    """What `url_for(endpoint, key=value)` puts before and after the value."""
+    head, _, tail = url_for(endpoint, **{key: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+    return head, tail
+
+
 def url_pattern(endpoint: str, key: str) -> Callable[[object], str]:
     """`url_for(endpoint, key=value)` for many rows: the URL is built once, and each value
     is put in its place quoted as werkzeug's path converters quote it."""
-    head, _, tail = url_for(endpoint, **{key: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+    head, tail = url_parts(endpoint, key)
     return lambda value: f"{head}{quote(str(value), safe=_PATH_SAFE)}{tail}"
 
 

@@ -20,6 +20,7 @@ from oms.models import (
     LinkResult,
     MallKind,
     Order,
+    OrderAllocation,
     OrderLine,
     OrderStatus,
     PaymentKind,
@@ -49,7 +50,7 @@ def orders(factory, session):
     candidate = factory.customer(blacklist_status=BlacklistStatus.candidate)
     made = []
     for n, (status, shop, method, extra) in enumerate([
-        (OrderStatus.new, rakuten, card, {"tags": [gift, rush]}),
+        (OrderStatus.new, rakuten, card, {"tags": [gift, rush], "link_result": LinkResult.ok}),
         (OrderStatus.awaiting_allocation, own, cod,
          {"allocation_state": AllocationState.partial, "handling_status": packing}),
         (OrderStatus.ready_to_ship, own, card,
@@ -68,6 +69,8 @@ def orders(factory, session):
             shop=shop, payment_method=method, total=1100 * n, lines=_lines(5 if n == 1 else 1),
             ordered_at=datetime(2026, 12, 1, n, 30, tzinfo=UTC),
             scheduled_ship_date=date(2026, 12, 4), **extra))
+    session.execute(sa.update(OrderAllocation).where(OrderAllocation.order_id == made[1].id)
+                    .values(note="在庫不足: P-1 <2点>"))
     # A plain UPDATE: the ORM would stamp the time of the test run.
     session.execute(sa.update(Order).values(updated_at=datetime(2026, 12, 2, tzinfo=UTC)))
     session.commit()

@@ -16,27 +16,29 @@ from markupsafe import Markup, escape
 
 from oms import labels
 from oms.formatting import yen
-from oms.models import OrderStatus, PaymentStatus
+from oms.models import LinkResult, OrderStatus, PaymentStatus
 from oms.services import list_controls, order_search, presets
 from oms.services.blacklist import Flag
 from oms.services.order_rows import ListRow
-from oms.templating import url_pattern
+from oms.templating import url_parts, url_pattern
 
 # Before the row, the lines of the template's tags that it replaced: pages stay byte for
 # byte the same.
 _LEAD = "\n        " * 3
-_NOT_REFRESHED = ("pending_review", "awaiting_payment")  # nothing at the mall to update
+# Nothing at the mall to update yet.
+_NOT_REFRESHED = frozenset({OrderStatus.pending_review, OrderStatus.awaiting_payment})
 
 
 @dataclass(frozen=True)
 class RowKit:
-    status: dict[OrderStatus, Markup]
+    status: dict[OrderStatus, str]  # the status cell's label, per status
     payment_status: dict[PaymentStatus, Markup]
+    link: dict[LinkResult | None, str]  # the item link cell, per result
     text: dict[str, Markup]
     flags: dict[Flag | None, Markup]
     detail_url: Callable[[object], str]
-    refresh_url: Callable[[object], str]
-    link_url: Callable[[object], str]
+    refresh: Callable[[int], str]  # the row's buttons, per order id
+    link_button: Callable[[int], str]
     tz: ZoneInfo
 
     def rows(self, rows: list[ListRow], select: str | None) -> Markup:
@@ -55,18 +57,15 @@ class RowKit:
                    if o.destination_country != "JP" else "")
         note = (f'<br><small class="allocation-note" data-allocation-note>'
                 f'{escape(o.allocation_note)}</small>'
-                if o.status.value == "awaiting_allocation" and o.allocation_note else "")
+                if o.status is OrderStatus.awaiting_allocation and o.allocation_note else "")
         tags = "".join(f'<span class="tag tag-{escape(color)}">{escape(name)}</span> '
                        for name, color in o.tags)
-        link = (f'<span class="link-{o.link_result.value.lower()}">{o.link_result.value}'
-                '</span>' if o.link_result else "")
         attention = (f'<span class="flag flag-attention" title="{text["needs_attention"]}">'
                      f'{text["attention"]}</span>' if o.needs_attention else "")
         hold = (f'<span class="flag flag-hold" title="{text["shipping_hold"]}">'
                 f'{text["hold"]}</span>' if o.shipping_hold else "")
-        refresh = (f"\n            {self._button(self.refresh_url, o.id, 'refresh')}\n"
-                   "            " if o.shop_kind != "own"
-                   and o.status.value not in _NOT_REFRESHED else "")
+        refresh = (f"\n            {self.refresh(o.id)}\n            "
+                   if o.shop_kind != "own" and o.status not in _NOT_REFRESHED else "")
         said = (f'<br><small class="{"hint" if ok else "error-text"}" role="status" '
                 f"data-row-message>{escape(message)}</small>" if message is not None else "")
         checkbox = (f'<input type="checkbox" name="order_id" value="{o.id}" '
@@ -83,10 +82,10 @@ class RowKit:
           <td>{escape(o.ship_prefecture or "")}{country}</td>
           <td class="num">{yen(o.total)}</td>
           <td>{escape(o.payment_name)}<br><small>{self.payment_status[o.payment_status]}</small></td>
-          <td><span class="status status-{o.status.value}">{self.status[o.status]}</span>{note}</td>
+          <td>{self.status[o.status]}{note}</td>
           <td>{escape(o.handling_name or "")}</td>
           <td>{tags}</td>
-          <td>{link}</td>
+          <td>{self.link[o.link_result]}</td>
           <td>
             {attention}
             {hold}
@@ -94,17 +93,22 @@ class RowKit:
           </td>
           <td class="row-actions">
             {refresh}
-            {self._button(self.link_url, o.id, "link")}
+            {self.link_button(o.id)}
             {said}
           </td>
         </tr>
         """)  # noqa: S704 (the order's values are escaped above)
 
-    def _button(self, url_of, order_id: int, action: str) -> str:
-        url = escape(url_of(order_id))
-        return (f'<button type="submit" class="link" formaction="{url}" '
-                f'id="{action}-{order_id}" hx-post="{url}" hx-target="closest tr" '
-                f'hx-swap="outerHTML" data-action="{action}-order">{self.text[action]}</button>')
+
+def _button(endpoint: str, action: str, label: Markup) -> Callable[[int], str]:
+    """A row's button to an order-id route, its markup around the id made once (an id is
+    digits: nothing in it to quote or escape)."""
+    head, tail = (escape(part) for part in url_parts(endpoint, "order_id"))
+    before, between, again = (f'<button type="submit" class="link" formaction="{head}',
+                               f'{tail}" id="{action}-', f'" hx-post="{head}')
+    after = (f'{tail}" hx-target="closest tr" hx-swap="outerHTML" '
+             f'data-action="{action}-order">{label}</button>')
+    return lambda order_id: f"{before}{order_id}{between}{order_id}{again}{order_id}{after}"
 
 
 @cache
@@ -139,17 +143,21 @@ def row_kit() -> RowKit:
 def _row_kit(locale: str) -> RowKit:
     flag = get_template_attribute("orders/_blacklist_flag.html", "blacklist_flag")
     shown = fixed_texts(locale)
+    text = {key: escape(text) for key, text in (
+        ("attention", _("Attention")), ("hold", _("Hold")),
+        ("needs_attention", _("Needs attention")), ("shipping_hold", _("Shipping hold")),
+        ("refresh", _("Update")), ("link", _("Link")))}
     return RowKit(
-        status={key: escape(str(text)) for key, text in shown["status"].items()},
+        status={key: f'<span class="status status-{key.value}">{escape(str(label))}</span>'
+                for key, label in shown["status"].items()},
         payment_status={key: escape(str(text))
                         for key, text in shown["payment_status"].items()},
-        text={key: escape(text) for key, text in (
-            ("attention", _("Attention")), ("hold", _("Hold")),
-            ("needs_attention", _("Needs attention")), ("shipping_hold", _("Shipping hold")),
-            ("refresh", _("Update")), ("link", _("Link")))},
+        link={None: "", **{result: f'<span class="link-{result.value.lower()}">'
+                                   f"{result.value}</span>" for result in LinkResult}},
+        text=text,
         flags={None: flag(None), **{f: flag(f) for f in Flag}},
         detail_url=url_pattern("orders.detail", "order_number"),
-        refresh_url=url_pattern("marketplaces.refresh_order", "order_id"),
-        link_url=url_pattern("marketplaces.link_order", "order_id"),
+        refresh=_button("marketplaces.refresh_order", "refresh", text["refresh"]),
+        link_button=_button("marketplaces.link_order", "link", text["link"]),
         tz=ZoneInfo(current_app.config["OMS_TZ"]),
     )
