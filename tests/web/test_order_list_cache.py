@@ -97,27 +97,41 @@ def search_form(page: str) -> str:
     return page.split('<form id="search-form"', 1)[1].split("</form>", 1)[0]
 
 
+def tab_controls(page: str) -> list[str]:
+    controls = page.split('<div class="tab-controls">', 1)[1].split("</div>", 1)[0]
+    return re.findall(r'data-action="([^"]+)"', controls)
+
+
 def test_the_kept_search_form_follows_the_search_and_the_language(operator, factory, session):
     """The search form is rendered once per search, language and lists (see
-    test_names_changed_in_another_process_are_on_the_next_page) and kept."""
+    test_names_changed_in_another_process_are_on_the_next_page) and kept, the tab's buttons
+    once per tab and language."""
     factory.order()
     session.commit()
     for _ in range(2):
-        form = search_form(operator.get("/orders/?tab=new&sort=total").text)
+        page = operator.get("/orders/?tab=new&sort=total").text
+        form = search_form(page)
         assert '<option value="total" selected>' in form
         assert '<input type="hidden" name="tab" value="new">' in form
-        form = search_form(operator.get("/orders/").text)
+        assert tab_controls(page)[0] == "confirm"
+        page = operator.get("/orders/").text
+        form = search_form(page)
         assert '<option value="ordered_at" selected>' in form
         assert '<input type="hidden" name="tab" value="all">' in form
+        assert "confirm" not in tab_controls(page)
+        assert tab_controls(operator.get("/orders/?tab=processing").text)[0] == "send-shipping"
     # What was typed and not understood is shown as typed, on that page only.
     response = operator.get("/orders/?date_from=2025-13-40")
     assert response.status_code == 422
     assert 'value="2025-13-40" aria-invalid="true"' in search_form(response.text)
     assert "2025-13-40" not in search_form(operator.get("/orders/").text)
     assert "詳細条件" in search_form(operator.get("/orders/").text)
+    assert 'data-action="export">注文情報ダウンロード' in operator.get("/orders/").text
     switch_to_english(operator)
-    form = search_form(operator.get("/orders/").text)
+    page = operator.get("/orders/").text
+    form = search_form(page)
     assert "Detailed conditions" in form and "詳細条件" not in form
+    assert 'data-action="export">Order information download' in page
 
 
 def test_a_name_newer_than_the_copy_is_read_again(operator, factory, session):

@@ -73,6 +73,11 @@ def _search_form_key(search: order_search.OrderSearch, errors: dict[str, str]
             list_cache.token(db.session), search.query_string(page=1))
 
 
+def _tab_controls_key(search: order_search.OrderSearch) -> tuple:
+    """Everything the tab's buttons depend on, for the fragment cache."""
+    return ("orders.tab_controls", str(get_locale()), request.script_root, search.tab)
+
+
 @bp.route("/")
 @access(Access.operator)
 @read_only
@@ -96,6 +101,7 @@ def index():
         "orders/index.html", "results", "order-results",
         search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
         search_form_key=_search_form_key(search, parsed.errors),
+        tab_controls_key=_tab_controls_key(search),
         row_kit=row_kit(), select=select if select in ("page", "all") else None,
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
