@@ -11,7 +11,9 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup
 
-LIMIT = 1000  # fragments kept per application; the oldest goes first
+# Fragments kept per application (a worker), the oldest going first: the order list's
+# search form is about 7 KB, so some 7 MB at most.
+LIMIT = 1000
 
 
 class FragmentCache(Extension):
