@@ -1,8 +1,8 @@
 """The rows of the order list, built in Python: per row, Jinja's escaping of every output,
 its attribute lookups, `url_for`, `gettext` and a macro call cost more than the row's share
 of the query. What every row shares (labels, fixed texts, the blacklist flags' markup, the
-row links, the time zone) is resolved once per page; only the order's own values are
-escaped per row."""
+row links and buttons, the time zone) is resolved once per process and locale; only the
+order's own values are escaped per row."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ _NOT_REFRESHED = frozenset({OrderStatus.pending_review, OrderStatus.awaiting_pay
 
 @dataclass(frozen=True)
 class RowKit:
-    status: dict[OrderStatus, str]  # the status cell's label, per status
+    status: dict[OrderStatus, str]  # the status cell's markup, per status
     payment_status: dict[PaymentStatus, Markup]
     link: dict[LinkResult | None, str]  # the item link cell, per result
     text: dict[str, Markup]
