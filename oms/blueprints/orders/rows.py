@@ -34,7 +34,8 @@ class RowKit:
     status: dict[OrderStatus, str]  # the status cell's markup, per status
     payment_status: dict[PaymentStatus, Markup]
     link: dict[LinkResult | None, str]  # the item link cell, per result
-    text: dict[str, Markup]
+    attention: str  # the flags' markup
+    hold: str
     flags: dict[Flag | None, Markup]
     detail_url: Callable[[object], str]
     refresh: Callable[[int], str]  # the row's buttons, per order id
@@ -51,7 +52,7 @@ class RowKit:
             ok: bool = True) -> Markup:
         """The order's <tr> (with `message` under its buttons, after a row action)."""
         url = escape(self.detail_url(o.order_number))
-        number, text = escape(o.order_number), self.text
+        number = escape(o.order_number)
         kana = f"<br><small>{escape(o.buyer_kana)}</small>" if o.buyer_kana else ""
         country = (f' <span class="country">{escape(o.destination_country)}</span>'
                    if o.destination_country != "JP" else "")
@@ -60,10 +61,6 @@ class RowKit:
                 if o.status is OrderStatus.awaiting_allocation and o.allocation_note else "")
         tags = "".join(f'<span class="tag tag-{escape(color)}">{escape(name)}</span> '
                        for name, color in o.tags)
-        attention = (f'<span class="flag flag-attention" title="{text["needs_attention"]}">'
-                     f'{text["attention"]}</span>' if o.needs_attention else "")
-        hold = (f'<span class="flag flag-hold" title="{text["shipping_hold"]}">'
-                f'{text["hold"]}</span>' if o.shipping_hold else "")
         refresh = (f"\n            {self.refresh(o.id)}\n            "
                    if o.shop_kind != "own" and o.status not in _NOT_REFRESHED else "")
         said = (f'<br><small class="{"hint" if ok else "error-text"}" role="status" '
@@ -87,8 +84,8 @@ class RowKit:
           <td>{tags}</td>
           <td>{self.link[o.link_result]}</td>
           <td>
-            {attention}
-            {hold}
+            {self.attention if o.needs_attention else ""}
+            {self.hold if o.shipping_hold else ""}
             {self.flags[o.blacklist]}
           </td>
           <td class="row-actions">
@@ -143,10 +140,6 @@ def row_kit() -> RowKit:
 def _row_kit(locale: str) -> RowKit:
     flag = get_template_attribute("orders/_blacklist_flag.html", "blacklist_flag")
     shown = fixed_texts(locale)
-    text = {key: escape(text) for key, text in (
-        ("attention", _("Attention")), ("hold", _("Hold")),
-        ("needs_attention", _("Needs attention")), ("shipping_hold", _("Shipping hold")),
-        ("refresh", _("Update")), ("link", _("Link")))}
     return RowKit(
         status={key: f'<span class="status status-{key.value}">{escape(str(label))}</span>'
                 for key, label in shown["status"].items()},
@@ -154,10 +147,13 @@ def _row_kit(locale: str) -> RowKit:
                         for key, text in shown["payment_status"].items()},
         link={None: "", **{result: f'<span class="link-{result.value.lower()}">'
                                    f"{result.value}</span>" for result in LinkResult}},
-        text=text,
+        attention=(f'<span class="flag flag-attention" title="{escape(_("Needs attention"))}">'
+                   f'{escape(_("Attention"))}</span>'),
+        hold=(f'<span class="flag flag-hold" title="{escape(_("Shipping hold"))}">'
+              f'{escape(_("Hold"))}</span>'),
         flags={None: flag(None), **{f: flag(f) for f in Flag}},
         detail_url=url_pattern("orders.detail", "order_number"),
-        refresh=_button("marketplaces.refresh_order", "refresh", text["refresh"]),
-        link_button=_button("marketplaces.link_order", "link", text["link"]),
+        refresh=_button("marketplaces.refresh_order", "refresh", escape(_("Update"))),
+        link_button=_button("marketplaces.link_order", "link", escape(_("Link"))),
         tz=ZoneInfo(current_app.config["OMS_TZ"]),
     )
