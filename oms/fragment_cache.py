@@ -1,11 +1,17 @@
 """Rendered fragments kept per process: `{% cached key %}…{% endcached %}` renders its body
 once per key and shows the same markup again after. For a part of a page that costs more
 to render than its inputs cost to name, and only where the key names every input of the
-body (the order list's search form: its locale, the lists it offers and the search). A key
-of none renders the body every time."""
+body (the order list's search form: its locale, the lists it offers and the search; the
+page header: its locale, page and user). A key of none renders the body every time.
+
+The one input a key cannot name is the request's CSRF token, which changes every second:
+while a fragment is kept, `csrf_token()` leaves a hole in it, filled with the request's own
+token each time the fragment is shown."""
 
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 
+from flask_wtf.csrf import generate_csrf
 from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
@@ -14,6 +20,16 @@ from markupsafe import Markup
 # Fragments kept per application (a worker), the oldest going first: the order list's
 # search form is about 7 KB, so some 7 MB at most.
 LIMIT = 1000
+# Markup that no escaped text can hold.
+CSRF_HOLE = "<csrf-token>"
+_HOLE = Markup(CSRF_HOLE)  # noqa: S704 (a constant)
+_keeping: ContextVar[bool] = ContextVar("oms_keeping_fragment", default=False)
+
+
+def csrf_token() -> str:
+    """The templates' `csrf_token()`: the request's token, or a hole in a fragment being
+    kept."""
+    return _HOLE if _keeping.get() else generate_csrf()
 
 
 class FragmentCache(Extension):
@@ -36,7 +52,13 @@ class FragmentCache(Extension):
         kept = self.environment.fragments
         markup = kept.get(key)
         if markup is None:
-            markup = kept[key] = caller()
+            outermost = _keeping.set(True)
+            try:
+                markup = kept[key] = caller()
+            finally:
+                _keeping.reset(outermost)
             if len(kept) > LIMIT:
                 kept.pop(next(iter(kept)), None)
-        return markup
+        if _keeping.get() or CSRF_HOLE not in markup:
+            return markup  # a fragment within one being kept keeps its holes too
+        return Markup(str.replace(markup, CSRF_HOLE, generate_csrf()))  # noqa: S704 (kept markup)

@@ -12,8 +12,7 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from oms import labels
-from oms.fragment_cache import FragmentCache
+from oms import fragment_cache, labels
 from oms.services import blacklist
 from oms.services.actor import parse_via
 from oms.services.notifications import outcome as job_outcome
@@ -37,6 +36,15 @@ def nav_active(endpoint: str, args: dict) -> bool:
     if request.endpoint is None or request.blueprint != endpoint.partition(".")[0]:
         return False
     return all(request.view_args.get(k) == v for k, v in args.items())
+
+
+def header_key() -> tuple:
+    """Everything the page header depends on, for the fragment cache: the locale, the
+    script root its links start with, the page (its path and query, which pick the active
+    link and are the language switch's way back) and the signed-in user."""
+    user = current_user
+    return ("header", str(get_locale()), request.script_root, request.method == "GET",
+            request.full_path, user.is_authenticated and (user.username, user.role))
 
 
 def url_with(**changes) -> str:
@@ -92,9 +100,11 @@ def render_gettext(translations) -> Callable:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.add_extension(FragmentCache)
+    app.jinja_env.add_extension(fragment_cache.FragmentCache)
     # Globals of the environment, so macros imported without context can use them too.
-    app.jinja_env.globals.update(url_with=url_with, job_outcome=job_outcome,
+    # csrf_token replaces Flask-WTF's own (its init_app ran first).
+    app.jinja_env.globals.update(csrf_token=fragment_cache.csrf_token,
+                                 url_with=url_with, job_outcome=job_outcome,
                                  parse_via=parse_via, htmx_available=htmx_available,
                                  order_blacklist_flag=blacklist.order_flag)
 
@@ -105,6 +115,7 @@ def init_app(app: Flask) -> None:
             "current_locale": lambda: str(get_locale()),
             "nav_items": nav_items,
             "nav_active": nav_active,
+            "header_key": header_key,
             "url_with": url_with,
             "htmx_available": htmx_available,
             "labels_all": labels.ALL,

@@ -1,6 +1,7 @@
 """`{% cached key %}`: the body is rendered once per key, every time without a key, and
 the markup is the same as without the tag."""
 
+from flask_wtf.csrf import generate_csrf
 from jinja2 import DictLoader, Environment
 
 from oms import fragment_cache
@@ -45,3 +46,23 @@ def test_the_oldest_fragment_goes_first(monkeypatch):
     assert list(env.fragments) == [2, 3]
     template.render(key=1, text="", count=count)  # rendered again
     assert len(calls) == 4
+
+
+def test_a_kept_fragment_shows_each_request_its_own_csrf_token(app):
+    """The token changes with every session (and every second): a kept fragment holds a
+    hole for it, filled with the request's own token each time it is shown, a fragment
+    kept within another too."""
+    template = app.jinja_env.from_string(
+        '{% cached "outer" %}<input value="{{ csrf_token() }}">'
+        '{% cached "inner" %}<b>{{ csrf_token() }}</b>{% endcached %}{% endcached %}')
+    shown = []
+    for _ in range(2):
+        with app.test_request_context():  # a new session: a new token
+            shown.append((template.render(), generate_csrf()))
+    (first, token), (second, other_token) = shown
+    assert token != other_token
+    assert first == f'<input value="{token}"><b>{token}</b>'
+    assert second == f'<input value="{other_token}"><b>{other_token}</b>'
+    kept = app.jinja_env.fragments
+    assert kept["outer"].count(fragment_cache.CSRF_HOLE) == 2
+    assert token not in kept["outer"] and token not in kept["inner"]
