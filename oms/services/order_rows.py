@@ -29,8 +29,11 @@ from oms.services import blacklist
 from oms.services.list_cache import ListCache
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ListRow:
+    """Everything a row shows: hashable, so that a row's markup can be kept by what it
+    shows (see orders/rows.py)."""
+
     id: int
     order_number: str
     shop_kind: str
@@ -50,7 +53,7 @@ class ListRow:
     needs_attention: bool
     shipping_hold: bool
     blacklist: blacklist.Flag | None
-    tags: list[tuple[str, str]]
+    tags: tuple[tuple[str, str], ...]  # (name, color)
 
 
 _SELECT = (
@@ -87,20 +90,22 @@ def _rows(session: Session, found: sa.Result) -> dict[int, ListRow]:
     shops, payments, handling, tags = (
         _names(session, model, {row[column] for row in found} - {None})
         for model, column in ((Shop, 2), (PaymentMethod, 9), (HandlingStatus, 13), (Tag, 19)))
+    tagged: dict[int, list[tuple[str, str]]] = {}
+    for row in found:
+        if row[19] is not None:
+            tagged.setdefault(row[0], []).append(tags[row[19]])
     rows: dict[int, ListRow] = {}
     for (order_id, number, shop_id, ordered_at, name, kana, prefecture, country, total,
          payment_id, payment_status, status, note, handling_id, link_result, attention,
-         hold, entry_id, customer_status, tag_id) in found:
-        row = rows.get(order_id)
-        if row is None:
+         hold, entry_id, customer_status, _tag_id) in found:
+        if order_id not in rows:
             kind, shop_name = shops[shop_id]
-            row = rows[order_id] = ListRow(
+            rows[order_id] = ListRow(
                 order_id, number, kind.value, shop_name, ordered_at, name, kana, prefecture,
                 country, total, payments[payment_id][0], payment_status, status, note,
                 handling[handling_id][0] if handling_id else None, link_result, attention,
-                hold, blacklist.flag_of(entry_id, customer_status), [])
-        if tag_id is not None:
-            row.tags.append(tags[tag_id])
+                hold, blacklist.flag_of(entry_id, customer_status),
+                tuple(tagged.get(order_id, ())))
     return rows
 
 

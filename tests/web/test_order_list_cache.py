@@ -10,7 +10,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from oms.models import MallKind, Order, PaymentKind, Shop, Tag, order_tags
+from oms.models import MallKind, Order, OrderStatus, PaymentKind, Shop, Tag, order_tags
 from tests.conftest import ROOT, switch_to_english
 from tests.web.test_list_cache import list_reads
 
@@ -156,3 +156,91 @@ def test_a_name_newer_than_the_copy_is_read_again(operator, factory, session):
     row = response.text.split(f'data-order-number="{order.order_number}"', 1)[1]
     assert ">新しいショップ<" in row.split("</tr>")[0]
     assert ">新しいタグ<" in row.split("</tr>")[0]
+
+
+def row_of(page: str, number: str) -> str:
+    return page.split(f'<tr data-order-number="{number}">', 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_kept_row_shows_the_order_as_it_is_now(operator, factory, session):
+    """A row's markup is kept by everything it shows: a change made anywhere (here
+    straight in the database, as another process would) is on the next page, and the
+    other rows stay as they were."""
+    order, other = factory.order(), factory.order(buyer_name="佐藤 花子")
+    tag = factory.tag("ギフト", color="red")
+    session.commit()
+    first = operator.get("/orders/").text
+    assert "山田 太郎" in row_of(first, order.order_number)
+    assert operator.get("/orders/").text == first  # kept: the same page again
+
+    session.execute(sa.update(Order).where(Order.id == order.id).values(
+        buyer_name="山田 次郎", needs_attention=True))
+    session.execute(sa.insert(order_tags).values(order_id=order.id, tag_id=tag.id))
+    session.commit()
+    page = operator.get("/orders/").text
+    row = row_of(page, order.order_number)
+    assert "山田 次郎" in row and "山田 太郎" not in row
+    assert '<span class="tag tag-red">ギフト</span>' in row
+    assert "flag-attention" in row and "flag-attention" not in row_of(
+        first, order.order_number)
+    assert row_of(page, other.order_number) == row_of(first, other.order_number)
+    # The page's selection is part of what a row shows.
+    assert f'value="{order.id}" aria-labelledby="on-{order.id}" checked>' in row_of(
+        operator.get("/orders/?select=page").text, order.order_number)
+    assert " checked" not in row_of(operator.get("/orders/").text, order.order_number)
+
+
+def tabs(page: str) -> dict[str, tuple[str, bool]]:
+    """status tab -> (count shown, marked current)."""
+    nav = page.split('<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
+    return {key: (count, current == ' aria-current="page"') for key, count, current in
+            re.findall(r'data-status="(\w+)" data-count="(\d+)"([^>]*)>', nav)}
+
+
+def saved_query(page: str) -> str:
+    """The search the presets' form would save."""
+    return re.search(r'<input type="hidden" name="query" value="([^"]*)">', page).group(1)
+
+
+def test_the_kept_tabs_and_presets_follow_the_counts_and_the_search(operator, factory,
+                                                                    session):
+    factory.order()
+    session.commit()
+    for _ in range(2):  # rendered, then kept
+        page = operator.get("/orders/").text
+        assert tabs(page)["new"] == ("1", False)
+        assert saved_query(page) == "tab=all"
+        page = operator.get("/orders/?tab=new&sort=total").text
+        assert tabs(page)["new"] == ("1", True)
+        assert saved_query(page) == "tab=new&amp;sort=total"
+        assert 'href="/orders/?tab=processing&amp;sort=total"' in page.split(
+            '<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
+    factory.order()
+    factory.order(status=OrderStatus.ready_to_ship)
+    session.commit()
+    page = operator.get("/orders/?tab=processing").text
+    assert tabs(page)["new"] == ("2", False) and tabs(page)["processing"] == ("1", True)
+    subtabs = page.split('<nav class="subtabs"', 1)[1].split("</nav>", 1)[0]
+    assert 'data-status="ready_to_ship" data-count="1"' in subtabs
+
+
+def pager(page: str) -> str:
+    return page.split('<nav class="pager"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_the_kept_pager_follows_the_page_the_total_and_the_search(operator, factory, session):
+    for _ in range(26):
+        factory.order()
+    session.commit()
+    for _ in range(2):  # rendered, then kept
+        first = pager(operator.get("/orders/?per_page=25").text)
+        assert "26件" in first and '<span aria-current="page">1</span>' in first
+        assert 'href="/orders/?tab=all&amp;per_page=25&amp;page=2" ' in first
+        second = pager(operator.get("/orders/?per_page=25&page=2").text)
+        assert '<span aria-current="page">2</span>' in second and 'rel="prev"' in second
+        assert 'rel="next"' not in second
+        shown = pager(operator.get("/orders/?per_page=25&sort=total").text)
+        assert 'href="/orders/?tab=all&amp;sort=total&amp;per_page=25&amp;page=2" ' in shown
+    factory.order()
+    session.commit()
+    assert "27件" in pager(operator.get("/orders/?per_page=25").text)

@@ -62,15 +62,35 @@ def _encodings(locale: str) -> tuple[Markup, list[tuple[Markup, Markup]]]:
         (choice(), Markup(choice.label.text)) for choice in field]  # noqa: S704
 
 
-def _search_form_key(search: order_search.OrderSearch, errors: dict[str, str]
-                     ) -> tuple | None:
+def _search_form_key(query: str, errors: dict[str, str]) -> tuple | None:
     """Everything the list's search form shows depends on, for the fragment cache: the
     locale, the script root its links start with, the lists its selects offer (their
-    token) and the search. A search with errors shows what was typed: never kept."""
+    token) and the search (`query`, its query string). A search with errors shows what
+    was typed: never kept."""
     if errors:
         return None
     return ("orders.search_form", str(get_locale()), request.script_root,
-            list_cache.token(db.session), search.query_string(page=1))
+            list_cache.token(db.session), query)
+
+
+def _presets_key(query: str, mine: list) -> tuple:
+    """Everything the presets depend on, for the fragment cache: the search they would
+    save and the user's own presets (id, name, query)."""
+    return ("orders.presets", str(get_locale()), request.script_root, query, tuple(mine))
+
+
+def _tabs_key(query: str, counts: order_search.TabCounts) -> tuple:
+    """Everything the tabs depend on, for the fragment cache: the search their links keep
+    (with the tab and status they mark) and the counts they show."""
+    return ("orders.tabs", str(get_locale()), request.script_root, query,
+            frozenset(counts.by_status.items()))
+
+
+def _pager_key(query: str, result: order_search.ResultPage) -> tuple:
+    """Everything the pager depends on, for the fragment cache: the search its links keep,
+    the page and the number of pages."""
+    return ("orders.pager", str(get_locale()), request.script_root, query, result.page,
+            result.total)
 
 
 def _tab_controls_key(search: order_search.OrderSearch) -> tuple:
@@ -97,15 +117,18 @@ def index():
     select = request.args.get("select")
     status = 422 if parsed.errors else 200
     texts = fixed_texts(str(get_locale()))
+    query = search.query_string(page=1)
+    mine = presets.list_for(db.session, current_user)
     return render_page(
         "orders/index.html", "results", "order-results",
-        search=search, errors=parsed.errors, counts=counts, result=result, tabs=TABS,
-        search_form_key=_search_form_key(search, parsed.errors),
-        tab_controls_key=_tab_controls_key(search),
+        search=search, query=query, errors=parsed.errors, counts=counts, result=result,
+        tabs=TABS, search_form_key=_search_form_key(query, parsed.errors),
+        presets_key=_presets_key(query, mine), tabs_key=_tabs_key(query, counts),
+        pager_key=_pager_key(query, result), tab_controls_key=_tab_controls_key(search),
         row_kit=row_kit(), select=select if select in ("page", "all") else None,
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
-        builtin_presets=presets.BUILTIN, my_presets=presets.list_for(db.session, current_user),
+        builtin_presets=presets.BUILTIN, my_presets=mine,
         controls=list_controls.for_tab(search.tab), encodings=_encodings(str(get_locale())),
     ), status
 

@@ -2,10 +2,15 @@
 its attribute lookups, `url_for`, `gettext` and a macro call cost more than the row's share
 of the query. What every row shares (labels, fixed texts, the blacklist flags' markup, the
 row links and buttons, the time zone) is resolved once per process and locale; only the
-order's own values are escaped per row."""
+order's own values are escaped per row.
+
+A row's markup is kept, keyed by everything the row shows (its ListRow, which is hashable,
+and the page's selection): the same page seen again, as a tab is reloaded all day, costs a
+lookup per row instead of escaping and formatting its values. A changed order is a new
+key, so nothing needs forgetting; the oldest rows go first past `KEPT_ROWS`."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -27,6 +32,8 @@ from oms.templating import url_parts, url_pattern
 _LEAD = "\n        " * 3
 # Nothing at the mall to update yet.
 _NOT_REFRESHED = frozenset({OrderStatus.pending_review, OrderStatus.awaiting_payment})
+# Rows kept per kit (a worker and locale): forty pages of fifty, some 6 MB.
+KEPT_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -41,12 +48,22 @@ class RowKit:
     refresh: Callable[[int], str]  # the row's buttons, per order id
     link_button: Callable[[int], str]
     tz: ZoneInfo
+    kept: dict[tuple[ListRow, str | None], str] = field(default_factory=dict)
 
     def rows(self, rows: list[ListRow], select: str | None) -> Markup:
         """The page's rows, laid out as a loop of the template would (a loop of fifty
         calls from Jinja cost half as much as the rows themselves)."""
         return Markup("".join(  # noqa: S704 (each row escapes its own values)
-            f"\n        {self.row(o, select)}\n        " for o in rows))
+            f"\n        {self._kept_row(o, select)}\n        " for o in rows))
+
+    def _kept_row(self, o: ListRow, select: str | None) -> str:
+        key = (o, select)
+        markup = self.kept.get(key)
+        if markup is None:
+            markup = self.kept[key] = self.row(o, select)
+            if len(self.kept) > KEPT_ROWS:
+                self.kept.pop(next(iter(self.kept)), None)
+        return markup
 
     def row(self, o: ListRow, select: str | None, message: str | None = None,
             ok: bool = True) -> Markup:
