@@ -1,6 +1,6 @@
 """Globals every template may use: navigation, locale, and link helpers."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -38,13 +38,19 @@ def nav_active(endpoint: str, args: dict) -> bool:
     return all(request.view_args.get(k) == v for k, v in args.items())
 
 
+def fragment_key(name: str, *inputs: Hashable) -> tuple:
+    """A key for the fragment cache: what every kept fragment depends on (the locale of
+    its texts, the script root its links start with), then the fragment's own inputs."""
+    return (name, str(get_locale()), request.script_root, *inputs)
+
+
 def header_key() -> tuple:
-    """Everything the page header depends on, for the fragment cache: the locale, the
-    script root its links start with, the page (its path and query, which pick the active
-    link and are the language switch's way back) and the signed-in user."""
+    """Everything the page header depends on, for the fragment cache: the page (its path
+    and query, which pick the active link and are the language switch's way back) and the
+    signed-in user."""
     user = current_user
-    return ("header", str(get_locale()), request.script_root, request.method == "GET",
-            request.full_path, user.is_authenticated and (user.username, user.role))
+    return fragment_key("header", request.method == "GET", request.full_path,
+                        user.is_authenticated and (user.username, user.role))
 
 
 def url_with(**changes) -> str:

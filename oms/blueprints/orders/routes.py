@@ -30,6 +30,7 @@ from oms.services import (
     presets,
 )
 from oms.services import jobs as job_service
+from oms.templating import fragment_key
 from oms.transactions import read_only
 
 
@@ -64,38 +65,34 @@ def _encodings(locale: str) -> tuple[Markup, list[tuple[Markup, Markup]]]:
 
 def _search_form_key(query: str, errors: dict[str, str]) -> tuple | None:
     """Everything the list's search form shows depends on, for the fragment cache: the
-    locale, the script root its links start with, the lists its selects offer (their
-    token) and the search (`query`, its query string). A search with errors shows what
-    was typed: never kept."""
+    lists its selects offer (their token) and the search (`query`, its query string). A
+    search with errors shows what was typed: never kept."""
     if errors:
         return None
-    return ("orders.search_form", str(get_locale()), request.script_root,
-            list_cache.token(db.session), query)
+    return fragment_key("orders.search_form", list_cache.token(db.session), query)
 
 
 def _presets_key(query: str, mine: list) -> tuple:
     """Everything the presets depend on, for the fragment cache: the search they would
     save and the user's own presets (id, name, query)."""
-    return ("orders.presets", str(get_locale()), request.script_root, query, tuple(mine))
+    return fragment_key("orders.presets", query, tuple(mine))
 
 
 def _tabs_key(query: str, counts: order_search.TabCounts) -> tuple:
     """Everything the tabs depend on, for the fragment cache: the search their links keep
     (with the tab and status they mark) and the counts they show."""
-    return ("orders.tabs", str(get_locale()), request.script_root, query,
-            frozenset(counts.by_status.items()))
+    return fragment_key("orders.tabs", query, frozenset(counts.by_status.items()))
 
 
 def _pager_key(query: str, result: order_search.ResultPage) -> tuple:
     """Everything the pager depends on, for the fragment cache: the search its links keep,
     the page and the number of pages."""
-    return ("orders.pager", str(get_locale()), request.script_root, query, result.page,
-            result.total)
+    return fragment_key("orders.pager", query, result.page, result.total)
 
 
 def _tab_controls_key(search: order_search.OrderSearch) -> tuple:
     """Everything the tab's buttons depend on, for the fragment cache."""
-    return ("orders.tab_controls", str(get_locale()), request.script_root, search.tab)
+    return fragment_key("orders.tab_controls", search.tab)
 
 
 @bp.route("/")
