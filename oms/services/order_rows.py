@@ -7,8 +7,8 @@ payment method, handling status and tags come from the process's copy of those s
 lists: joining them made planning the statement cost more than running it.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,10 +29,10 @@ from oms.services import blacklist
 from oms.services.list_cache import ListCache
 
 
-@dataclass(frozen=True, slots=True)
-class ListRow:
+class ListRow(NamedTuple):
     """Everything a row shows: hashable, so that a row's markup can be kept by what it
-    shows (see orders/rows.py)."""
+    shows (see orders/rows.py). A tuple: made, hashed and compared in C, where a frozen
+    dataclass's cost 0.1 ms of a page of fifty."""
 
     id: int
     order_number: str
