@@ -11,7 +11,7 @@ The busiest pages only read (the order list, an order's detail): marked `read_on
 GET requests run each statement on its own, without BEGIN and COMMIT, two round trips of a
 page's six or seven. They see what they would see in a transaction: PostgreSQL's READ
 COMMITTED takes a snapshot per statement either way. Such a request that tries to write
-is refused, so nothing is ever saved half.
+is refused, so nothing is ever saved half, and there is nothing to commit at its end.
 """
 
 from collections.abc import Callable
@@ -74,6 +74,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def end_unit_of_work(response):
         session = db.session
+        if session.info.get(READ_ONLY):
+            return response  # nothing to commit: the session is closed at teardown
         if response.status_code >= 400 and not g.pop("oms_keep_changes", False):
             session.rollback()
             return response
