@@ -25,7 +25,9 @@ def _database_url(instance_path: Path) -> str:
 def _engine_options(url: str) -> dict:
     if not url.startswith("postgresql"):
         return {"pool_pre_ping": True}
-    # No pre-ping: oms.database asks a pooled connection's socket whether it still lives.
+    # No pre-ping on PostgreSQL: oms.database asks a pooled connection's socket whether it
+    # still lives, without a round trip.
+    #
     # The app asks small indexed questions. PostgreSQL's JIT compiles a statement whose
     # estimated cost passes jit_above_cost: on tables without statistics yet (a new or
     # small shop's, a test database) the order screen's statement was estimated that high

@@ -43,8 +43,10 @@ def test_a_page_opens_after_the_database_closed_the_pooled_connection(app, auth,
     with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(False),
                          autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        deadline = time.monotonic() + 10
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
                             (backend,)).fetchone():
+            assert time.monotonic() < deadline, "the terminated backend did not exit"
             time.sleep(0.01)
 
     page = auth.client.get("/orders/")
