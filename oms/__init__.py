@@ -5,7 +5,6 @@ from hashlib import sha512
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, request, session
 from flask_login.config import SESSION_KEYS
 from jinja2 import StrictUndefined
@@ -77,8 +76,7 @@ def _select_locale() -> str:
 
 
 def _init_login(app: Flask) -> None:
-    from oms.models import User
-    from oms.services import list_cache
+    from oms.services import users
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -96,20 +94,14 @@ def _init_login(app: Flask) -> None:
     login_manager._session_identifier_generator = client_fingerprint
     app.before_request(_refuse_copied_session)  # before enforce_access loads the user
 
-    # Built once: a statement keeps its cache key, and this one is read on every request.
-    signed_in = list_cache.with_token(sa.select(User).where(User.id == sa.bindparam("user_id")))
-
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(user_id: str) -> users.SignedIn | None:
         uid_text, _, epoch_text = user_id.partition(":")
         uid = validation.parse_int(uid_text, 1, validation.INT8_MAX)
         epoch = validation.parse_int(epoch_text, 0)
         if uid is None or epoch is None:
             return None
-        row = list_cache.first_with_token(db.session, signed_in, {"user_id": uid})
-        if row is None or row.User.session_epoch != epoch or not row.User.active:
-            return None
-        return row.User
+        return users.signed_in(db.session, uid, epoch)
 
 
 def client_fingerprint() -> str:

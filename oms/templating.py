@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
     # csrf_token replaces Flask-WTF's own (its init_app ran first).
     app.jinja_env.globals.update(csrf_token=fragment_cache.csrf_token,
+                                 csrf_field=fragment_cache.csrf_field,
                                  url_with=url_with, job_outcome=job_outcome,
                                  parse_via=parse_via, htmx_available=htmx_available,
                                  order_blacklist_flag=blacklist.order_flag)

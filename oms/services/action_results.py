@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import AllocationState, JobState, Notification, Order, User
+from oms.models import AllocationState, JobState, Notification, Order
 from oms.models.base import utcnow
 from oms.services import (
     allocation_job,
@@ -23,7 +23,7 @@ from oms.services import (
     shipping_info,
     tracking_reports,
 )
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 from oms.services.list_controls import Target
 
 CONFIRM, SHIPPING_INFO, ALLOCATE = "order_confirm", "shipping_info", "order_allocate"
@@ -43,7 +43,7 @@ class ActionResult:
     states: dict[str, AllocationState]
 
 
-def record(session: Session, kind: str, user: User | None, done: list[str],
+def record(session: Session, kind: str, user: Person | None, done: list[str],
            refused: list[tuple[str, str]], *, search: str = "",
            follow_up: Notification | None = None, states: dict[str, str] | None = None
            ) -> Notification:
@@ -71,7 +71,7 @@ def result_of(note: Notification) -> ActionResult | None:
                          for number, state in (params.get("states") or {}).items()})
 
 
-def confirm(session: Session, target: Target, actor: Actor, user: User | None,
+def confirm(session: Session, target: Target, actor: Actor, user: Person | None,
             locale: str) -> Notification:
     """注文確認 of the target's orders, and its record (with the malls' job to follow)."""
     result, mall_job = mall_confirm.confirm_orders(session, target.order_ids or [], actor,
@@ -80,7 +80,7 @@ def confirm(session: Session, target: Target, actor: Actor, user: User | None,
                   follow_up=mall_job)
 
 
-def send_shipping_info(session: Session, target: Target, actor: Actor, user: User | None
+def send_shipping_info(session: Session, target: Target, actor: Actor, user: Person | None
                        ) -> Notification:
     """配送情報送信 for the target's orders, and its record."""
     result = shipping_info.send(session, target.order_ids or [], actor)
@@ -88,7 +88,7 @@ def send_shipping_info(session: Session, target: Target, actor: Actor, user: Use
                   search=target.search)
 
 
-def allocate(session: Session, target: Target, actor: Actor, user: User | None
+def allocate(session: Session, target: Target, actor: Actor, user: Person | None
              ) -> Notification:
     """在庫引当 of the target's orders, and its record: each order with the state it
     reached, and why it is not allocated."""
@@ -99,7 +99,7 @@ def allocate(session: Session, target: Target, actor: Actor, user: User | None
                   states={r.order_number: r.state.value for r in results if r.state})
 
 
-def report_tracking_again(session: Session, target: Target, actor: Actor, user: User | None,
+def report_tracking_again(session: Session, target: Target, actor: Actor, user: Person | None,
                           locale: str) -> Notification:
     """再報告 of the target's orders (荷物番号報告), and its record (with the job to follow)."""
     ids = target.order_ids or []

@@ -6,6 +6,7 @@ Actor and write it to the audit trail and the status history; they never read th
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 SCREEN, IMPORT, AUTO, SYSTEM = "screen", "import", "auto", "system"
 BULK, JOB = "bulk", "job"
@@ -19,6 +20,20 @@ class Actor:
     username: str | None
     ip: str | None = None
     via: str = SCREEN
+
+
+class Person(Protocol):
+    """A user that services act for or show things to: the signed-in user of a request
+    (users.SignedIn), or a User row."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def is_admin(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms import labels
-from oms.models import AllocationState, Notification, Order, OrderStatus, TargetState, User
+from oms.models import AllocationState, Notification, Order, OrderStatus, TargetState
 from oms.services import allocation, auto_advance, jobs, order_search, runner
-from oms.services.actor import JOB, Actor
+from oms.services.actor import JOB, Actor, Person
 from oms.services.allocation import ALLOCATABLE
 from oms.services.marketplace_jobs import freeze
 
@@ -70,7 +70,7 @@ def allocate_orders(session: Session, order_ids: Sequence[int], actor: Actor
     return results
 
 
-def start(session: Session, user: User | None, search: str, ip: str | None, locale: str
+def start(session: Session, user: Person | None, search: str, ip: str | None, locale: str
           ) -> Notification:
     """在庫引当 over a search too large for a request, as a job; its targets are frozen
     when it first runs."""

@@ -35,9 +35,9 @@ from oms.models import (
     TargetState,
     TransactionKind,
     TransactionState,
-    User,
 )
 from oms.services import carriers, jobs
+from oms.services.actor import Person
 from oms.services.deferred_files import LAYOUTS, Layout, credit_rows, encoded, goods
 from oms.services.marketplace_jobs import freeze
 from oms.services.sql_rows import one_of
@@ -274,7 +274,7 @@ def preview(session: Session, where: list[sa.ColumnElement[bool]], choice: Choic
     return result
 
 
-def start(session: Session, user: User | None, choice: Choice,
+def start(session: Session, user: Person | None, choice: Choice,
           where: list[sa.ColumnElement[bool]], orders: int, ip: str | None,
           locale: str) -> Notification:
     """出力: the job record with its targets frozen now; the job writes the file."""

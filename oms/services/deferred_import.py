@@ -47,7 +47,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.services import attention_reasons, audit, auto_advance, jobs, notifications
-from oms.services.actor import IMPORT, JOB, Actor
+from oms.services.actor import IMPORT, JOB, Actor, Person
 from oms.services.deferred import HOLD_REASON, NG_REASON
 from oms.services.deferred_export import KINDS, provider_name
 from oms.services.deferred_files import CREDIT_CODES, LAYOUTS, SHIP_CODES, read_results
@@ -93,7 +93,7 @@ def result_key(upload_file: DeferredFile, opened_id: int, code: str) -> str:
     return f"{kind.value}:{opened_id}:{code}"
 
 
-def check(session: Session, user: User | None, file_name: str, data: bytes,
+def check(session: Session, user: Person | None, file_name: str, data: bytes,
           gateway: Gateway, upload_file: DeferredFile) -> DeferredImport:
     """Read and judge a result file; nothing is applied. Raises UploadError when the file
     as a whole cannot be used."""
@@ -189,7 +189,7 @@ def _recorded(session: Session, keys: list[str]) -> set[str]:
     return found
 
 
-def get_for(session: Session, user: User, import_id: int) -> DeferredImport | None:
+def get_for(session: Session, user: Person, import_id: int) -> DeferredImport | None:
     """A checked import its uploader (or an admin) may see and apply."""
     upload = session.get(DeferredImport, import_id)
     if upload is None or (upload.user_id != user.id and not user.is_admin):
@@ -197,7 +197,7 @@ def get_for(session: Session, user: User, import_id: int) -> DeferredImport | No
     return upload
 
 
-def apply(session: Session, upload: DeferredImport, actor: Actor, user: User | None,
+def apply(session: Session, upload: DeferredImport, actor: Actor, user: Person | None,
           locale: str) -> Notification | None:
     """取り込む: the rows now, or record the job that will (returned) when there are more
     than DIRECT_ROWS. Raises UploadError when already applied."""

@@ -29,10 +29,10 @@ from oms.csvfiles import (
     read_rows,
     shown,
 )
-from oms.models import Order, OrderLine, Sku, Stock, StockUpload, User
+from oms.models import Order, OrderLine, Sku, Stock, StockUpload
 from oms.models.base import upsert, utcnow
 from oms.services import audit
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 from oms.validation import INT8_MAX, parse_int
 
 COLUMNS = {
@@ -104,7 +104,7 @@ def _encode(rows: list[tuple], codec: str, encoding: str, first: bool = False) -
     return text.encode(codec) if first or codec != "utf-8-sig" else text.encode("utf-8")
 
 
-def check_upload(session: Session, user: User | None, filename: str, data: bytes
+def check_upload(session: Session, user: Person | None, filename: str, data: bytes
                  ) -> StockUpload:
     """Read and check a stock CSV; nothing is applied yet. Raises UploadError when the
     file as a whole cannot be used (encoding, header, not one usable row)."""
@@ -149,7 +149,7 @@ def check_upload(session: Session, user: User | None, filename: str, data: bytes
     return upload
 
 
-def get_upload_for(session: Session, user: User, upload_id: int) -> StockUpload | None:
+def get_upload_for(session: Session, user: Person, upload_id: int) -> StockUpload | None:
     """A checked upload its uploader (or an admin) may see and apply."""
     upload = session.get(StockUpload, upload_id)
     if upload is None or (upload.user_id != user.id and not user.is_admin):

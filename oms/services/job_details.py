@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import LinkResult, Notification, User
+from oms.models import LinkResult, Notification
 from oms.services import (
     action_results,
     allocation_job,
@@ -20,6 +20,7 @@ from oms.services import (
     order_search,
     shipping_export,
 )
+from oms.services.actor import Person
 
 SHOWN = 20  # failed or FAIL orders listed on the page; the rest are one link away
 
@@ -41,7 +42,7 @@ class JobDetails:
                                            and not self.follow_up.state.finished)
 
 
-def details(session: Session, user: User, note: Notification, tz: ZoneInfo) -> JobDetails:
+def details(session: Session, user: Person, note: Notification, tz: ZoneInfo) -> JobDetails:
     found = JobDetails(result=action_results.result_of(note))
     params = note.params or {}
     if note.failed and note.kind in {*marketplace_jobs.WITH_OUTCOMES, allocation_job.KIND,

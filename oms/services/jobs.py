@@ -18,10 +18,11 @@ from rq import Callback, Retry
 from rq.job import Job
 from sqlalchemy.orm import Session
 
-from oms.models import JobState, Notification, User
+from oms.models import JobState, Notification
 from oms.models.base import utcnow
 from oms.queue import get_queue, get_redis
 from oms.services import notifications
+from oms.services.actor import Person
 from oms.transactions import after_commit
 
 JOB_TIMEOUT = 6 * 3600
@@ -81,7 +82,7 @@ def chosen_orders(total: int, params: dict[str, Any]) -> int | None:
     return None if ids is None else len(ids)
 
 
-def start(session: Session, kind: str, user: User | None, params: dict[str, Any], *,
+def start(session: Session, kind: str, user: Person | None, params: dict[str, Any], *,
           orders: int | None = None, lanes: int = 1) -> Notification:
     """Record a job over `orders` orders (else those of params["order_ids"], else a whole
     search); it is queued, in `lanes` RQ jobs, when the session's transaction commits."""

@@ -25,10 +25,9 @@ from oms.models import (
     SentMail,
     SystemMail,
     TargetState,
-    User,
 )
 from oms.services import jobs, mail_templates, marketplace_jobs
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 
 KIND = "mail"
 # Orders without an address listed by the bulk page's dry run.
@@ -53,11 +52,11 @@ def no_address() -> str:
     return _("The orderer has no e-mail address.")
 
 
-def _params(user: User | None, locale: str, **values) -> dict:
+def _params(user: Person | None, locale: str, **values) -> dict:
     return {"locale": locale, **{k: v for k, v in values.items() if v is not None}}
 
 
-def _job(session: Session, user: User | None, params: dict, order_ids: list[int]
+def _job(session: Session, user: Person | None, params: dict, order_ids: list[int]
          ) -> Notification:
     note = jobs.start(session, KIND, user, params, orders=len(order_ids))
     note.total = marketplace_jobs.freeze(session, note, sa.select(
@@ -67,7 +66,7 @@ def _job(session: Session, user: User | None, params: dict, order_ids: list[int]
 
 
 def send_one(session: Session, order: Order, template: MailTemplate, subject: str, body: str,
-             user: User, actor: Actor, locale: str) -> SentMail:
+             user: Person, actor: Actor, locale: str) -> SentMail:
     """メール送信 from the detail screen (M1): the text as rendered and edited for this send
     only (never saved to the template), recorded as `queued` and sent by a job. Refused
     without an address (M4) or with a tag that is not a メールタグ."""
@@ -82,7 +81,7 @@ def send_one(session: Session, order: Order, template: MailTemplate, subject: st
 
 
 def _queue_row(session: Session, order_id: int, template: MailTemplate | None,
-               event: MailEvent | None, subject: str, body: str, user: User | None,
+               event: MailEvent | None, subject: str, body: str, user: Person | None,
                notification_id: int, to_address: str | None = None,
                from_header: str | None = None, bcc: str | None = None) -> SentMail:
     from_header = from_header or mail_templates.sender(template)
@@ -100,7 +99,7 @@ def _queue_row(session: Session, order_id: int, template: MailTemplate | None,
     return row
 
 
-def start_bulk(session: Session, user: User, where: list[sa.ColumnElement[bool]],
+def start_bulk(session: Session, user: Person, where: list[sa.ColumnElement[bool]],
                orders: int, template: MailTemplate, subject: str, body: str, actor: Actor,
                locale: str) -> Notification:
     """メール送信 for checked orders or a whole search: the text with its tags, rendered
@@ -188,7 +187,7 @@ def template_names(session: Session, mails: list[SentMail]) -> dict[int, str]:
                                 .where(MailTemplate.id.in_(ids))).all())
 
 
-def resend(session: Session, mail: SentMail, user: User, actor: Actor, locale: str, *,
+def resend(session: Session, mail: SentMail, user: Person, actor: Actor, locale: str, *,
            unknown_confirmed: bool = False) -> SentMail:
     """再送 of one failed mail; of a mail in doubt (不明) only when the operator says so,
     since it may have arrived. The copy is a new message to the orderer's address now."""
@@ -202,7 +201,7 @@ def resend(session: Session, mail: SentMail, user: User, actor: Actor, locale: s
     return _copy(session, mail, user, note.id)
 
 
-def _copy(session: Session, mail: SentMail, user: User | None, notification_id: int
+def _copy(session: Session, mail: SentMail, user: Person | None, notification_id: int
           ) -> SentMail:
     template = session.get(MailTemplate, mail.template_id) if mail.template_id else None
     return _queue_row(session, mail.order_id, template, mail.event, mail.subject, mail.body,
@@ -217,7 +216,7 @@ def failed_of(session: Session, job_id: int) -> list[SentMail]:
         SentMail.id.in_(last), SentMail.status == MailState.failed).order_by(SentMail.id)))
 
 
-def resend_failed(session: Session, job: Notification, user: User, actor: Actor,
+def resend_failed(session: Session, job: Notification, user: Person, actor: Actor,
                   locale: str) -> Notification | None:
     """「失敗分を再送」: a new job sending again only the job's failed mails (never those in
     doubt); None when there is none."""

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import ADAPTERS
-from oms.models import Notification, Order, Shop, TargetState, User
+from oms.models import Notification, Order, Shop, TargetState
 from oms.services import (
     jobs,
     mall_failures,
@@ -21,7 +21,7 @@ from oms.services import (
     runner,
     workflow,
 )
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 from oms.services.marketplace_jobs import MallStep, ShopWork, outcome
 
 
@@ -39,7 +39,7 @@ def mall_targets(session: Session, order_ids: Sequence[int]) -> list[int]:
 
 
 def confirm_orders(session: Session, order_ids: Sequence[int], actor: Actor,
-                   user: User | None, locale: str
+                   user: Person | None, locale: str
                    ) -> tuple[workflow.BatchResult, Notification | None]:
     """注文確認 (seed 000 ③): confirm the orders here, then queue the job that tells their
     malls. The job's record goes in with the confirm's commit, so no confirmed order is
@@ -48,7 +48,7 @@ def confirm_orders(session: Session, order_ids: Sequence[int], actor: Actor,
     return result, start(session, user, result.done_ids, locale)
 
 
-def start(session: Session, user: User | None, order_ids: Sequence[int], locale: str
+def start(session: Session, user: Person | None, order_ids: Sequence[int], locale: str
           ) -> Notification | None:
     """Record the job that confirms these (just confirmed) orders at their malls, with its
     targets; None when no mall needs telling. It is queued when the confirm commits."""

@@ -31,10 +31,10 @@ from oms.models import (
     Shipment,
     Shop,
     TrackingReport,
-    User,
 )
 from oms.models.base import utcnow
 from oms.services import carriers, jobs, notifications, order_search, shop_shipping
+from oms.services.actor import Person
 from oms.services.mall_ship import ship_date
 
 KIND = "mall_file"
@@ -61,7 +61,7 @@ FILES = {
 }
 
 
-def start(session: Session, channel: ReportChannel, user: User, search: str,
+def start(session: Session, channel: ReportChannel, user: Person, search: str,
           order_ids: list[int] | None, locale: str) -> Notification:
     """The file of the checked orders (else the whole search), written by a job."""
     return jobs.start(session, KIND, user, {"channel": channel.value, "search": search,

@@ -13,21 +13,22 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from oms.integrations.malls import MallAdapter
-from oms.models import JobTarget, Notification, Order, Shop, TargetState, User
+from oms.models import JobTarget, Notification, Order, Shop, TargetState
 from oms.queue import get_redis
 from oms.services import item_links, jobs, malls, notifications, order_search, runner
+from oms.services.actor import Person
 
 REFRESH, LINK, CONFIRM = "mall_refresh", "item_link", "mall_confirm"
 # Jobs that keep an outcome per order, shown with the malls' messages.
 WITH_OUTCOMES = frozenset({REFRESH, CONFIRM})
 
 
-def start_refresh(session: Session, user: User, search: str, locale: str) -> Notification:
+def start_refresh(session: Session, user: Person, search: str, locale: str) -> Notification:
     """全注文更新: refresh every order of the search from its mall, as a job."""
     return jobs.start(session, REFRESH, user, {"search": search, "locale": locale})
 
 
-def start_link(session: Session, user: User, search: str, locale: str) -> Notification:
+def start_link(session: Session, user: Person, search: str, locale: str) -> Notification:
     """アイテム紐づけ over every order of the search, as a job."""
     return jobs.start(session, LINK, user, {"search": search, "locale": locale})
 

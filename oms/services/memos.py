@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.models import Order, OrderMemo, User
+from oms.models import Order, OrderMemo
 from oms.models.base import utcnow
 from oms.services import audit, inquiries
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 
 MAX_LENGTH = 4000
 
@@ -23,7 +23,7 @@ def for_order(session: Session, order: Order) -> list[OrderMemo]:
         .order_by(OrderMemo.pinned.desc(), OrderMemo.id.desc())))
 
 
-def may_change(memo: OrderMemo, user: User) -> bool:
+def may_change(memo: OrderMemo, user: Person) -> bool:
     """System memos are locked; an operator changes their own memos, an admin any."""
     return not memo.system and (user.is_admin or memo.author_id == user.id)
 
@@ -60,14 +60,14 @@ def add_system(session: Session, order: Order, body: str) -> OrderMemo:
     return memo
 
 
-def _check(memo: OrderMemo, user: User) -> None:
+def _check(memo: OrderMemo, user: Person) -> None:
     if memo.system:
         raise MemoError(str(_l("Memos written by the system cannot be changed or deleted.")))
     if not may_change(memo, user):
         raise MemoError(str(_l("Only the author or an administrator can change this memo.")))
 
 
-def edit(session: Session, memo: OrderMemo, user: User, actor: Actor, body: str, *,
+def edit(session: Session, memo: OrderMemo, user: Person, actor: Actor, body: str, *,
          important: bool, pinned: bool) -> None:
     _check(memo, user)
     old = memo.body
@@ -80,7 +80,7 @@ def edit(session: Session, memo: OrderMemo, user: User, actor: Actor, body: str,
     session.flush()
 
 
-def delete(session: Session, memo: OrderMemo, user: User, actor: Actor) -> None:
+def delete(session: Session, memo: OrderMemo, user: Person, actor: Actor) -> None:
     _check(memo, user)
     audit.record(session, actor, "memo.delete", entity_type="memo", entity_id=memo.id,
                  field="body", old=memo.body, details={"order_id": memo.order_id})

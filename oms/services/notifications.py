@@ -6,15 +6,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import JobState, Notification, User
+from oms.models import JobState, Notification
 from oms.models.base import utcnow
+from oms.services.actor import Person
 
 
 class JobCancelled(Exception):
     """Raised inside a job when its operator asked it to stop."""
 
 
-def create(session: Session, kind: str, user: User | None, params: dict[str, Any]
+def create(session: Session, kind: str, user: Person | None, params: dict[str, Any]
            ) -> Notification:
     note = Notification(kind=kind, user_id=user.id if user else None, params=params)
     session.add(note)
@@ -22,12 +23,12 @@ def create(session: Session, kind: str, user: User | None, params: dict[str, Any
     return note
 
 
-def visible_to(user: User) -> sa.ColumnElement[bool]:
+def visible_to(user: Person) -> sa.ColumnElement[bool]:
     """Operators see their own jobs, admins everyone's."""
     return sa.true() if user.is_admin else Notification.user_id == user.id
 
 
-def list_for(session: Session, user: User, *, limit: int = 100) -> list[Notification]:
+def list_for(session: Session, user: Person, *, limit: int = 100) -> list[Notification]:
     return list(
         session.scalars(
             sa.select(Notification)
@@ -38,7 +39,7 @@ def list_for(session: Session, user: User, *, limit: int = 100) -> list[Notifica
     )
 
 
-def get_for(session: Session, user: User, notification_id: int) -> Notification | None:
+def get_for(session: Session, user: Person, notification_id: int) -> Notification | None:
     return session.scalar(
         sa.select(Notification).where(Notification.id == notification_id, visible_to(user))
     )

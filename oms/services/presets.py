@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.models import SearchPreset, User
+from oms.models import SearchPreset
+from oms.services.actor import Person
 from oms.services.list_cache import ListCache
 
 MAX_PRESETS_PER_USER = 50
@@ -61,7 +62,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def list_for(session: Session, user: User) -> list[sa.Row]:
+def list_for(session: Session, user: Person) -> list[sa.Row]:
     """The user's presets (id, name, query) by name, from the process's copy while no
     preset has changed anywhere: the list shows them on every page."""
     return SAVED.rows(session, user.id, lambda: list(session.execute(
@@ -69,7 +70,7 @@ def list_for(session: Session, user: User) -> list[sa.Row]:
         .where(SearchPreset.user_id == user.id).order_by(SearchPreset.name))))
 
 
-def save(session: Session, user: User, name: str, query: str) -> SearchPreset:
+def save(session: Session, user: Person, name: str, query: str) -> SearchPreset:
     name = _check_name(name)
     if session.scalar(sa.select(SearchPreset.id).where(
             SearchPreset.user_id == user.id, SearchPreset.name == name)):
@@ -82,7 +83,7 @@ def save(session: Session, user: User, name: str, query: str) -> SearchPreset:
     return preset
 
 
-def get_own(session: Session, user: User, preset_id: int) -> SearchPreset | None:
+def get_own(session: Session, user: Person, preset_id: int) -> SearchPreset | None:
     return session.scalar(sa.select(SearchPreset).where(
         SearchPreset.id == preset_id, SearchPreset.user_id == user.id))
 

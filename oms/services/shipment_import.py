@@ -35,7 +35,7 @@ from oms.models import (
 )
 from oms.models.base import utcnow
 from oms.services import jobs, notifications, shipment_confirm
-from oms.services.actor import IMPORT, JOB, Actor
+from oms.services.actor import IMPORT, JOB, Actor, Person
 from oms.services.shipment_confirm import (
     CHUNK,
     Confirmation,
@@ -81,7 +81,7 @@ def good_rows(upload: ShipmentImport) -> list[GoodRow]:
     return [GoodRow(*row) for row in upload.rows]
 
 
-def check(session: Session, user: User | None, file_name: str, data: bytes, layout_key: str
+def check(session: Session, user: Person | None, file_name: str, data: bytes, layout_key: str
           ) -> ShipmentImport:
     """Read and check a file; nothing is applied. Raises UploadError when the file as a
     whole cannot be used (encoding, empty, header, too many rows)."""
@@ -192,7 +192,7 @@ def _with_warning(row: GoodRow, elsewhere: dict[str, list[str]],
         orders=", ".join(others[:5]) + (" …" if len(others) > 5 else "")))
 
 
-def get_for(session: Session, user: User, import_id: int) -> ShipmentImport | None:
+def get_for(session: Session, user: Person, import_id: int) -> ShipmentImport | None:
     """A checked import its uploader (or an admin) may see and apply."""
     upload = session.get(ShipmentImport, import_id)
     if upload is None or (upload.user_id != user.id and not user.is_admin):
@@ -200,7 +200,7 @@ def get_for(session: Session, user: User, import_id: int) -> ShipmentImport | No
     return upload
 
 
-def apply(session: Session, upload: ShipmentImport, actor: Actor, user: User | None,
+def apply(session: Session, upload: ShipmentImport, actor: Actor, user: Person | None,
           locale: str) -> Notification | None:
     """取り込む: confirm the good rows now, or record the job that will (returned) when
     there are more than DIRECT_ROWS. Raises UploadError when already applied."""

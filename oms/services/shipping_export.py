@@ -29,9 +29,9 @@ from oms.models import (
     PaymentKind,
     ShippingExport,
     TargetState,
-    User,
 )
 from oms.services import app_settings, carriers, jobs, shop_shipping
+from oms.services.actor import Person
 from oms.services.carrier_files import LAYOUTS, Layout
 from oms.services.carrier_files.common import Problem, Settings, parcel, render
 from oms.services.marketplace_jobs import freeze
@@ -256,7 +256,7 @@ def preview(session: Session, where: list[sa.ColumnElement[bool]], p: Plan) -> P
     return result
 
 
-def start(session: Session, user: User | None, p: Plan, where: list[sa.ColumnElement[bool]],
+def start(session: Session, user: Person | None, p: Plan, where: list[sa.ColumnElement[bool]],
           orders: int, ip: str | None, locale: str) -> Notification:
     """出力 over `orders` selected orders: the job record, its targets frozen now (the
     selection as confirmed), and the 出荷指示 history row; the job writes the file."""

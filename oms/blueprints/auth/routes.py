@@ -58,7 +58,7 @@ def login():
 @access(Access.operator)
 def logout():
     """Sign out everywhere."""
-    users.end_sessions(db.session, current_user, current_actor())
+    users.end_sessions(db.session, current_user.id, current_actor())
     lang = session.get("lang")
     logout_user()
     session.clear()

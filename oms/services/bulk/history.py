@@ -5,16 +5,17 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import BulkJob, JobTarget, Notification, Order, TargetState, User
+from oms.models import BulkJob, JobTarget, Notification, Order, TargetState
 from oms.services import notifications
+from oms.services.actor import Person
 from oms.services.paging import Page
 
 
-def _visible(user: User) -> sa.ColumnElement[bool]:
+def _visible(user: Person) -> sa.ColumnElement[bool]:
     return notifications.visible_to(user)  # operators their own jobs, admins everyone's
 
 
-def jobs(session: Session, user: User, *, kind: str = "orders", page: int = 1,
+def jobs(session: Session, user: Person, *, kind: str = "orders", page: int = 1,
          per_page: int = 50) -> Page:
     rows = list(session.scalars(
         sa.select(BulkJob).join(Notification, Notification.id == BulkJob.id)
@@ -24,7 +25,7 @@ def jobs(session: Session, user: User, *, kind: str = "orders", page: int = 1,
     return Page(rows[:per_page], page, len(rows) > per_page)
 
 
-def get(session: Session, user: User, job_id: int) -> BulkJob | None:
+def get(session: Session, user: Person, job_id: int) -> BulkJob | None:
     return session.scalar(
         sa.select(BulkJob).join(Notification, Notification.id == BulkJob.id)
         .where(BulkJob.id == job_id, _visible(user)))

@@ -12,9 +12,9 @@ from oms.models import (
     Notification,
     Order,
     TargetState,
-    User,
 )
 from oms.services import jobs, notifications
+from oms.services.actor import Person
 from oms.services.bulk import operations
 from oms.services.bulk.operations.base import Operation, Options
 from oms.services.bulk.step import KIND
@@ -24,7 +24,7 @@ class BulkError(ValueError):
     """The bulk update cannot start; the message says why."""
 
 
-def _create(session: Session, user: User, operation: Operation, options: Options, *,
+def _create(session: Session, user: Person, operation: Operation, options: Options, *,
             source, kind, search=None, file_name=None, undo_of_id=None, ip=None,
             locale="ja") -> BulkJob:
     note = notifications.create(session, KIND, user,
@@ -50,7 +50,7 @@ def freeze_targets(session: Session, job_id: int, where: list[sa.ColumnElement[b
 
 
 def start(session: Session, selection: BulkSelection, operation: Operation, options: Options,
-          where: list[sa.ColumnElement[bool]], user: User, *, ip: str | None, locale: str
+          where: list[sa.ColumnElement[bool]], user: Person, *, ip: str | None, locale: str
           ) -> tuple[BulkJob, bool]:
     """Record the job and freeze its targets; flushes. (job, created): the selection's
     existing job is returned when 確定 is pressed twice."""
@@ -99,7 +99,7 @@ def undo_refusal(session: Session, job: BulkJob) -> str | None:
     return None
 
 
-def start_undo(session: Session, job: BulkJob, user: User, *, ip: str | None, locale: str
+def start_undo(session: Session, job: BulkJob, user: Person, *, ip: str | None, locale: str
                ) -> BulkJob:
     """An undo is a bulk job of its own, over the orders the job changed."""
     if reason := undo_refusal(session, job):

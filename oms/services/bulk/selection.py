@@ -6,16 +6,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oms.models import BulkSelection, Order, SelectionSource, User, bulk_selection_orders
+from oms.models import BulkSelection, Order, SelectionSource, bulk_selection_orders
 from oms.models.base import utcnow
 from oms.services import order_search, shipment_list
+from oms.services.actor import Person
 
 # Unfinished wizards are forgotten after a day.
 KEEP_DRAFTS = timedelta(days=1)
 INSERT_BATCH = 5000
 
 
-def _new(session: Session, user: User, source: SelectionSource, **fields) -> BulkSelection:
+def _new(session: Session, user: Person, source: SelectionSource, **fields) -> BulkSelection:
     session.execute(sa.delete(BulkSelection).where(
         BulkSelection.user_id == user.id, BulkSelection.created_at < utcnow() - KEEP_DRAFTS))
     selection = BulkSelection(user_id=user.id, source=source, **fields)
@@ -24,7 +25,7 @@ def _new(session: Session, user: User, source: SelectionSource, **fields) -> Bul
     return selection
 
 
-def from_ids(session: Session, user: User, order_ids: list[int], source: SelectionSource,
+def from_ids(session: Session, user: Person, order_ids: list[int], source: SelectionSource,
              file_name: str | None = None, report: dict | None = None, *,
              kind: str = "orders") -> BulkSelection:
     """Checked rows or CSV numbers: stored as rows, so a large file needs no long URL.
@@ -40,7 +41,7 @@ def from_ids(session: Session, user: User, order_ids: list[int], source: Selecti
     return selection
 
 
-def from_search(session: Session, user: User, search: str, tz: ZoneInfo, *,
+def from_search(session: Session, user: Person, search: str, tz: ZoneInfo, *,
                 kind: str = "orders") -> BulkSelection:
     """Select-all: the search is kept and evaluated again when the targets are frozen."""
     selection = _new(session, user, SelectionSource.search, search=search, kind=kind)
@@ -48,7 +49,7 @@ def from_search(session: Session, user: User, search: str, tz: ZoneInfo, *,
     return selection
 
 
-def get_own(session: Session, user: User, selection_id: int | None) -> BulkSelection | None:
+def get_own(session: Session, user: Person, selection_id: int | None) -> BulkSelection | None:
     if selection_id is None:
         return None
     return session.scalar(sa.select(BulkSelection).where(

@@ -20,12 +20,11 @@ from oms.models import (
     PaymentMethod,
     PaymentStatus,
     TargetState,
-    User,
 )
 from oms.models.base import utcnow
 from oms.models.payments import Gateway, PaymentTransaction, TransactionKind, TransactionState
 from oms.services import attention_reasons, auto_advance
-from oms.services.actor import AUTO, Actor
+from oms.services.actor import AUTO, Actor, Person
 from oms.services.payments import ledger, rules, settings, step
 
 A, T = TransactionKind, TransactionState
@@ -50,7 +49,7 @@ def _not_queued() -> sa.ColumnElement[bool]:
                JobTarget.state.in_([TargetState.pending, TargetState.calling])).exists()
 
 
-def authorize_waiting(session: Session, user: User | None = None, *, locale: str = "ja"
+def authorize_waiting(session: Session, user: Person | None = None, *, locale: str = "ja"
                       ) -> Notification | None:
     """オーソリ of the gateway's card orders in 確認待ち never authorized, under the key
     `order:<id>:authorize:1`: a second look finds the ledger row and leaves them."""
@@ -70,7 +69,7 @@ def authorize_waiting(session: Session, user: User | None = None, *, locale: str
                       locale=locale)
 
 
-def capture_shipped(session: Session, order_ids: Sequence[int], user: User | None = None, *,
+def capture_shipped(session: Session, order_ids: Sequence[int], user: Person | None = None, *,
                     locale: str = "ja") -> Notification | None:
     """売上 of the orders just become 出荷済, when the settings say so: recorded in the
     caller's transaction, queued after its commit."""
@@ -102,7 +101,7 @@ def flag_expiring(session: Session, now: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def retry_in_doubt(session: Session, user: User | None = None, *,
+def retry_in_doubt(session: Session, user: Person | None = None, *,
                    lease: timedelta = RECOVERY_LEASE, now: datetime | None = None,
                    locale: str = "ja") -> Notification | None:
     """A job calling again, under their keys, the effects left pending or unknown longer

@@ -4,17 +4,17 @@ with a reason; the gateway is not called. Audited, and a `manual_status` ledger 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from oms.models import Order, PaymentStatus, User
+from oms.models import Order, PaymentStatus
 from oms.models.base import utcnow
 from oms.models.payments import PaymentTransaction, TransactionKind, TransactionState
 from oms.services import audit, auto_advance
-from oms.services.actor import Actor
+from oms.services.actor import Actor, Person
 from oms.services.payments import ledger, rules
 
 MAX_REASON = 500
 
 
-def change_status(session: Session, order: Order, status: str, reason: str, user: User,
+def change_status(session: Session, order: Order, status: str, reason: str, user: Person,
                   actor: Actor) -> PaymentTransaction:
     """Set the order's payment status without the gateway. Refused unless the user is an
     admin, the status is one a card payment has, and a reason is given. Flushes."""

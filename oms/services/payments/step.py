@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from oms.integrations.payments import CardGateway
-from oms.models import JobTarget, Notification, TargetState, User
+from oms.models import JobTarget, Notification, TargetState
 from oms.models.payments import Gateway, PaymentTransaction, TransactionState
 from oms.services import auto_advance, jobs, runner
-from oms.services.actor import JOB, Actor
+from oms.services.actor import JOB, Actor, Person
 from oms.services.payments import ledger, rules, settings
 from oms.services.sql_rows import insert_rows
 
@@ -25,7 +25,7 @@ CALLS_AT_ONCE = 10
 Work = ledger.Call | ledger.Done | str  # a call, a key already decided, or a refusal
 
 
-def start(session: Session, user: User | None, keys: Sequence[tuple[int, str]], *,
+def start(session: Session, user: Person | None, keys: Sequence[tuple[int, str]], *,
           locale: str, cards: dict[int, int] | None = None) -> Notification:
     """Record the payment job over (order id, idempotency key) pairs, with its targets;
     it is queued when the caller's transaction commits. `cards`: the card chosen per
@@ -150,7 +150,7 @@ class PaymentStep(runner.Step):
         self.effects.close()
 
 
-def request(session: Session, order_id: int, action: rules.A, user: User, *, locale: str,
+def request(session: Session, order_id: int, action: rules.A, user: Person, *, locale: str,
             card_id: int | None = None) -> Notification:
     """決済状況変更 for one order: refused at once when its state does not allow the
     action (the job checks again), else the job is recorded, queued after the commit."""

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 from functools import cache
 
-from oms.models import User
+from oms.services.actor import Person
 from oms.services.bulk.operations.base import Operation
 
 
@@ -26,11 +26,11 @@ def get(key: str | None) -> Operation | None:
     return registry().get(key or "")
 
 
-def allowed(operation: Operation, user: User) -> bool:
+def allowed(operation: Operation, user: Person) -> bool:
     return user.is_admin or not operation.admin_only
 
 
-def choices_for(user: User, kind: str = "orders") -> list[Operation]:
+def choices_for(user: Person, kind: str = "orders") -> list[Operation]:
     """The operations the wizard of a list (`kind`) offers this user, in ORDER's order."""
     listed = [op for op in registry().values()
               if op.listed and kind in op.kinds and allowed(op, user)]
