@@ -1,7 +1,7 @@
 """Globals every template may use: navigation, locale, and link helpers."""
 
 from collections.abc import Callable, Hashable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -98,11 +98,20 @@ def render_gettext(translations) -> Callable:
     imported without context keep Flask-Babel's."""
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables):
+        if eval_ctx.autoescape and not variables:
+            return _shown(translations, string)
         text = translations.ugettext(string)
         if eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704 (our catalog's text, as in Jinja's gettext)
         return text % variables
     return gettext
+
+
+@lru_cache(maxsize=4096)
+def _shown(translations, string: str) -> Markup:
+    """A message without variables as a page shows it, made once per catalog: a page
+    shows a few dozen, each the same on every page."""
+    return Markup(translations.ugettext(string)) % {}  # noqa: S704 (our catalog's text)
 
 
 def init_app(app: Flask) -> None:
