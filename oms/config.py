@@ -32,7 +32,11 @@ def _engine_options(url: str) -> dict:
     # estimated cost passes jit_above_cost: on tables without statistics yet (a new or
     # small shop's, a test database) the order screen's statement was estimated that high
     # and took a second to compile, for a millisecond of work.
-    return {"connect_args": {"options": "-c jit=off"}}
+    #
+    # Sessions in UTC, whatever the server's default: timestamps come back in UTC, which
+    # psycopg makes three times faster than in a named zone (even "Etc/UTC"), and no
+    # result depends on how the server was set up. Local days are the app's (OMS_TZ).
+    return {"connect_args": {"options": "-c jit=off -c timezone=UTC"}}
 
 
 def from_env(instance_path: Path) -> dict:
