@@ -5,6 +5,9 @@ The fingerprint of a signed-in session is the browser's User-Agent and the clien
 address as the app sees it (the TCP peer, or with OMS_PROXY_COUNT the address the trusted
 load balancer reports). A request whose fingerprint differs is signed out."""
 
+import time
+from datetime import timedelta
+
 import pytest
 
 from oms import sessions
@@ -99,3 +102,13 @@ def test_a_changed_session_is_sent_at_once(app, users):
     response = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
     assert response.headers["Set-Cookie"].startswith(app.config["SESSION_COOKIE_NAME"])
     assert "Orders" in client.get("/orders/").text
+
+
+def test_a_cookie_past_the_sign_in_lifetime_signs_in_no_more(app, users):
+    """A cookie read before (oms/sessions.py keeps what it holds) still ends with the
+    sign-in's lifetime."""
+    client = signed_in(app, **VICTIM)
+    assert client.get("/orders/").status_code == 200
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    time.sleep(2.1)
+    assert refused(client.get("/orders/"))
