@@ -90,6 +90,13 @@ def _pager_key(query: str, result: order_search.ResultPage) -> tuple:
     return fragment_key("orders.pager", query, result.page, result.total)
 
 
+def _selection_key(search: order_search.OrderSearch, select: str | None,
+                   result: order_search.ResultPage) -> tuple:
+    """Everything the selection's state depends on, for the fragment cache: the search its
+    links keep (with the page), what is selected and how many orders the search found."""
+    return fragment_key("orders.selection", search.query_string(), select, result.total)
+
+
 def _tab_controls_key(search: order_search.OrderSearch) -> tuple:
     """Everything the tab's buttons depend on, for the fragment cache."""
     return fragment_key("orders.tab_controls", search.tab)
@@ -112,6 +119,7 @@ def index():
     total = counts.status(search.status) if search.status else counts.tab(search.tab)
     result = order_search.fetch_page(db.session, search, total, _tz())
     select = request.args.get("select")
+    select = select if select in ("page", "all") else None
     status = 422 if parsed.errors else 200
     texts = fixed_texts(str(get_locale()))
     query = search.query_string(page=1)
@@ -122,7 +130,8 @@ def index():
         tabs=TABS, search_form_key=_search_form_key(query, parsed.errors),
         presets_key=_presets_key(query, mine), tabs_key=_tabs_key(query, counts),
         pager_key=_pager_key(query, result), tab_controls_key=_tab_controls_key(search),
-        row_kit=row_kit(), select=select if select in ("page", "all") else None,
+        thead_key=fragment_key("orders.thead"),
+        selection_key=_selection_key(search, select, result), row_kit=row_kit(), select=select,
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=mine,

@@ -54,13 +54,14 @@ class RowKit:
         """The page's rows, laid out as a loop of the template would (a loop of fifty
         calls from Jinja cost half as much as the rows themselves)."""
         return Markup("".join(  # noqa: S704 (each row escapes its own values)
-            f"\n        {self._kept_row(o, select)}\n        " for o in rows))
+            [self._kept_row(o, select) for o in rows]))
 
     def _kept_row(self, o: ListRow, select: str | None) -> str:
+        """The row's markup with the loop's lines around it, as kept."""
         key = (o, select)
         markup = self.kept.get(key)
         if markup is None:
-            markup = self.kept[key] = self.row(o, select)
+            markup = self.kept[key] = f"\n        {self.row(o, select)}\n        "
             if len(self.kept) > KEPT_ROWS:
                 self.kept.pop(next(iter(self.kept)), None)
         return markup
