@@ -81,6 +81,17 @@ def url_pattern(endpoint: str, key: str) -> Callable[[object], str]:
 _PATH_SAFE = "!$&'()*+,/:;=@"  # werkzeug.routing.BaseConverter.to_url
 
 
+def static_url(filename: str) -> str:
+    """`url_for("static", filename=filename)`, built once per script root: every page
+    links the same files."""
+    return _static_url(request.script_root, filename)
+
+
+@cache
+def _static_url(script_root: str, filename: str) -> str:
+    return url_for("static", filename=filename)
+
+
 @cache
 def _htmx_file_exists(static_folder: str) -> bool:
     return (Path(static_folder) / "vendor" / "htmx.min.js").is_file()
@@ -119,20 +130,16 @@ def init_app(app: Flask) -> None:
     # Globals of the environment, so macros imported without context can use them too.
     # csrf_token replaces Flask-WTF's own (its init_app ran first).
     app.jinja_env.globals.update(csrf_token=fragment_cache.csrf_token,
-                                 csrf_field=fragment_cache.csrf_field,
+                                 csrf_field=fragment_cache.csrf_field, static_url=static_url,
                                  url_with=url_with, job_outcome=job_outcome,
                                  parse_via=parse_via, htmx_available=htmx_available,
-                                 order_blacklist_flag=blacklist.order_flag)
+                                 order_blacklist_flag=blacklist.order_flag,
+                                 nav_items=nav_items, nav_active=nav_active,
+                                 header_key=header_key, labels_all=labels.ALL)
 
     @app.context_processor
-    def globals_():
+    def per_request():
         return {
             "_": render_gettext(get_translations()),
             "current_locale": lambda: str(get_locale()),
-            "nav_items": nav_items,
-            "nav_active": nav_active,
-            "header_key": header_key,
-            "url_with": url_with,
-            "htmx_available": htmx_available,
-            "labels_all": labels.ALL,
         }

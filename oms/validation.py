@@ -179,15 +179,25 @@ class BigIdConverter(IdConverter):
 CONVERTERS = {"int": IdConverter, "bigid": BigIdConverter}
 
 
+# The bodies werkzeug parses into request.form and request.files; of any other it parses
+# nothing, so there is nothing more to look at (and a GET skips the parser).
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def _request_texts():
     yield request.path
-    for values in (request.args, request.form):
-        for key, value in values.items(multi=True):
+    yield from _keys_and_values(request.args)
+    if request.mimetype in _FORM_TYPES:
+        yield from _keys_and_values(request.form)
+        for key, upload in request.files.items(multi=True):
             yield key
-            yield value
-    for key, upload in request.files.items(multi=True):
+            yield upload.filename or ""
+
+
+def _keys_and_values(values):
+    for key, value in values.items(multi=True):
         yield key
-        yield upload.filename or ""
+        yield value
 
 
 def refuse_control_characters():

@@ -81,29 +81,32 @@ _SELECT = (
     .outerjoin(Customer, Customer.id == Order.customer_id)
     .outerjoin(order_tags, order_tags.c.order_id == Order.id)
 )
-NAMES = ListCache([Shop, PaymentMethod, HandlingStatus, Tag])
+# The small lists a row names, and the columns it shows of each.
+_NAMED = {Shop: (Shop.kind, Shop.name), PaymentMethod: (PaymentMethod.name,),
+          HandlingStatus: (HandlingStatus.name,), Tag: (Tag.name, Tag.color)}
+NAMES = ListCache(_NAMED)
+Names = tuple[dict[int, tuple], ...]  # per list of _NAMED: id -> the shown columns
 
 
-def _names(session: Session, model: type, wanted: set[int]) -> dict[int, tuple]:
-    """id -> the shown columns of one of the small lists a row names, from the process's
-    copy; read again when the copy lacks one of `wanted`, a row made after this request
-    read the lists' token (its later statements already see it)."""
-    shown = {Shop: (Shop.kind, Shop.name), Tag: (Tag.name, Tag.color)}.get(
-        model, (model.name,))
-
-    def load() -> dict[int, tuple]:
-        return {row[0]: tuple(row[1:]) for row in session.execute(sa.select(model.id, *shown))}
-
-    names = NAMES.rows(session, model, load)
-    return names if wanted <= names.keys() else load()
+def _names(session: Session) -> Names:
+    return tuple({row[0]: tuple(row[1:]) for row in session.execute(sa.select(model.id, *shown))}
+                 for model, shown in _NAMED.items())
 
 
 def _rows(session: Session, found: sa.Result) -> dict[int, ListRow]:
-    """One ListRow per order of `found` (an order comes once per tag), in its order."""
+    """One ListRow per order of `found` (an order comes once per tag), in its order. The
+    names come from the process's copy of the lists, read again when a row names one the
+    copy lacks: made after this request read the lists' token (its later statements
+    already see it)."""
     found = found.all()
-    shops, payments, handling, tags = (
-        _names(session, model, {row[column] for row in found} - {None})
-        for model, column in ((Shop, 2), (PaymentMethod, 9), (HandlingStatus, 13), (Tag, 19)))
+    try:
+        return _made(found, NAMES.rows(session, "names", lambda: _names(session)))
+    except KeyError:
+        return _made(found, _names(session))
+
+
+def _made(found: list[sa.Row], names: Names) -> dict[int, ListRow]:
+    shops, payments, handling, tags = names
     tagged: dict[int, list[tuple[str, str]]] = {}
     for row in found:
         if row[19] is not None:
