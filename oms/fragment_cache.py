@@ -17,9 +17,10 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup
 
-# Fragments kept per application (a worker), the oldest going first: the order list's
-# search form is about 7 KB, so some 7 MB at most.
-LIMIT = 1000
+# Characters of the fragments kept per application (a worker), the oldest going first
+# past it: some 16 MB, a hundred results of the order list's pages of fifty (80,000
+# characters each) or two thousand of its search forms.
+LIMIT = 8_000_000
 # Markup that no escaped text can hold.
 CSRF_HOLE = "<csrf-token>"
 _HOLE = Markup(CSRF_HOLE)  # noqa: S704 (a constant)
@@ -43,7 +44,7 @@ class FragmentCache(Extension):
 
     def __init__(self, environment: Environment):
         super().__init__(environment)
-        environment.extend(fragments={})
+        environment.extend(fragments={}, fragments_size=0)
 
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
@@ -63,8 +64,10 @@ class FragmentCache(Extension):
                 markup = kept[key] = caller()
             finally:
                 _keeping.reset(outermost)
-            if len(kept) > LIMIT:
-                kept.pop(next(iter(kept)), None)
+            env = self.environment
+            env.fragments_size += len(markup)
+            while env.fragments_size > LIMIT:
+                env.fragments_size -= len(kept.pop(next(iter(kept))))
         if _keeping.get() or CSRF_HOLE not in markup:
             return markup  # a fragment within one being kept keeps its holes too
         return Markup(str.replace(markup, CSRF_HOLE, generate_csrf()))  # noqa: S704 (kept markup)

@@ -97,6 +97,17 @@ def _selection_key(search: order_search.OrderSearch, select: str | None,
     return fragment_key("orders.selection", search.query_string(), select, result.total)
 
 
+def _results_key(keys: dict[str, tuple | None], select: str | None,
+                 result: order_search.ResultPage) -> tuple | None:
+    """Everything the list's results show, for the fragment cache: what its fragments
+    show (their keys), the selection and the page's rows; a tab reloaded with nothing
+    changed shows the same results. Never kept while one of its fragments is not (a
+    search with errors shows what was typed)."""
+    if None in keys.values():
+        return None
+    return fragment_key("orders.results", *keys.values(), select, tuple(result.rows))
+
+
 def _tab_controls_key(search: order_search.OrderSearch) -> tuple:
     """Everything the tab's buttons depend on, for the fragment cache."""
     return fragment_key("orders.tab_controls", search.tab)
@@ -124,14 +135,16 @@ def index():
     texts = fixed_texts(str(get_locale()))
     query = search.query_string(page=1)
     mine = presets.list_for(db.session, current_user)
+    keys = {"search_form_key": _search_form_key(query, parsed.errors),
+            "presets_key": _presets_key(query, mine), "tabs_key": _tabs_key(query, counts),
+            "pager_key": _pager_key(query, result), "tab_controls_key": _tab_controls_key(search),
+            "thead_key": fragment_key("orders.thead"),
+            "selection_key": _selection_key(search, select, result)}
     return render_page(
         "orders/index.html", "results", "order-results",
         search=search, query=query, errors=parsed.errors, counts=counts, result=result,
-        tabs=TABS, search_form_key=_search_form_key(query, parsed.errors),
-        presets_key=_presets_key(query, mine), tabs_key=_tabs_key(query, counts),
-        pager_key=_pager_key(query, result), tab_controls_key=_tab_controls_key(search),
-        thead_key=fragment_key("orders.thead"),
-        selection_key=_selection_key(search, select, result), row_kit=row_kit(), select=select,
+        tabs=TABS, **keys, results_key=_results_key(keys, select, result),
+        row_kit=row_kit(), select=select,
         texts=texts, choices=_choices(found, texts), date_bases=texts["date_basis"],
         sorts=texts["sort"], per_page_choices=order_search.PER_PAGE_CHOICES,
         builtin_presets=presets.BUILTIN, my_presets=mine,
