@@ -104,11 +104,11 @@ def test_a_changed_session_is_sent_at_once(app, users):
     assert "Orders" in client.get("/orders/").text
 
 
-def test_a_cookie_past_the_sign_in_lifetime_signs_in_no_more(app, users):
+def test_a_cookie_past_the_sign_in_lifetime_signs_in_no_more(app, users, monkeypatch):
     """A cookie read before (oms/sessions.py keeps what it holds) still ends with the
     sign-in's lifetime."""
     client = signed_in(app, **VICTIM)
     assert client.get("/orders/").status_code == 200
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(seconds=1))
     time.sleep(2.1)
     assert refused(client.get("/orders/"))
