@@ -94,7 +94,7 @@ def main() -> None:
                 statements = clock.statements
         req_med, sql_med = statistics.median(requests), statistics.median(sqls)
         print(f"{name:34} {req_med:11.1f} {p95(requests):7.1f} {sql_med:8.1f} "
-              f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.1f} {statements:6d}")
+              f"{p95(sqls):7.1f} {req_med / sql_med if sql_med else 0:6.2f} {statements:6d}")
 
 
 def p95(values: list[float]) -> float:
