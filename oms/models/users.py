@@ -16,7 +16,20 @@ class Role(StrEnum):
     operator = "operator"
 
 
-class User(UserMixin, Base):
+class Identity:
+    """What a session and the screens know a user by, the same for a User row and the
+    signed-in user of a request (services.users.SignedIn): their session cookie's id,
+    "<user id>:<session epoch>", and whether they administer."""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+
+class User(Identity, UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,13 +45,6 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.admin
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
 
 
 class AuditEvent(Base):

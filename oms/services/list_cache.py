@@ -87,7 +87,7 @@ def first_with_token(session: Session, statement: sa.Select, params: dict[str, A
                      ) -> sa.Row | None:
     """The first row of `statement` (made by `with_token`, of plain columns) with
     `params`: every request reads the signed-in user's row first, and one round trip is
-    cheaper than two. Run as Core, which rows of plain values need no more of."""
+    cheaper than two. Run as Core: a row of plain columns needs nothing of the ORM."""
     row = session.connection().execute(statement, params).first()
     if row is None:
         return None
