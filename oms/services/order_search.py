@@ -202,6 +202,9 @@ def parse(session: Session, args: MultiDict,
     """Read a search from query arguments. Unknown or malformed values are dropped from
     the search and reported per field, so a bad value never widens or breaks a list.
     `choices` saves reading them again when the caller shows them too."""
+    # The first value of each name, as MultiDict.get reads it; a plain dict's get makes
+    # no exception for each of the twenty names a search leaves out.
+    args = args.to_dict()
     errors: dict[str, str] = {}
     choices = choices or filter_choices(session)
     shop_ids, payment_ids, handling_ids, tag_ids = (
