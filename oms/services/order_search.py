@@ -8,7 +8,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, cached_property
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
@@ -184,17 +184,24 @@ class FilterChoices:
     handling_statuses: list[tuple[int, str]]
     tags: list[tuple[int, str]]
 
+    @cached_property
+    def ids(self) -> tuple[set[int], ...]:
+        """The ids of each list, in the order of the fields."""
+        return tuple({i for i, _name in rows} for rows in (
+            self.shops, self.payment_methods, self.handling_statuses, self.tags))
+
 
 CHOICES = ListCache([Shop, PaymentMethod, HandlingStatus, Tag])
+_CHOICE_ORDER = ((Shop, Shop.id), (PaymentMethod, PaymentMethod.id),
+                 (HandlingStatus, HandlingStatus.position), (Tag, Tag.name))
 
 
 def filter_choices(session: Session) -> FilterChoices:
-    def rows(model, order_by) -> list[tuple[int, str]]:
-        return [(i, name) for i, name in CHOICES.rows(session, model, lambda: list(
-            session.execute(sa.select(model.id, model.name).order_by(order_by))))]
-
-    return FilterChoices(rows(Shop, Shop.id), rows(PaymentMethod, PaymentMethod.id),
-                         rows(HandlingStatus, HandlingStatus.position), rows(Tag, Tag.name))
+    """The process's copy, shared by its requests: read, never changed."""
+    return CHOICES.rows(session, FilterChoices, lambda: FilterChoices(*(
+        [(i, name) for i, name in session.execute(sa.select(model.id, model.name)
+                                                  .order_by(order_by))]
+        for model, order_by in _CHOICE_ORDER)))
 
 
 def parse(session: Session, args: MultiDict,
@@ -207,9 +214,7 @@ def parse(session: Session, args: MultiDict,
     args = args.to_dict()
     errors: dict[str, str] = {}
     choices = choices or filter_choices(session)
-    shop_ids, payment_ids, handling_ids, tag_ids = (
-        {i for i, _ in rows} for rows in (choices.shops, choices.payment_methods,
-                                          choices.handling_statuses, choices.tags))
+    shop_ids, payment_ids, handling_ids, tag_ids = choices.ids
     tab = args.get("tab") or "all"
     if tab not in TABS:
         errors["tab"] = str(_l("Unknown status tab."))
