@@ -7,7 +7,7 @@ payment method, handling status and tags come from the process's copy of those s
 lists: joining them made planning the statement cost more than running it.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import NamedTuple
 
@@ -64,15 +64,24 @@ def _stored(column: sa.ColumnElement) -> sa.ColumnElement[str]:
     return sa.type_coerce(column, sa.String)
 
 
-def _members(enum: type[Enum]) -> dict[str | None, Enum | None]:
+def _aware(column: sa.ColumnElement) -> sa.ColumnElement[datetime]:
+    """A UTC timestamp column read without its type's processor (two Python calls per
+    row): PostgreSQL sessions run in UTC, so psycopg gives UTC datetimes already. SQLite
+    gives naive ones, which `_made` marks UTC."""
+    return sa.type_coerce(column, sa.DateTime(timezone=True))
+
+
+def members(enum: type[Enum]) -> dict[str | None, Enum | None]:
+    """Stored value -> member (None -> None): a dict lookup, where calling the enum with
+    the value costs a microsecond."""
     return {None: None, **{member.value: member for member in enum}}
 
 
 _PAYMENT_STATUS, _STATUS, _LINK_RESULT, _BLACKLIST_STATUS = (
-    _members(e) for e in (PaymentStatus, OrderStatus, LinkResult, BlacklistStatus))
+    members(e) for e in (PaymentStatus, OrderStatus, LinkResult, BlacklistStatus))
 _SELECT = (
     sa.select(
-        Order.id, Order.order_number, Order.shop_id, Order.ordered_at, Order.buyer_name,
+        Order.id, Order.order_number, Order.shop_id, _aware(Order.ordered_at), Order.buyer_name,
         Order.buyer_kana, Order.ship_prefecture, Order.destination_country, Order.total,
         Order.payment_method_id, _stored(Order.payment_status), _stored(Order.status),
         Order.allocation_note, Order.handling_status_id, _stored(Order.link_result),
@@ -82,7 +91,7 @@ _SELECT = (
     .outerjoin(order_tags, order_tags.c.order_id == Order.id)
 )
 # The small lists a row names, and the columns it shows of each.
-_NAMED = {Shop: (Shop.kind, Shop.name), PaymentMethod: (PaymentMethod.name,),
+_NAMED = {Shop: (_stored(Shop.kind), Shop.name), PaymentMethod: (PaymentMethod.name,),
           HandlingStatus: (HandlingStatus.name,), Tag: (Tag.name, Tag.color)}
 NAMES = ListCache(_NAMED)
 Names = tuple[dict[int, tuple], ...]  # per list of _NAMED: id -> the shown columns
@@ -118,7 +127,9 @@ def _made(found: list[sa.Row], names: Names) -> dict[int, ListRow]:
         if order_id not in rows:
             kind, shop_name = shops[shop_id]
             rows[order_id] = ListRow(
-                order_id, number, kind.value, shop_name, ordered_at, name, kana, prefecture,
+                order_id, number, kind, shop_name,
+                ordered_at if ordered_at.tzinfo else ordered_at.replace(tzinfo=UTC),
+                name, kana, prefecture,
                 country, total, payments[payment_id][0], _PAYMENT_STATUS[payment_status],
                 _STATUS[status], note, handling[handling_id][0] if handling_id else None,
                 _LINK_RESULT[link_result], attention, hold,
