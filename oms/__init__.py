@@ -22,7 +22,8 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 class App(Flask):
     """Flask, with each view's and hook's sync check made once: Flask asks whether a
-    function is a coroutine on every call, some sixteen times per request."""
+    function is a coroutine on every call, some sixteen times per request. (What it is
+    asked about is registered once, views, hooks and error handlers: a fixed set.)"""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

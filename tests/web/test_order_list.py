@@ -1,6 +1,7 @@
 """The order list as an operator uses it: tabs with counts, search, presets, selection."""
 
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -133,6 +134,25 @@ def test_date_range_uses_the_japanese_day(operator, factory, session):
     session.commit()
     page = operator.get("/orders/?date_from=2024-04-01&date_to=2024-04-01").get_data(as_text=True)
     assert rows(page) == [late.order_number]
+
+
+@pytest.fixture
+def server_in_new_york(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_order_dates_show_in_japan_time_whatever_the_servers_zone(
+        operator, factory, session, server_in_new_york):
+    """A row's order date is read as UTC from either database (SQLite keeps it without a
+    zone) and shown in Japan time, not in the zone of the machine serving the page."""
+    factory.order(ordered_at=datetime(2024, 3, 31, 15, 30, tzinfo=UTC))
+    session.commit()
+    page = operator.get("/orders/").get_data(as_text=True)
+    assert "2024-04-01 00:30" in page
 
 
 @pytest.fixture(params=["all matches sorted", "along the sort index"])

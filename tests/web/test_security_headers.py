@@ -3,6 +3,7 @@
 from http.cookies import SimpleCookie
 
 import pytest
+from flask import Response
 
 from oms.models import JobState
 from tests.conftest import PASSWORD, csrf_token
@@ -75,6 +76,16 @@ def test_download_of_personal_data_is_not_cached(client, signed_in, session, tmp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in response.headers["Content-Disposition"]
     response.close()
+
+
+def test_a_header_the_view_set_itself_is_kept(app):
+    """The security headers fill in what a response lacks and never replace or repeat
+    what its view chose (a download's own Cache-Control)."""
+    with app.test_request_context():
+        response = app.process_response(Response(
+            "<p>x</p>", mimetype="text/html", headers={"Cache-Control": "private, no-store"}))
+    assert response.headers.getlist("Cache-Control") == ["private, no-store"]
+    assert response.headers.getlist("X-Frame-Options") == ["DENY"]
 
 
 def test_session_cookie_is_host_prefixed_secure_httponly_lax(client, users):
