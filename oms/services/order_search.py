@@ -405,7 +405,8 @@ def tab_counts(session: Session, search: OrderSearch, tz: ZoneInfo) -> TabCounts
     trigger-kept counters answer, so the busiest screens never count a million rows."""
     if not search.has_filters:
         return TabCounts(stored_status_counts(session))
-    rows = session.execute(
+    session.flush()  # run as Core, as order_rows.load_page
+    rows = session.connection().execute(
         sa.select(Order.status, sa.func.count())
         .where(*conditions(search, tz, with_tab=False))
         .group_by(Order.status)
