@@ -71,14 +71,14 @@ def _aware(column: sa.ColumnElement) -> sa.ColumnElement[datetime]:
     return sa.type_coerce(column, sa.DateTime(timezone=True))
 
 
-def members(enum: type[Enum]) -> dict[str | None, Enum | None]:
+def _members(enum: type[Enum]) -> dict[str | None, Enum | None]:
     """Stored value -> member (None -> None): a dict lookup, where calling the enum with
     the value costs a microsecond."""
     return {None: None, **{member.value: member for member in enum}}
 
 
-_PAYMENT_STATUS, _STATUS, _LINK_RESULT, _BLACKLIST_STATUS = (
-    members(e) for e in (PaymentStatus, OrderStatus, LinkResult, BlacklistStatus))
+_PAYMENT_STATUS, STATUS, _LINK_RESULT, _BLACKLIST_STATUS = (
+    _members(e) for e in (PaymentStatus, OrderStatus, LinkResult, BlacklistStatus))
 _SELECT = (
     sa.select(
         Order.id, Order.order_number, Order.shop_id, _aware(Order.ordered_at), Order.buyer_name,
@@ -131,7 +131,7 @@ def _made(found: list[sa.Row], names: Names) -> dict[int, ListRow]:
                 ordered_at if ordered_at.tzinfo else ordered_at.replace(tzinfo=UTC),
                 name, kana, prefecture,
                 country, total, payments[payment_id][0], _PAYMENT_STATUS[payment_status],
-                _STATUS[status], note, handling[handling_id][0] if handling_id else None,
+                STATUS[status], note, handling[handling_id][0] if handling_id else None,
                 _LINK_RESULT[link_result], attention, hold,
                 blacklist.flag_of(entry_id, _BLACKLIST_STATUS[customer_status]),
                 tuple(tagged.get(order_id, ())))

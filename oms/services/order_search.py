@@ -414,7 +414,6 @@ def tab_counts(session: Session, search: OrderSearch, tz: ZoneInfo) -> TabCounts
     return TabCounts(dict(rows.all()))
 
 
-_STATUS = order_rows.members(OrderStatus)
 # Built once: a statement keeps its cache key, and this one is read on every list page.
 _STORED_COUNTS = (
     sa.select(OrderStatusCount.status, sa.func.sum(OrderStatusCount.n), sa.func.count())
@@ -426,7 +425,7 @@ def stored_status_counts(session: Session) -> dict[OrderStatus, int]:
     rows = session.connection().execute(_STORED_COUNTS).all()
     if sum(r[2] for r in rows) > COMPACT_AFTER:
         compact_status_counts(session.get_bind())
-    return {_STATUS[status]: int(n) for status, n, _rows in rows if n}
+    return {order_rows.STATUS[status]: int(n) for status, n, _rows in rows if n}
 
 
 def compact_status_counts(engine) -> None:
